@@ -1,0 +1,21 @@
+export { tf } from './backend/tf';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Rank, DataType, TensorLike, Variable, NamedTensorMap } from './backend/tf';
+export { init, backendInfo, type InitOptions, type BackendInfo, type BackendName } from './backend/init';
+export {
+  RecurrentError,
+  InvalidArgumentError,
+  ShapeError,
+  DTypeError,
+  VocabError,
+  EmptyCorpusError,
+  NonFiniteLossError,
+  SafetensorsError,
+  CheckpointError,
+  toRecurrentError,
+  describe,
+  type ErrorCode,
+  type ArgumentErrorDetails,
+} from './errors';
+export { Random, manualSeed, getRandom, type RandomState } from './random/random';
+export { scope, memorySnapshot, assertNoLeak, TensorLeakError, type MemorySnapshot } from './memory/scope';
+export { checkInt, checkNumber, checkOneOf, checkShape, checkRank, checkDType } from './validate';

@@ -1,0 +1,71 @@
+import { tf, type Tensor } from './backend/tf';
+import { RecurrentError } from './errors';
+
+export { assertNoLeak, memorySnapshot } from './memory/scope';
+
+/** A tensor as written in the PyTorch fixtures: shape and row-major data. */
+export interface FixtureTensor {
+  shape: number[];
+  data: number[];
+}
+
+/** Makes a float32 (or int32 with `dtype`) tensor from a fixture tensor. */
+export function fromFixture(t: FixtureTensor, dtype: 'float32' | 'int32' = 'float32'): Tensor {
+  return tf.tensor(dtype === 'float32' ? Float32Array.from(t.data) : Int32Array.from(t.data), t.shape, dtype);
+}
+
+export interface CloseOptions {
+  atol?: number;
+  rtol?: number;
+  /** Named in the failure message, e.g. the parameter key. */
+  name?: string;
+}
+
+/** Largest |a - b| over all elements (shapes must match). */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** Index of the first element where |a - b| > atol + rtol·|b|, or -1. */
+export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): number {
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const b = expected[i]!;
+    if (!(Math.abs(a - b) <= atol + rtol * Math.abs(b))) return i;
+  }
+  return -1;
+}
+
+/** Throws (naming `options.name`) unless the tensors have the same shape and close values. */
+export function expectTensorsClose(
+  actual: Tensor | { shape: readonly number[]; data: ArrayLike<number> },
+  expected: Tensor | FixtureTensor | { shape: readonly number[]; data: ArrayLike<number> },
+  options: CloseOptions = {},
+): void {
+  const { atol = 1e-5, rtol = 1e-4, name = 'tensor' } = options;
+  const a = toPlain(actual);
+  const b = toPlain(expected);
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new RecurrentError('SHAPE', `${name}: shape [${a.shape.join(', ')}] differs from expected [${b.shape.join(', ')}]`);
+  }
+  const i = firstMismatch(a.data, b.data, atol, rtol);
+  if (i >= 0) {
+    throw new RecurrentError(
+      'INVALID_ARGUMENT',
+      `${name}: element ${i} is ${a.data[i]}, expected ${b.data[i]} (max abs error ${maxAbsDiff(a.data, b.data).toExponential(3)}, atol ${atol}, rtol ${rtol})`,
+    );
+  }
+}
+
+function toPlain(t: Tensor | { shape: readonly number[]; data: ArrayLike<number> } | FixtureTensor): { shape: readonly number[]; data: ArrayLike<number> } {
+  if (typeof (t as Tensor).dataSync === 'function') {
+    const tt = t as Tensor;
+    return { shape: tt.shape, data: tt.dataSync() as ArrayLike<number> };
+  }
+  return t as { shape: readonly number[]; data: ArrayLike<number> };
+}
