@@ -104,7 +104,12 @@ export class Random {
   /** Float32 values drawn uniformly from [low, high). */
   uniformArray(size: number, low = 0, high = 1): Float32Array {
     const out = new Float32Array(size);
-    for (let i = 0; i < size; i++) out[i] = this.uniform(low, high);
+    for (let i = 0; i < size; i++) {
+      // Redraw the rare value that float32 rounding would push onto `high`.
+      let v = Math.fround(this.uniform(low, high));
+      while (v >= high && high > low) v = Math.fround(this.uniform(low, high));
+      out[i] = v;
+    }
     return out;
   }
 
