@@ -19,3 +19,14 @@ export {
 export { Random, manualSeed, getRandom, type RandomState } from './random/random';
 export { scope, memorySnapshot, assertNoLeak, TensorLeakError, type MemorySnapshot } from './memory/scope';
 export { checkInt, checkNumber, checkOneOf, checkShape, checkRank, checkDType } from './validate';
+export {
+  projectInput,
+  rnnCellStep,
+  rnnCellStepProjected,
+  lstmCellStep,
+  lstmCellStepProjected,
+  gruCellStep,
+  gruCellStepProjected,
+  type RnnNonlinearity,
+  type LstmStepResult,
+} from './ops/cell-step';
