@@ -30,3 +30,4 @@ export {
   type RnnNonlinearity,
   type LstmStepResult,
 } from './ops/cell-step';
+export { parseSafetensors, decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER, type SafetensorsDType, type SafetensorsData, type SafetensorsEntry, type SafetensorsArray, type ParsedSafetensors } from './io/safetensors';
