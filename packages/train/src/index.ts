@@ -1,1 +1,8 @@
-export {};
+export { crossEntropy, type CrossEntropyOptions, type Reduction } from './losses/cross-entropy';
+export { valueAndGrads, type ValueAndGradsOptions, type ValueAndGradsResult } from './grad/value-and-grads';
+export { Optimizer, type OptimizerStateDict } from './optim/optimizer';
+export { SGD, type SGDOptions } from './optim/sgd';
+export { Adam, AdamW, type AdamOptions } from './optim/adam';
+export { RMSprop, type RMSpropOptions } from './optim/rmsprop';
+export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip/clip-grad';
+export { LRScheduler, scheduleFactor, type ScheduleSpec, type LRSchedulerState } from './schedules/schedule';

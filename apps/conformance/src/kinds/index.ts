@@ -1,4 +1,5 @@
 import type { KindRunner } from '../case';
+import { adamStepKind, adamwStepKind, clipGradNormKind, crossEntropyKind, sgdStepKind } from './train';
 
 /**
  * Every kind in the fixture schema. A kind whose package is not built yet is registered as
@@ -13,11 +14,11 @@ export const KINDS: Record<string, KindRunner> = {
   gru_cell: notImplemented('gru_cell'),
   embedding: notImplemented('embedding'),
   linear: notImplemented('linear'),
-  cross_entropy: notImplemented('cross_entropy'),
-  clip_grad_norm: notImplemented('clip_grad_norm'),
-  sgd_step: notImplemented('sgd_step'),
-  adam_step: notImplemented('adam_step'),
-  adamw_step: notImplemented('adamw_step'),
+  cross_entropy: crossEntropyKind,
+  clip_grad_norm: clipGradNormKind,
+  sgd_step: sgdStepKind,
+  adam_step: adamStepKind,
+  adamw_step: adamwStepKind,
 };
 
 function notImplemented(kind: string): KindRunner {
