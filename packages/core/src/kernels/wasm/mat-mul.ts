@@ -1,0 +1,225 @@
+import { broadcast_util, getKernel } from '@tensorflow/tfjs-core';
+import type { BatchMatMulAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
+import { BatchMatMul, Transpose, WASM, _FusedMatMul } from '../kernel-names';
+import { heapView, sizeOf, type WasmBackend } from './heap';
+
+// tfjs-backend-wasm 4.22 sends a matmul to XNNPACK only when neither side is transposed and both
+// batch sizes are 1; anything else runs a scalar blocked loop about 15 to 50 times slower (and
+// matMul's gradient is made of exactly those transposed products). Its fused kernel's loop also
+// adds the bias once per 48-wide block of the shared dimension. These wrappers transpose
+// explicitly with the wasm Transpose kernel, fold a batched left side into the rows of one
+// product, split other batches into single products, and then call the original kernel on the
+// fast path only.
+
+/** Batched products smaller than this (M·K·N) stay on the original loop: splitting costs more. */
+const SPLIT_MIN_WORK = 8192;
+
+interface MatMulShapes {
+  m: number;
+  k: number;
+  n: number;
+  batchA: number[];
+  batchB: number[];
+  batchOut: number[];
+  outShape: number[];
+}
+
+function shapesOf(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulShapes | undefined {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (ra < 2 || rb < 2) return undefined;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (k !== kb) return undefined; // let the original kernel report it
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  let batchOut: number[];
+  try {
+    batchOut = broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+  } catch {
+    return undefined;
+  }
+  return { m, k, n, batchA, batchB, batchOut, outShape: [...batchOut, m, n] };
+}
+
+function run(name: string, inputs: Record<string, TensorInfo>, backend: WasmBackend, attrs: NamedAttrMap = {}): TensorInfo {
+  const kernel = getKernel(name, WASM);
+  return kernel.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
+}
+
+/** `x` with its last two dims swapped, as a new wasm tensor the caller disposes. */
+function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
+  const r = x.shape.length;
+  const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+  return run(Transpose, { x }, backend, { perm });
+}
+
+function view(info: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+function zeros(backend: WasmBackend, shape: number[], dtype: DataType): TensorInfo {
+  const out = backend.makeOutput(shape, dtype);
+  const n = sizeOf(shape);
+  if (n > 0) heapView(backend, out, n).fill(0);
+  return out;
+}
+
+/** Flat index into `inShape` (right-aligned, broadcast) of flat index `i` of `outShape`. */
+function broadcastIndex(i: number, outShape: readonly number[], inShape: readonly number[]): number {
+  let result = 0;
+  let inStride = 1;
+  let rest = i;
+  for (let d = outShape.length - 1, e = inShape.length - 1; d >= 0; d--, e--) {
+    const size = outShape[d]!;
+    const coord = rest % size;
+    rest = (rest - coord) / size;
+    if (e >= 0) {
+      const inSize = inShape[e]!;
+      if (inSize !== 1) result += coord * inStride;
+      inStride *= inSize;
+    }
+  }
+  return result;
+}
+
+/** A copy of block `index` ([rows, cols]) of a packed [batch, rows, cols] float32 tensor. */
+function copyBatch(backend: WasmBackend, x: TensorInfo, index: number, rows: number, cols: number, total: number): TensorInfo {
+  const out = backend.makeOutput([1, rows, cols], 'float32');
+  const size = rows * cols;
+  const src = heapView(backend, x, total);
+  heapView(backend, out, size).set(src.subarray(index * size, (index + 1) * size));
+  return out;
+}
+
+/**
+ * `a · b` (with the transposes) through the original kernel's XNNPACK path only; `undefined`
+ * when the original kernel should handle it as it is.
+ */
+function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | undefined {
+  const s = shapesOf(a, b, transposeA, transposeB);
+  if (s === undefined) return undefined;
+  const { m, k, n, batchA, batchB, batchOut, outShape } = s;
+  const nA = sizeOf(batchA);
+  const nB = sizeOf(batchB);
+  const nOut = sizeOf(batchOut);
+  if (nOut * m * n === 0 || k === 0) return zeros(backend, outShape, 'float32');
+  if (!transposeA && !transposeB && nA === 1 && nB === 1) return undefined; // already fast
+  if (nB !== 1 && m * k * n < SPLIT_MIN_WORK) return undefined; // tiny batched products
+  const plain = { transposeA: false, transposeB: false };
+  const a3 = transposeA ? transposeLast2(backend, a) : a; // [..., M, K]
+  const b3 = transposeB ? transposeLast2(backend, b) : b; // [..., K, N]
+  let out: TensorInfo;
+  if (nB === 1) {
+    // One product: every batch of A stacked as rows, [nA·M, K] x [K, N].
+    out = original({ inputs: { a: view(a3, [1, nA * m, k]), b: view(b3, [1, k, n]) }, backend: backend as never, attrs: plain }) as TensorInfo;
+    out.shape = outShape;
+  } else {
+    // One product per output batch; each B block is copied into its own tensor, which is what
+    // XNNPACK packs (and caches by tensor id until we dispose it).
+    out = backend.makeOutput(outShape, 'float32');
+    for (let i = 0; i < nOut; i++) {
+      const ia = broadcastIndex(i, batchOut, batchA);
+      const ib = broadcastIndex(i, batchOut, batchB);
+      const aPart = nA === 1 ? view(a3, [1, m, k]) : copyBatch(backend, a3, ia, m, k, nA * m * k);
+      const bPart = copyBatch(backend, b3, ib, k, n, nB * k * n);
+      const prod = original({ inputs: { a: aPart, b: bPart }, backend: backend as never, attrs: plain }) as TensorInfo;
+      // Views after all allocations of this round.
+      heapView(backend, out, nOut * m * n).set(heapView(backend, prod, m * n), i * m * n);
+      backend.disposeData(prod.dataId);
+      backend.disposeData(bPart.dataId);
+      if (nA !== 1) backend.disposeData(aPart.dataId);
+    }
+  }
+  if (a3 !== a) backend.disposeData(a3.dataId);
+  if (b3 !== b) backend.disposeData(b3.dataId);
+  return out;
+}
+
+/** Wraps the registered wasm `BatchMatMul` so transposed and batched products take XNNPACK. */
+export function makeBatchMatMulConfig(original: KernelConfig): KernelConfig {
+  const originalFunc = original.kernelFunc;
+  const kernelFunc = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackend; attrs: BatchMatMulAttrs }): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { a, b } = inputs;
+    if (a.dtype === 'float32' && b.dtype === 'float32') {
+      const out = fastMatMul(backend, originalFunc, a, b, attrs.transposeA, attrs.transposeB);
+      if (out !== undefined) return out;
+    }
+    return originalFunc(args as never) as TensorInfo;
+  };
+  return { ...original, kernelName: BatchMatMul, backendName: WASM, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/**
+ * Wraps the registered wasm `_FusedMatMul` (tf.fused.matMul): its fast path is kept for a
+ * rank-1 bias over the output columns and the activations XNNPACK clamps (linear, relu, relu6);
+ * everything else runs as a fast matmul followed by the wasm Add and activation kernels.
+ */
+export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: KernelFunc): KernelConfig {
+  const originalFunc = original.kernelFunc;
+  type Inputs = { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const kernelFunc = (args: { inputs: Inputs; backend: WasmBackend; attrs: _FusedMatMulAttrs }): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const { transposeA, transposeB, activation, leakyreluAlpha } = attrs;
+    const s = a.dtype === 'float32' && b.dtype === 'float32' ? shapesOf(a, b, transposeA, transposeB) : undefined;
+    if (s === undefined) return originalFunc(args as never) as TensorInfo;
+    const { m, k, n, batchA, batchB, outShape } = s;
+    const native = activation === 'linear' || activation === 'relu' || activation === 'relu6';
+    const biasFits = bias == null || (bias.shape.length === 1 && bias.shape[0] === n && bias.dtype === 'float32');
+    if (native && biasFits && sizeOf(batchB) === 1 && k > 0 && sizeOf(outShape) > 0) {
+      const nA = sizeOf(batchA);
+      const a3 = transposeA ? transposeLast2(backend, a) : a;
+      const b3 = transposeB ? transposeLast2(backend, b) : b;
+      const fusedInputs: Inputs = { a: view(a3, [1, nA * m, k]), b: view(b3, [1, k, n]) };
+      if (bias != null) fusedInputs.bias = bias;
+      const out = originalFunc({
+        inputs: fusedInputs,
+        backend: backend as never,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      } as never) as TensorInfo;
+      out.shape = outShape;
+      if (a3 !== a) backend.disposeData(a3.dataId);
+      if (b3 !== b) backend.disposeData(b3.dataId);
+      return out;
+    }
+    // Unfused: product, bias, activation, each through a wasm kernel.
+    let y = batchMatMul({ inputs: { a, b }, backend: backend as never, attrs: { transposeA, transposeB } }) as TensorInfo;
+    const step = (next: TensorInfo): void => {
+      backend.disposeData(y.dataId);
+      y = next;
+    };
+    if (bias != null) step(run('Add', { a: y, b: bias }, backend));
+    switch (activation) {
+      case 'linear':
+        break;
+      case 'relu':
+        step(run('Relu', { x: y }, backend));
+        break;
+      case 'relu6':
+        step(run('Relu6', { x: y }, backend));
+        break;
+      case 'elu':
+        step(run('Elu', { x: y }, backend));
+        break;
+      case 'sigmoid':
+        step(run('Sigmoid', { x: y }, backend));
+        break;
+      case 'leakyrelu':
+        step(run('LeakyRelu', { x: y }, backend, { alpha: leakyreluAlpha ?? 0.2 }));
+        break;
+      case 'prelu':
+        if (preluActivationWeights == null) throw new Error('fused matMul: prelu needs preluActivationWeights');
+        step(run('Prelu', { x: y, alpha: preluActivationWeights }, backend));
+        break;
+      default:
+        backend.disposeData(y.dataId);
+        return originalFunc(args as never) as TensorInfo;
+    }
+    return y;
+  };
+  return { ...original, kernelName: _FusedMatMul, backendName: WASM, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
