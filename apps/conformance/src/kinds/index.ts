@@ -1,4 +1,5 @@
 import type { KindRunner } from '../case';
+import { embeddingKind, gruCellKind, gruKind, linearKind, lstmCellKind, lstmKind, rnnCellKind, rnnKind } from './layers';
 import { adamStepKind, adamwStepKind, clipGradNormKind, crossEntropyKind, sgdStepKind } from './train';
 
 /**
@@ -6,14 +7,14 @@ import { adamStepKind, adamwStepKind, clipGradNormKind, crossEntropyKind, sgdSte
  * `notImplemented(kind)`, so its cases fail rather than being skipped.
  */
 export const KINDS: Record<string, KindRunner> = {
-  rnn: notImplemented('rnn'),
-  lstm: notImplemented('lstm'),
-  gru: notImplemented('gru'),
-  rnn_cell: notImplemented('rnn_cell'),
-  lstm_cell: notImplemented('lstm_cell'),
-  gru_cell: notImplemented('gru_cell'),
-  embedding: notImplemented('embedding'),
-  linear: notImplemented('linear'),
+  rnn: rnnKind,
+  lstm: lstmKind,
+  gru: gruKind,
+  rnn_cell: rnnCellKind,
+  lstm_cell: lstmCellKind,
+  gru_cell: gruCellKind,
+  embedding: embeddingKind,
+  linear: linearKind,
   cross_entropy: crossEntropyKind,
   clip_grad_norm: clipGradNormKind,
   sgd_step: sgdStepKind,
@@ -21,7 +22,7 @@ export const KINDS: Record<string, KindRunner> = {
   adamw_step: adamwStepKind,
 };
 
-function notImplemented(kind: string): KindRunner {
+export function notImplemented(kind: string): KindRunner {
   return () => {
     throw new Error(`kind '${kind}' is not implemented yet`);
   };

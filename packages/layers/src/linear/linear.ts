@@ -1,0 +1,58 @@
+import { checkDType, checkInt, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor } from '@recurrent/core';
+import { parameterFrom } from '../init/make-parameter';
+import { uniformTensor } from '../init/uniform';
+import { Module } from '../module/module';
+import type { Parameter } from '../module/parameter';
+
+export interface LinearOptions {
+  /** Adds a learned bias (default true). */
+  bias?: boolean;
+  /** Source of the initial values (default: the global `getRandom()`). */
+  random?: Random;
+}
+
+/**
+ * `y = x Wᵀ + b` over the last dimension, as `torch.nn.Linear`: `weight` [out, in], `bias` [out],
+ * both initialised from U(-1/√in, 1/√in).
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    checkInt('Linear', 'inFeatures', inFeatures);
+    checkInt('Linear', 'outFeatures', outFeatures);
+    const bias = options.bias ?? true;
+    if (typeof bias !== 'boolean') throw new InvalidArgumentError({ fn: 'Linear', argument: 'options.bias', expected: 'a boolean', received: bias });
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const random = options.random ?? getRandom();
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = parameterFrom(uniformTensor([outFeatures, inFeatures], bound, random));
+    this.registerParameter('weight', this.weight);
+    this.bias = bias ? parameterFrom(uniformTensor([outFeatures], bound, random)) : null;
+    this.registerParameter('bias', this.bias);
+  }
+
+  /** x [..., in] -> [..., out]. */
+  forward(x: Tensor): Tensor {
+    const fn = 'Linear.forward';
+    checkDType(fn, 'x', x, 'float32');
+    const rank = x.shape.length;
+    if (rank < 1) throw new ShapeError({ fn, argument: 'x', expected: 'a tensor of rank >= 1', received: [...x.shape] });
+    const last = x.shape[rank - 1]!;
+    if (last !== this.inFeatures) {
+      throw new ShapeError({ fn, argument: 'x size', expected: `${this.inFeatures} in the last dimension (inFeatures)`, received: last });
+    }
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
+      let y = tf.matMul(x2, tf.transpose(this.weight.value)); // [N, out]
+      if (this.bias) y = tf.add(y, this.bias.value);
+      return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
+    });
+  }
+}

@@ -1,0 +1,272 @@
+import {
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  DTypeError,
+  getRandom,
+  InvalidArgumentError,
+  ShapeError,
+  tf,
+  type Random,
+  type Tensor,
+} from '@recurrent/core';
+import { dropout as dropoutOp } from '../dropout/dropout';
+import { parameterFrom } from '../init/make-parameter';
+import { uniformTensor } from '../init/uniform';
+import { Module } from '../module/module';
+import type { Parameter } from '../module/parameter';
+import { CELL_SPECS, runSequenceComposed, type CellMode, type CellSpec, type CellState, type CellWeights } from './cell-spec';
+import { runSequenceFused, hasFusedSequence } from './fused';
+import type { RecurrentState } from './state';
+import { unstack0 } from './unstack';
+
+/** How a layer runs a sequence: the whole-sequence op from @recurrent/core, or the per-step reference. */
+export type RNNImplementation = 'fused' | 'composed';
+
+/** Options shared by `RNN`, `LSTM` and `GRU` (camelCase of PyTorch's). */
+export interface RNNBaseOptions {
+  /** Stacked layers (default 1). */
+  numLayers?: number;
+  /** Adds `bias_ih` and `bias_hh` (default true). */
+  bias?: boolean;
+  /** Input and output are [B, T, F] instead of [T, B, F] (default false). States stay [L*D, B, H]. */
+  batchFirst?: boolean;
+  /** Dropout on the outputs of every layer but the last, in training (default 0). */
+  dropout?: number;
+  /** Adds a reverse direction per layer (default false). */
+  bidirectional?: boolean;
+  /** Source of the initial values and the dropout masks (default: the global `getRandom()`). */
+  random?: Random;
+  /** 'fused' (default where @recurrent/core has the op) or 'composed' (per-step reference). */
+  implementation?: RNNImplementation;
+}
+
+/** One layer-direction's parameters. */
+interface DirectionParams {
+  wIh: Parameter;
+  wHh: Parameter;
+  bIh: Parameter | null;
+  bHh: Parameter | null;
+}
+
+/** What a forward pass returns: output [T, B, D*H] (or [B, T, D*H] when batchFirst) and the final state. */
+export interface RNNForwardResult {
+  output: Tensor;
+  state: RecurrentState;
+}
+
+/**
+ * The machinery shared by `RNN`, `LSTM` and `GRU`, as PyTorch's `RNNBase`: options, validation of
+ * inputs and states (before any tensor work), parameters named `weight_ih_l{k}{_reverse}`,
+ * `weight_hh_l{k}…`, `bias_ih_l{k}…`, `bias_hh_l{k}…` with shapes [G*H, in] / [G*H, H] / [G*H],
+ * initialised from U(-1/√H, 1/√H), and the loop over layers and directions. Subclasses supply
+ * only the cell (its step and state shape).
+ */
+export abstract class RNNBase extends Module {
+  readonly mode: CellMode;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly numDirections: 1 | 2;
+  implementation: RNNImplementation;
+  protected readonly spec: CellSpec;
+  protected readonly name: string;
+  private readonly random: Random | undefined;
+  private readonly cells: DirectionParams[][] = [];
+
+  protected constructor(name: string, mode: CellMode, inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+    super();
+    this.name = name;
+    checkInt(name, 'inputSize', inputSize);
+    checkInt(name, 'hiddenSize', hiddenSize);
+    this.numLayers = checkInt(name, 'options.numLayers', options.numLayers ?? 1);
+    this.bias = checkBool(name, 'options.bias', options.bias ?? true);
+    this.batchFirst = checkBool(name, 'options.batchFirst', options.batchFirst ?? false);
+    this.bidirectional = checkBool(name, 'options.bidirectional', options.bidirectional ?? false);
+    this.dropout = checkNumber(name, 'options.dropout', options.dropout ?? 0, { min: 0, max: 1 });
+    this.implementation = checkOneOf(name, 'options.implementation', options.implementation ?? 'fused', ['fused', 'composed'] as const);
+    this.mode = mode;
+    this.spec = CELL_SPECS[mode];
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.numDirections = this.bidirectional ? 2 : 1;
+    this.random = options.random;
+
+    const random = options.random ?? getRandom();
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const gateSize = this.spec.gates * hiddenSize;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const layerIn = layer === 0 ? inputSize : hiddenSize * this.numDirections;
+      const dirs: DirectionParams[] = [];
+      for (let d = 0; d < this.numDirections; d++) {
+        const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
+        const make = (name: string, shape: number[]): Parameter => {
+          const p = parameterFrom(uniformTensor(shape, bound, random));
+          this.registerParameter(name + suffix, p);
+          return p;
+        };
+        const wIh = make('weight_ih', [gateSize, layerIn]);
+        const wHh = make('weight_hh', [gateSize, hiddenSize]);
+        const bIh = this.bias ? make('bias_ih', [gateSize]) : null;
+        const bHh = this.bias ? make('bias_hh', [gateSize]) : null;
+        dirs.push({ wIh, wHh, bIh, bHh });
+      }
+      this.cells.push(dirs);
+    }
+  }
+
+  /** The state shape [L*D, B, H] for a batch of `batchSize`. */
+  stateShape(batchSize: number): [number, number, number] {
+    return [this.numLayers * this.numDirections, batchSize, this.hiddenSize];
+  }
+
+  /** A zero state for `batchSize` (h, and c for LSTM). The caller disposes it. */
+  zeroState(batchSize: number): RecurrentState {
+    checkInt(`${this.name}.zeroState`, 'batchSize', batchSize);
+    const shape = this.stateShape(batchSize);
+    return this.spec.hasCell ? { h: tf.zeros(shape), c: tf.zeros(shape) } : { h: tf.zeros(shape) };
+  }
+
+  /** Whether this layer will run the whole-sequence op from @recurrent/core. */
+  get usesFusedOp(): boolean {
+    return this.implementation === 'fused' && hasFusedSequence(this.mode);
+  }
+
+  /**
+   * Checks an input and an optional state against the layer, as PyTorch's `check_forward_args`,
+   * and returns the batch size, the sequence length and whether the input has a batch axis.
+   */
+  protected checkForwardArgs(fn: string, x: Tensor, state: RecurrentState | undefined): { batched: boolean; T: number; B: number } {
+    if (x === null || typeof x !== 'object' || !Array.isArray((x as Tensor).shape)) {
+      throw new InvalidArgumentError({ fn, argument: 'input', expected: 'a float32 tensor', received: x });
+    }
+    if (x.dtype !== 'float32') throw new DTypeError({ fn, argument: 'input', expected: 'a float32 tensor', received: `a ${x.dtype} tensor` });
+    const rank = x.shape.length;
+    if (rank !== 2 && rank !== 3) {
+      const layout = this.batchFirst ? '[B, T, inputSize]' : '[T, B, inputSize]';
+      throw new ShapeError({ fn, argument: 'input', expected: `of rank 3 (${layout}) or 2 ([T, inputSize], unbatched)`, received: [...x.shape] });
+    }
+    const features = x.shape[rank - 1]!;
+    if (features !== this.inputSize) throw new ShapeError({ fn, argument: 'input size', expected: String(this.inputSize), received: features });
+    const batched = rank === 3;
+    const T = batched && this.batchFirst ? x.shape[1]! : x.shape[0]!;
+    const B = batched ? (this.batchFirst ? x.shape[0]! : x.shape[1]!) : 1;
+    if (T < 1) throw new ShapeError({ fn, argument: 'input', expected: 'a sequence of at least one step', received: [...x.shape] });
+    if (B < 1) throw new ShapeError({ fn, argument: 'input', expected: 'a batch of at least one row', received: [...x.shape] });
+    if (state !== undefined) {
+      const names = this.spec.hasCell ? (['h', 'c'] as const) : (['h'] as const);
+      if (this.spec.hasCell && (!state || !state.h || !state.c)) {
+        throw new InvalidArgumentError({ fn, argument: 'state', expected: 'both h and c (an LSTM state)', received: state && Object.keys(state) });
+      }
+      const [ld, , hs] = this.stateShape(B);
+      const want = batched ? [ld, B, hs] : [ld, hs];
+      for (const key of names) {
+        const s = state[key]!;
+        if (s.dtype !== 'float32') throw new DTypeError({ fn, argument: `state.${key}`, expected: 'a float32 tensor', received: `a ${s.dtype} tensor` });
+        if (batched && s.shape.length === 3 && s.shape[0] === ld && s.shape[2] === hs && s.shape[1] !== B) {
+          throw new ShapeError({ fn, argument: `state.${key} batch size`, expected: `${B} (the input's batch size)`, received: s.shape[1] });
+        }
+        if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
+          const why = `[numLayers * numDirections = ${ld}, ${batched ? `batch = ${B}, ` : ''}hiddenSize = ${hs}]`;
+          throw new ShapeError({ fn, argument: `state.${key}`, expected: `of shape ${why}`, received: [...s.shape] });
+        }
+      }
+    }
+    return { batched, T, B };
+  }
+
+  /** The layer-direction's tensors. */
+  protected weights(layer: number, direction: number): CellWeights {
+    const p = this.cells[layer]![direction]!;
+    return { wIh: p.wIh.value, wHh: p.wHh.value, bIh: p.bIh?.value ?? null, bHh: p.bHh?.value ?? null };
+  }
+
+  /**
+   * Runs the whole sequence. x [T, B, I] ([B, T, I] when batchFirst, or [T, I] unbatched);
+   * state: h (and c) [L*D, B, H], zeros when absent. Returns output [T, B, D*H] and the final state.
+   */
+  forwardState(x: Tensor, state?: RecurrentState): RNNForwardResult {
+    const fn = `${this.name}.forward`;
+    const { batched, B } = this.checkForwardArgs(fn, x, state);
+    const L = this.numLayers;
+    const D = this.numDirections;
+    const fused = this.usesFusedOp;
+    const result = tf.tidy(() => {
+      let xs = batched ? (this.batchFirst ? tf.transpose(x, [1, 0, 2]) : x) : tf.expandDims(x, 1); // [T, B, I]
+      const h0 = state ? (batched ? state.h : tf.expandDims(state.h, 1)) : tf.zeros(this.stateShape(B)); // [L*D, B, H]
+      const c0 = this.spec.hasCell ? (state?.c ? (batched ? state.c : tf.expandDims(state.c, 1)) : tf.zeros(this.stateShape(B))) : null;
+      const h0s = unstack0(h0); // L*D × [B, H]
+      const c0s = c0 ? unstack0(c0) : null;
+      const hn: Tensor[] = [];
+      const cn: Tensor[] = [];
+      for (let layer = 0; layer < L; layer++) {
+        const outs: Tensor[] = [];
+        for (let d = 0; d < D; d++) {
+          const i = layer * D + d;
+          const s0: CellState = c0s ? { h: h0s[i]!, c: c0s[i]! } : { h: h0s[i]! };
+          const input = d === 1 ? tf.reverse(xs, 0) : xs; // [T, B, I]
+          const w = this.weights(layer, d);
+          const r = fused ? runSequenceFused(this.spec, input, s0, w) : runSequenceComposed(this.spec, input, s0, w);
+          outs.push(d === 1 ? tf.reverse(r.output, 0) : r.output); // [T, B, H]
+          hn.push(r.state.h);
+          if (r.state.c) cn.push(r.state.c);
+        }
+        xs = D === 2 ? tf.concat(outs, 2) : outs[0]!; // [T, B, D*H]
+        if (layer < L - 1 && this.dropout > 0 && this.training) xs = dropoutOp(xs, this.dropout, this.random ?? getRandom());
+      }
+      let output = batched ? (this.batchFirst ? tf.transpose(xs, [1, 0, 2]) : xs) : tf.squeeze(xs, [1]);
+      let h = tf.stack(hn, 0); // [L*D, B, H]
+      let c = cn.length ? tf.stack(cn, 0) : null;
+      if (!batched) {
+        h = tf.squeeze(h, [1]);
+        c = c ? tf.squeeze(c, [1]) : null;
+      }
+      if (output === x) output = tf.clone(output);
+      return c ? { output, h, c } : { output, h };
+    });
+    const s: RecurrentState = result.c ? { h: result.h, c: result.c } : { h: result.h };
+    return { output: result.output, state: s };
+  }
+
+  /**
+   * One time step for every layer (unidirectional only): x [B, I] and state [L, B, H] ->
+   * output [B, H] (the top layer's new h) and the new state. Used by generation.
+   */
+  stepState(x: Tensor, state: RecurrentState): RNNForwardResult {
+    const fn = `${this.name}.step`;
+    if (this.bidirectional) throw new InvalidArgumentError({ fn, argument: 'this', expected: 'a unidirectional layer (a bidirectional one cannot step)', received: 'bidirectional' });
+    if (x.shape.length !== 2) throw new ShapeError({ fn, argument: 'input', expected: 'of shape [B, inputSize]', received: [...x.shape] });
+    // A step is a sequence of one: reuse the sequence checks on [1, B, I].
+    const { B } = this.checkForwardArgs(fn, { shape: this.batchFirst ? [x.shape[0]!, 1, x.shape[1]!] : [1, ...x.shape], dtype: x.dtype } as unknown as Tensor, state);
+    void B;
+    const result = tf.tidy(() => {
+      const hs = unstack0(state.h); // L × [B, H]
+      const cs = state.c ? unstack0(state.c) : null;
+      let input = x;
+      const hn: Tensor[] = [];
+      const cn: Tensor[] = [];
+      for (let layer = 0; layer < this.numLayers; layer++) {
+        const s0: CellState = cs ? { h: hs[layer]!, c: cs[layer]! } : { h: hs[layer]! };
+        const s = this.spec.step(input, s0, this.weights(layer, 0));
+        hn.push(s.h);
+        if (s.c) cn.push(s.c);
+        input = s.h;
+        if (layer < this.numLayers - 1 && this.dropout > 0 && this.training) input = dropoutOp(input, this.dropout, this.random ?? getRandom());
+      }
+      const h = tf.stack(hn, 0); // [L, B, H]
+      const output = tf.clone(input); // [B, H]
+      return cn.length ? { output, h, c: tf.stack(cn, 0) } : { output, h };
+    });
+    const s: RecurrentState = result.c ? { h: result.h, c: result.c } : { h: result.h };
+    return { output: result.output, state: s };
+  }
+}
+
+function checkBool(fn: string, argument: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError({ fn, argument, expected: 'a boolean', received: value });
+  return value;
+}
