@@ -1,0 +1,29 @@
+import { checkInt, InvalidArgumentError } from '@recurrent/core';
+
+/** One row of an n-gram table: the n tokens and how often they occur in a row. */
+export interface NgramCount {
+  ngram: string[];
+  count: number;
+}
+
+/**
+ * Counts the n-grams of a token stream (n = 1: unigrams, 2: bigrams, 3: trigrams, …), as d2l's
+ * language-model chapter does with `zip(corpus[:-1], corpus[1:])`: every window of n consecutive
+ * tokens, most frequent first, ties in order of first occurrence.
+ */
+export function ngramCounts(tokens: readonly string[], n: number): NgramCount[] {
+  checkInt('ngramCounts', 'n', n, 1);
+  if (!Array.isArray(tokens)) {
+    throw new InvalidArgumentError({ fn: 'ngramCounts', argument: 'tokens', expected: 'an array of tokens', received: tokens });
+  }
+  // The JSON of the n tokens is an unambiguous key, whatever characters the tokens hold.
+  const rows = new Map<string, NgramCount>();
+  for (let i = 0; i + n <= tokens.length; i++) {
+    const gram = tokens.slice(i, i + n);
+    const key = JSON.stringify(gram);
+    const row = rows.get(key);
+    if (row) row.count++;
+    else rows.set(key, { ngram: gram, count: 1 });
+  }
+  return [...rows.values()].sort((a, b) => b.count - a.count);
+}
