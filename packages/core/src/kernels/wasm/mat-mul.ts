@@ -5,8 +5,7 @@ import { heapView, sizeOf, type WasmBackend } from './heap';
 
 // tfjs-backend-wasm 4.22 sends a matmul to XNNPACK only when neither side is transposed and both
 // batch sizes are 1; anything else runs a scalar blocked loop about 15 to 50 times slower (and
-// matMul's gradient is made of exactly those transposed products). Its fused kernel's loop also
-// adds the bias once per 48-wide block of the shared dimension. These wrappers transpose
+// matMul's gradient is made of exactly those transposed products). These wrappers transpose
 // explicitly with the wasm Transpose kernel, fold a batched left side into the rows of one
 // product, split other batches into single products, and then call the original kernel on the
 // fast path only.
@@ -154,9 +153,10 @@ export function makeBatchMatMulConfig(original: KernelConfig): KernelConfig {
 }
 
 /**
- * Wraps the registered wasm `_FusedMatMul` (tf.fused.matMul): its fast path is kept for a
- * rank-1 bias over the output columns and the activations XNNPACK clamps (linear, relu, relu6);
- * everything else runs as a fast matmul followed by the wasm Add and activation kernels.
+ * Wraps the registered wasm `_FusedMatMul` (tf.fused.matMul): products whose right side has no
+ * batch and whose bias is absent or one value per output column go to the original fused kernel
+ * with explicit transposes; anything else (a batched right side, a broadcast bias, which the stock
+ * kernel refuses or misreads) runs as a fast matmul followed by the wasm Add and activation kernels.
  */
 export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: KernelFunc): KernelConfig {
   const originalFunc = original.kernelFunc;
@@ -168,9 +168,9 @@ export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: Kerne
     const s = a.dtype === 'float32' && b.dtype === 'float32' ? shapesOf(a, b, transposeA, transposeB) : undefined;
     if (s === undefined) return originalFunc(args as never) as TensorInfo;
     const { m, k, n, batchA, batchB, outShape } = s;
-    const native = activation === 'linear' || activation === 'relu' || activation === 'relu6';
     const biasFits = bias == null || (bias.shape.length === 1 && bias.shape[0] === n && bias.dtype === 'float32');
-    if (native && biasFits && sizeOf(batchB) === 1 && k > 0 && sizeOf(outShape) > 0) {
+    // The stock fused prelu aborts the wasm module in 4.22: prelu always goes the unfused way.
+    if (biasFits && activation !== 'prelu' && sizeOf(batchB) === 1 && k > 0 && sizeOf(outShape) > 0) {
       const nA = sizeOf(batchA);
       const a3 = transposeA ? transposeLast2(backend, a) : a;
       const b3 = transposeB ? transposeLast2(backend, b) : b;
