@@ -18,7 +18,7 @@ export type ScheduleSpec =
   | { type: 'exponential'; gamma: number }
   | { type: 'cosine'; tMax: number; minFactor?: number; offset?: number }
   | { type: 'warmup'; steps: number; startFactor?: number }
-  | { type: 'chain'; schedules: ScheduleSpec[] };
+  | { type: 'chain'; schedules: readonly ScheduleSpec[] };
 
 /** The multiplier of the base learning rate at step `t`. Validates the spec. */
 export function scheduleFactor(spec: ScheduleSpec, t: number): number {
@@ -64,8 +64,8 @@ export interface LRSchedulerState {
  * step or once per epoch, as you choose). The constructor applies `t = 0` at once.
  */
 export class LRScheduler {
-  readonly spec: ScheduleSpec;
-  readonly baseLr: number;
+  spec: ScheduleSpec;
+  baseLr: number;
   t = 0;
 
   constructor(
@@ -92,8 +92,11 @@ export class LRScheduler {
     return { spec: this.spec, baseLr: this.baseLr, t: this.t };
   }
 
+  /** Restores spec, base learning rate and position (the spec in the state wins). */
   loadStateDict(state: LRSchedulerState): void {
-    (this as { baseLr: number }).baseLr = state.baseLr;
+    scheduleFactor(state.spec, state.t);
+    this.spec = state.spec;
+    this.baseLr = state.baseLr;
     this.t = state.t;
     this.apply();
   }
