@@ -15,3 +15,4 @@ export { RNN, type RNNOptions } from './rnn/rnn';
 export { LSTM } from './rnn/lstm';
 export { GRU } from './rnn/gru';
 export { type RecurrentState, disposeState, detachState, detach } from './rnn/state';
+export { LanguageModel, type LanguageModelConfig, type ResolvedLanguageModelConfig } from './lm/language-model';

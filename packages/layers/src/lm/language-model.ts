@@ -1,0 +1,133 @@
+import { checkInt, checkNumber, checkOneOf, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor } from '@recurrent/core';
+import { checkTokenIds } from '../embedding/check-ids';
+import { Embedding } from '../embedding/embedding';
+import { oneHot } from '../embedding/one-hot';
+import { Linear } from '../linear/linear';
+import { Module } from '../module/module';
+import { GRU } from '../rnn/gru';
+import { LSTM } from '../rnn/lstm';
+import { RNN } from '../rnn/rnn';
+import type { RNNBase, RNNImplementation } from '../rnn/rnn-base';
+import type { RecurrentState } from '../rnn/state';
+
+/** What a `LanguageModel` is made of. */
+export interface LanguageModelConfig {
+  cell: 'lstm' | 'gru' | 'rnn';
+  /** For `cell: 'rnn'` (default 'tanh'). */
+  nonlinearity?: 'tanh' | 'relu';
+  /** Token ids enter as one-hot vectors of size vocabSize (d2l) or through an `Embedding`. */
+  input: 'one-hot' | 'embedding';
+  /** The embedding size for `input: 'embedding'` (default: hiddenSize); null for one-hot. */
+  embeddingDim?: number | null;
+  vocabSize: number;
+  hiddenSize: number;
+  /** Stacked recurrent layers (default 1). */
+  numLayers?: number;
+  /** Dropout between recurrent layers in training (default 0). */
+  dropout?: number;
+  /** Source of the initial values and dropout masks (default: the global `getRandom()`). */
+  random?: Random;
+  /** How the recurrent layer runs sequences (default 'fused' where the op exists). */
+  implementation?: RNNImplementation;
+}
+
+/** The config with every default filled in (what a checkpoint records). */
+export interface ResolvedLanguageModelConfig {
+  cell: 'lstm' | 'gru' | 'rnn';
+  nonlinearity: 'tanh' | 'relu';
+  input: 'one-hot' | 'embedding';
+  embeddingDim: number | null;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  dropout: number;
+}
+
+/**
+ * A recurrent language model, as d2l's `RNNModel`: token ids -> one-hot or `Embedding` ->
+ * `RNN`/`LSTM`/`GRU` -> `Linear` head over the vocabulary. State-dict names:
+ * `embedding.weight` (embedding input only), `rnn.weight_ih_l0`, …, `linear.weight`, `linear.bias`.
+ */
+export class LanguageModel extends Module {
+  readonly config: Readonly<ResolvedLanguageModelConfig>;
+  readonly embedding: Embedding | null;
+  readonly rnn: RNNBase;
+  readonly linear: Linear;
+
+  constructor(config: LanguageModelConfig) {
+    super();
+    const fn = 'LanguageModel';
+    if (config === null || typeof config !== 'object') throw new InvalidArgumentError({ fn, argument: 'config', expected: 'an object', received: config });
+    const cell = checkOneOf(fn, 'config.cell', config.cell, ['lstm', 'gru', 'rnn'] as const);
+    const input = checkOneOf(fn, 'config.input', config.input, ['one-hot', 'embedding'] as const);
+    const nonlinearity = checkOneOf(fn, 'config.nonlinearity', config.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+    const vocabSize = checkInt(fn, 'config.vocabSize', config.vocabSize);
+    const hiddenSize = checkInt(fn, 'config.hiddenSize', config.hiddenSize);
+    const numLayers = checkInt(fn, 'config.numLayers', config.numLayers ?? 1);
+    const dropout = checkNumber(fn, 'config.dropout', config.dropout ?? 0, { min: 0, max: 1 });
+    const embeddingDim = input === 'embedding' ? checkInt(fn, 'config.embeddingDim', config.embeddingDim ?? hiddenSize) : null;
+    this.config = Object.freeze({ cell, nonlinearity, input, embeddingDim, vocabSize, hiddenSize, numLayers, dropout });
+
+    const random = config.random ?? getRandom();
+    this.embedding = embeddingDim !== null ? this.registerModule('embedding', new Embedding(vocabSize, embeddingDim, { random })) : null;
+    const inputSize = embeddingDim ?? vocabSize;
+    const options = { numLayers, dropout, random, ...(config.implementation ? { implementation: config.implementation } : {}) };
+    const rnn = cell === 'lstm' ? new LSTM(inputSize, hiddenSize, options) : cell === 'gru' ? new GRU(inputSize, hiddenSize, options) : new RNN(inputSize, hiddenSize, { ...options, nonlinearity });
+    this.rnn = this.registerModule('rnn', rnn);
+    this.linear = this.registerModule('linear', new Linear(hiddenSize, vocabSize, { random }));
+  }
+
+  /** A zero state for `batchSize` rows: h (and c for LSTM) [numLayers, B, H]. The caller disposes it. */
+  beginState(batchSize: number): RecurrentState {
+    checkInt('LanguageModel.beginState', 'batchSize', batchSize);
+    return this.rnn.zeroState(batchSize);
+  }
+
+  /** The input vectors of ids [...] -> [..., E or V]. */
+  private embed(ids: Tensor): Tensor {
+    return this.embedding ? this.embedding.forward(ids) : oneHot(ids, this.config.vocabSize);
+  }
+
+  /**
+   * ids int32 [B, T] and a state ([L, B, H], zeros when absent) -> logits [B, T, V] and the
+   * final state. The caller disposes both (the given state is left alone).
+   */
+  forward(ids: Tensor, state?: RecurrentState): { logits: Tensor; state: RecurrentState } {
+    const fn = 'LanguageModel.forward';
+    if (!ids || !Array.isArray(ids.shape) || ids.shape.length !== 2) {
+      throw new ShapeError({ fn, argument: 'ids', expected: 'an int32 tensor of shape [B, T]', received: ids?.shape ? [...ids.shape] : ids });
+    }
+    checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
+    const r = tf.tidy(() => {
+      const x = this.embed(tf.transpose(ids)); // [T, B, E]
+      const { output, state: s } = this.rnn.forwardState(x, state); // output [T, B, H]
+      // Transpose whichever of hidden output and logits is smaller back to batch-first.
+      const logits =
+        this.config.vocabSize <= this.config.hiddenSize
+          ? tf.transpose(this.linear.forward(output), [1, 0, 2]) // [B, T, V]
+          : this.linear.forward(tf.transpose(output, [1, 0, 2])); // [B, T, V]
+      return s.c ? { logits, h: s.h, c: s.c } : { logits, h: s.h };
+    });
+    return { logits: r.logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+
+  /**
+   * One step for generation: ids int32 [B] and the state [L, B, H] -> logits [B, V] and the new
+   * state. The caller disposes both (the given state is left alone).
+   */
+  step(ids: Tensor, state: RecurrentState): { logits: Tensor; state: RecurrentState } {
+    const fn = 'LanguageModel.step';
+    if (!ids || !Array.isArray(ids.shape) || ids.shape.length !== 1) {
+      throw new ShapeError({ fn, argument: 'ids', expected: 'an int32 tensor of shape [B]', received: ids?.shape ? [...ids.shape] : ids });
+    }
+    checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
+    if (!state || !state.h) throw new InvalidArgumentError({ fn, argument: 'state', expected: 'a state (from beginState or forward)', received: state });
+    const r = tf.tidy(() => {
+      const x = this.embed(ids); // [B, E]
+      const { output, state: s } = this.rnn.stepState(x, state); // output [B, H]
+      const logits = this.linear.forward(output); // [B, V]
+      return s.c ? { logits, h: s.h, c: s.c } : { logits, h: s.h };
+    });
+    return { logits: r.logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+}
