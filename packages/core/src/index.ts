@@ -30,4 +30,10 @@ export {
   type RnnNonlinearity,
   type LstmStepResult,
 } from './ops/cell-step';
+export { lstmSequence, type LstmSequenceResult } from './ops/lstm-sequence';
+export { gruSequence } from './ops/gru-sequence';
+export { rnnSequence, type RnnSequenceOptions } from './ops/rnn-sequence';
+export { lstmSequenceComposed, gruSequenceComposed, rnnSequenceComposed, type SequenceResult } from './ops/composed-sequence';
+export type { SequenceOptions } from './ops/sequence-args';
+export { packStepWeights, lstmStep, gruStep, rnnStep, type PackedStepWeights, type StepKind } from './ops/fused-step';
 export { parseSafetensors, decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER, type SafetensorsDType, type SafetensorsData, type SafetensorsEntry, type SafetensorsArray, type ParsedSafetensors } from './io/safetensors';

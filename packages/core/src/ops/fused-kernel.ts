@@ -1,0 +1,111 @@
+// Plumbing shared by the fused recurrent ops: a differentiable op with several outputs and a
+// hand-written backward, and the few tensor <-> typed-array moves the fused loops need.
+import { tf, type Tensor } from '../backend/tf';
+
+/** Lazily computed gradient per named input (only those on the backward path are called). */
+export type GradientMap = Record<string, () => Tensor>;
+
+type SaveFn = (tensors: Tensor[]) => void;
+
+interface KernelFuncEngine {
+  runKernelFunc(params: {
+    forwardFunc: (backend: unknown, save: SaveFn) => Tensor[];
+    backwardsFunc: (dys: Tensor[], saved: Tensor[]) => GradientMap;
+    inputs: Record<string, Tensor>;
+  }): Tensor[];
+  isTapeOn(): boolean;
+}
+
+/**
+ * Runs `forward` as one node of tfjs's gradient tape with several outputs (tf.customGrad allows
+ * only one). `backward` receives one upstream gradient per output (zeros for outputs that do
+ * not reach the loss) and returns a lazy gradient per input name. Uses tfjs-core 4.22's engine
+ * entry point that `customGrad` itself is built on.
+ */
+export function runFused(
+  inputs: Record<string, Tensor>,
+  forward: (save: SaveFn) => Tensor[],
+  backward: (dys: Tensor[], saved: Tensor[]) => GradientMap,
+): Tensor[] {
+  const engine = tf.engine() as unknown as KernelFuncEngine;
+  return engine.runKernelFunc({
+    forwardFunc: (_backend, save) => forward(save),
+    backwardsFunc: (dys, saved) => backward(Array.isArray(dys) ? dys : [dys], saved),
+    inputs,
+  });
+}
+
+/** Whether a gradient tape is recording (so the forward pass must keep what backward needs). */
+export function isRecording(): boolean {
+  return (tf.engine() as unknown as KernelFuncEngine).isTapeOn();
+}
+
+/** A copy of a float32 tensor's values (synchronous). */
+export function readF32(t: Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+/** A float32 tensor holding a copy of `values` (backends may keep the array they are given). */
+export function tensorOf(values: Float32Array, shape: number[]): Tensor {
+  return tf.tensor(values, shape, 'float32');
+}
+
+/** `a · w` where a is [rows, k] given as an array and w a [k, n] tensor; returns [rows, n] values. */
+export function matMulValues(a: Float32Array, rows: number, k: number, w: Tensor): Float32Array {
+  const at = tf.tensor(a.slice(0, rows * k), [rows, k], 'float32');
+  const y = tf.matMul(at, w);
+  const out = y.dataSync() as Float32Array;
+  at.dispose();
+  y.dispose();
+  return out;
+}
+
+/** Values of a [N] bias (or zeros when it is null). */
+export function biasValues(b: Tensor | null, n: number): Float64Array {
+  const out = new Float64Array(n);
+  if (b) {
+    const v = readF32(b);
+    for (let i = 0; i < n; i++) out[i] = v[i]!;
+  }
+  return out;
+}
+
+/** Transposes a row-major [rows, cols] array into [cols, rows]. */
+export function transposeValues(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = a[base + c]!;
+  }
+  return out;
+}
+
+/** Σ over the rows of a [rows, cols] array, as a [cols] tensor. */
+export function columnSums(a: Float32Array, rows: number, cols: number): Tensor {
+  const s = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) s[c]! += a[base + c]!;
+  }
+  return tf.tensor(Float32Array.from(s), [cols], 'float32');
+}
+
+/**
+ * The input-side gradients of a whole sequence from the stacked pre-activation gradients
+ * dG [T*B, G*H] (one matmul each, no transposed-matmul paths): dX [T, B, I] and dWih [G*H, I].
+ */
+export function inputGradX(dG: Tensor, wIh: Tensor, xShape: number[]): Tensor {
+  return tf.reshape(tf.matMul(dG, wIh), xShape); // [T*B, G*H]·[G*H, I] -> [T, B, I]
+}
+
+export function inputGradW(dG: Tensor, x: Tensor): Tensor {
+  const [T, B, I] = x.shape as [number, number, number];
+  const xT = tf.transpose(tf.reshape(x, [T * B, I])); // [I, T*B]
+  return tf.transpose(tf.matMul(xT, dG)); // [I, G*H] -> [G*H, I]
+}
+
+/** dWhh [G*H, H] from the previous states laid out as [H, T*B] and dG [T*B, G*H]. */
+export function hiddenGradW(hPrevT: Float32Array, H: number, TB: number, dG: Tensor): Tensor {
+  const hp = tf.tensor(hPrevT, [H, TB], 'float32');
+  return tf.transpose(tf.matMul(hp, dG)); // [H, G*H] -> [G*H, H]
+}

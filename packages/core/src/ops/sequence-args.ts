@@ -1,0 +1,73 @@
+// Validation shared by the whole-sequence ops (runs before any tensor is made).
+import type { Tensor } from '../backend/tf';
+import { ShapeError } from '../errors';
+import { checkDType, checkRank } from '../validate';
+
+/** Options of the whole-sequence ops. */
+export interface SequenceOptions {
+  /** Run from the last time step to the first (the reverse direction of a bidirectional layer). */
+  reverse?: boolean;
+}
+
+export interface SequenceDims {
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+}
+
+export function checkSequenceArgs(
+  fn: string,
+  gates: number,
+  x: Tensor,
+  h0: Tensor,
+  c0: Tensor | null,
+  wIh: Tensor,
+  wHh: Tensor,
+  bIh: Tensor | null,
+  bHh: Tensor | null,
+): SequenceDims {
+  checkRank(fn, 'x', x, 3);
+  checkDType(fn, 'x', x, 'float32');
+  checkRank(fn, 'wHh', wHh, 2);
+  const [T, B, I] = x.shape as [number, number, number];
+  const H = wHh.shape[1]!;
+  const GH = gates * H;
+  if (wHh.shape[0] !== GH || H < 1) {
+    throw new ShapeError({ fn, argument: 'wHh', expected: `of shape [${gates}*H, H]`, received: [...wHh.shape] });
+  }
+  if (wIh.shape.length !== 2 || wIh.shape[0] !== GH || wIh.shape[1] !== I) {
+    throw new ShapeError({ fn, argument: 'wIh', expected: `of shape [${GH}, ${I}]`, received: [...wIh.shape] });
+  }
+  const state = (name: string, s: Tensor): void => {
+    if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== H) {
+      throw new ShapeError({ fn, argument: name, expected: `of shape [${B}, ${H}]`, received: [...s.shape] });
+    }
+  };
+  state('h0', h0);
+  if (c0) state('c0', c0);
+  for (const [name, b] of [['bIh', bIh], ['bHh', bHh]] as const) {
+    if (b && (b.shape.length !== 1 || b.shape[0] !== GH)) {
+      throw new ShapeError({ fn, argument: name, expected: `null or of shape [${GH}]`, received: [...b.shape] });
+    }
+  }
+  if (T < 1 || B < 1) throw new ShapeError({ fn, argument: 'x', expected: 'a non-empty [T, B, I] tensor', received: [...x.shape] });
+  return { T, B, I, H };
+}
+
+/** Named inputs of the fused node (biases only when present). */
+export function sequenceInputs(
+  x: Tensor,
+  h0: Tensor,
+  c0: Tensor | null,
+  wIh: Tensor,
+  wHh: Tensor,
+  bIh: Tensor | null,
+  bHh: Tensor | null,
+): Record<string, Tensor> {
+  const inputs: Record<string, Tensor> = { x, h0, wIh, wHh };
+  if (c0) inputs.c0 = c0;
+  if (bIh) inputs.bIh = bIh;
+  if (bHh) inputs.bHh = bHh;
+  return inputs;
+}
