@@ -19,6 +19,7 @@
 //
 // Prints one line per package and exits 1 on any problem. `--keep` keeps the throwaway directory.
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
