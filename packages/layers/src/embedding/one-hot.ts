@@ -8,5 +8,6 @@ import { checkTokenIds } from './check-ids';
 export function oneHot(ids: Tensor, depth: number): Tensor {
   checkInt('oneHot', 'depth', depth);
   checkTokenIds('oneHot', 'ids', ids, depth);
-  return tf.oneHot(ids, depth, 1, 0, 'float32'); // [..., depth]
+  // Made as int32 and cast: tfjs-backend-wasm's OneHot writes int32 bits whatever dtype is asked.
+  return tf.tidy(() => tf.cast(tf.oneHot(ids, depth), 'float32')); // [..., depth]
 }
