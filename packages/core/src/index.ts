@@ -37,3 +37,4 @@ export { lstmSequenceComposed, gruSequenceComposed, rnnSequenceComposed, type Se
 export type { SequenceOptions } from './ops/sequence-args';
 export { packStepWeights, lstmStep, gruStep, rnnStep, type PackedStepWeights, type StepKind } from './ops/fused-step';
 export { parseSafetensors, decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER, type SafetensorsDType, type SafetensorsData, type SafetensorsEntry, type SafetensorsArray, type ParsedSafetensors } from './io/safetensors';
+export { registerWasmFixes, unregisterWasmFixes, wasmFixesRegistered } from './kernels/register';
