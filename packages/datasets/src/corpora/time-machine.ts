@@ -1,0 +1,38 @@
+import { ChecksumError } from '../errors/dataset-errors';
+import { downloadCached, hashBytes, type DownloadOptions } from '../loaders/download';
+import { readBytes } from '../loaders/text-file';
+import { decodeUtf8 } from '../loaders/utf8';
+
+/** d2l's download location of The Time Machine (its `DATA_URL` + `timemachine.txt`). */
+export const TIME_MACHINE_URL = 'http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt';
+/** sha1 of d2l's copy (`DATA_HUB['time_machine']`). */
+export const TIME_MACHINE_SHA1 = '090b5e7e70c295757f55df93cb0a180b9691891a';
+
+export interface TimeMachineOptions extends Pick<DownloadOptions, 'cacheDir' | 'signal'> {
+  /** Read this local copy instead of downloading (it must have d2l's sha1). */
+  path?: string;
+  /** Download from here instead of d2l's bucket (a mirror; the sha1 is still checked). */
+  url?: string;
+}
+
+/**
+ * The raw text of H. G. Wells' *The Time Machine*, d2l's copy (Node): from `path` if given, else
+ * downloaded once from `url` (default d2l's) into the cache and checked against d2l's sha1.
+ * Apply d2l's preprocessing with `createTokenizer({ level, preprocess: 'd2l' })` or
+ * `loadCorpusTimeMachine`.
+ */
+export async function loadTimeMachine(options: TimeMachineOptions = {}): Promise<string> {
+  if (options.path !== undefined) {
+    const bytes = await readBytes('loadTimeMachine', options.path);
+    const actual = await hashBytes(bytes, 'sha1');
+    if (actual !== TIME_MACHINE_SHA1) throw new ChecksumError('loadTimeMachine', options.path, 'sha1', TIME_MACHINE_SHA1, actual);
+    return decodeUtf8(bytes, 'loadTimeMachine', 'path', options.path);
+  }
+  const file = await downloadCached(options.url ?? TIME_MACHINE_URL, {
+    sha1: TIME_MACHINE_SHA1,
+    fileName: 'timemachine.txt',
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  return decodeUtf8(await readBytes('loadTimeMachine', file), 'loadTimeMachine', 'url', file);
+}
