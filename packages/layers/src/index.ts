@@ -16,3 +16,26 @@ export { LSTM } from './rnn/lstm';
 export { GRU } from './rnn/gru';
 export { type RecurrentState, disposeState, detachState, detach } from './rnn/state';
 export { LanguageModel, type LanguageModelConfig, type ResolvedLanguageModelConfig } from './lm/language-model';
+export {
+  parseCheckpointConfig,
+  checkpointTensorShapes,
+  checkWeightsMatchConfig,
+  CHECKPOINT_FORMAT,
+  type CheckpointConfig,
+  type CheckpointCell,
+  type CheckpointTokenizer,
+  type CheckpointTokenizerLevel,
+  type CheckpointPreprocess,
+  type CheckpointVocab,
+} from './checkpoint/config';
+export { writeCheckpointFiles, readCheckpointFile, recoverCheckpointDir } from './checkpoint/files';
+export {
+  checkpointConfigFromModel,
+  modelCheckpointFiles,
+  writeModelCheckpoint,
+  readModelCheckpoint,
+  modelFromCheckpointFiles,
+  CONFIG_FILE,
+  MODEL_FILE,
+  type CheckpointMeta,
+} from './checkpoint/model-checkpoint';

@@ -1,0 +1,120 @@
+import type * as FsModule from 'node:fs/promises';
+import type * as PathModule from 'node:path';
+import { CheckpointError, InvalidArgumentError } from '@recurrent/core';
+
+type Fs = typeof FsModule;
+type Path = typeof PathModule;
+
+/** Node's fs and path, loaded on first use so browser bundles never see them. */
+async function node(): Promise<{ fs: Fs; path: Path }> {
+  try {
+    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+    return { fs, path };
+  } catch (cause) {
+    throw new CheckpointError('checkpoint directories need Node.js file access; in the browser use modelFromCheckpointFiles', { cause });
+  }
+}
+
+async function exists(fs: Fs, p: string): Promise<boolean> {
+  try {
+    await fs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The sibling names the atomic swap uses: `<dir>.old` and `<dir>.tmp-<pid>-<n>`. */
+function siblings(path: Path, dir: string): { old: string; tmpPrefix: string } {
+  const abs = path.resolve(dir);
+  return { old: `${abs}.old`, tmpPrefix: `${abs}.tmp-` };
+}
+
+/**
+ * Finishes or undoes a swap a crash interrupted: if only `<dir>.old` exists, it becomes `<dir>`
+ * again; if both exist, the swap completed and `<dir>.old` is removed.
+ */
+export async function recoverCheckpointDir(dir: string): Promise<void> {
+  const { fs, path } = await node();
+  const { old } = siblings(path, dir);
+  if (!(await exists(fs, old))) return;
+  if (await exists(fs, path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
+  else await fs.rename(old, path.resolve(dir));
+}
+
+let counter = 0;
+
+/**
+ * Writes `files` (name to bytes or text) into the checkpoint directory `dir` as one atomic step:
+ * the new directory is assembled beside it (the files of the current `dir` that are not being
+ * replaced are copied over, so other writers' files survive), flushed, then swapped in by two
+ * renames. A crash at any point leaves either the old or the new directory whole
+ * (`recoverCheckpointDir`, run by every read and write, finishes an interrupted swap).
+ * Train uses it to add `optimizer.safetensors` and `trainer.json` in the same step as the model.
+ */
+export async function writeCheckpointFiles(
+  dir: string,
+  files: Record<string, Uint8Array | string>,
+  options: { /** Runs after the new files are flushed, before the swap (crash simulation in tests). */ beforeSwap?: () => void | Promise<void> } = {},
+): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    if (name.length === 0 || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
+      throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: 'files', expected: 'plain file names', received: name });
+    }
+    if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+      throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: `files[${JSON.stringify(name)}]`, expected: 'a string or a Uint8Array', received: content });
+    }
+  }
+  const { fs, path } = await node();
+  await recoverCheckpointDir(dir);
+  const target = path.resolve(dir);
+  const { old, tmpPrefix } = siblings(path, dir);
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = `${tmpPrefix}${process.pid}-${Date.now()}-${counter++}`;
+  await fs.mkdir(tmp);
+  try {
+    const hadTarget = await exists(fs, target);
+    if (hadTarget) {
+      for (const entry of await fs.readdir(target, { withFileTypes: true })) {
+        if (Object.hasOwn(files, entry.name)) continue;
+        await fs.cp(path.join(target, entry.name), path.join(tmp, entry.name), { recursive: true });
+      }
+    }
+    for (const [name, content] of Object.entries(files)) {
+      const handle = await fs.open(path.join(tmp, name), 'w');
+      try {
+        await handle.writeFile(content);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await options.beforeSwap?.();
+    if (hadTarget) {
+      await fs.rename(target, old);
+      await fs.rename(tmp, target);
+      await fs.rm(old, { recursive: true, force: true });
+    } else {
+      await fs.rename(tmp, target);
+    }
+  } catch (error) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    await recoverCheckpointDir(dir);
+    throw error;
+  }
+}
+
+/** Reads one file of a checkpoint directory; a missing file is a `CheckpointError` naming it. */
+export async function readCheckpointFile(dir: string, name: string): Promise<Uint8Array> {
+  const { fs, path } = await node();
+  await recoverCheckpointDir(dir);
+  const file = path.join(path.resolve(dir), name);
+  try {
+    const buf = await fs.readFile(file);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === 'ENOENT') throw new CheckpointError(`checkpoint: ${file} does not exist`, { cause });
+    throw new CheckpointError(`checkpoint: cannot read ${file} (${(cause as Error).message})`, { cause });
+  }
+}

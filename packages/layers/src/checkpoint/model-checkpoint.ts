@@ -1,0 +1,113 @@
+import { CheckpointError, decodeSafetensors, encodeSafetensors, parseSafetensors, tf, type Tensor } from '@recurrent/core';
+import { LanguageModel } from '../lm/language-model';
+import {
+  checkWeightsMatchConfig,
+  parseCheckpointConfig,
+  type CheckpointConfig,
+  type CheckpointTokenizer,
+  type CheckpointVocab,
+  CHECKPOINT_FORMAT,
+} from './config';
+import { readCheckpointFile, writeCheckpointFiles } from './files';
+
+export const CONFIG_FILE = 'config.json';
+export const MODEL_FILE = 'model.safetensors';
+
+/** What a checkpoint stores beside the model: the tokenizer and the vocabulary (or a `Vocab`). */
+export interface CheckpointMeta {
+  tokenizer: CheckpointTokenizer;
+  vocab: CheckpointVocab | { toConfig(): CheckpointVocab } | { tokens: readonly string[]; unk: string | null };
+}
+
+function vocabOf(v: CheckpointMeta['vocab']): CheckpointVocab {
+  const plain = 'toConfig' in v && typeof v.toConfig === 'function' ? v.toConfig() : (v as CheckpointVocab);
+  return { tokens: [...plain.tokens], unk: plain.unk };
+}
+
+/** The `config.json` describing `model` with its tokenizer and vocabulary (checked). */
+export function checkpointConfigFromModel(model: LanguageModel, meta: CheckpointMeta): CheckpointConfig {
+  const c = model.config;
+  const vocab = vocabOf(meta.vocab);
+  if (vocab.tokens.length !== c.vocabSize) {
+    throw new CheckpointError(`checkpointConfigFromModel: the vocabulary has ${vocab.tokens.length} tokens but the model's vocabSize is ${c.vocabSize}`);
+  }
+  return parseCheckpointConfig({
+    format: CHECKPOINT_FORMAT,
+    cell: c.cell,
+    nonlinearity: c.nonlinearity ?? 'tanh',
+    input: c.input,
+    embeddingDim: c.input === 'embedding' ? (c.embeddingDim ?? null) : null,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers ?? 1,
+    bidirectional: false,
+    dropout: c.dropout ?? 0,
+    tokenizer: { level: meta.tokenizer.level, preprocess: meta.tokenizer.preprocess },
+    vocab,
+  });
+}
+
+/**
+ * The two files of a model checkpoint, `config.json` and `model.safetensors`, as bytes/text.
+ * Train merges them with its own files and writes everything with `writeCheckpointFiles`.
+ */
+export function modelCheckpointFiles(model: LanguageModel, meta: CheckpointMeta): Record<string, Uint8Array | string> {
+  const config = checkpointConfigFromModel(model, meta);
+  const dict = model.stateDict();
+  try {
+    checkWeightsMatchConfig(config, dict);
+    return { [CONFIG_FILE]: `${JSON.stringify(config, null, 2)}\n`, [MODEL_FILE]: encodeSafetensors(dict, { format: 'pt' }) };
+  } finally {
+    tf.dispose(Object.values(dict));
+  }
+}
+
+/**
+ * Writes `config.json` and `model.safetensors` into `dir` atomically (other files in `dir`, such
+ * as the trainer's, are kept). Node only.
+ */
+export async function writeModelCheckpoint(dir: string, model: LanguageModel, meta: CheckpointMeta): Promise<void> {
+  await writeCheckpointFiles(dir, modelCheckpointFiles(model, meta));
+}
+
+/**
+ * Builds the model from the two files' contents (works in the browser: no file system). The
+ * weights must be exactly those the config implies: a mismatch is a `CheckpointError` naming
+ * the tensor, raised before the model is built.
+ */
+export function modelFromCheckpointFiles(configJson: unknown, safetensors: Uint8Array): { config: CheckpointConfig; model: LanguageModel } {
+  let json = configJson;
+  if (json instanceof Uint8Array) json = new TextDecoder().decode(json);
+  const config = parseCheckpointConfig(json);
+  const { tensors } = parseSafetensors(safetensors); // header + data checks, no tensors yet
+  checkWeightsMatchConfig(config, tensors);
+  const weights: Record<string, Tensor> = decodeSafetensors(safetensors);
+  try {
+    const model = new LanguageModel({
+      cell: config.cell,
+      nonlinearity: config.nonlinearity,
+      input: config.input,
+      embeddingDim: config.embeddingDim,
+      vocabSize: config.vocab.tokens.length,
+      hiddenSize: config.hiddenSize,
+      numLayers: config.numLayers,
+      dropout: config.dropout,
+    });
+    try {
+      model.loadStateDict(weights, { strict: true });
+    } catch (cause) {
+      model.dispose();
+      throw new CheckpointError(`checkpoint: the weights do not load into the model (${(cause as Error).message})`, { cause });
+    }
+    model.eval();
+    return { config, model };
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+}
+
+/** Reads a checkpoint directory (Node): its config, and the model with the weights loaded. */
+export async function readModelCheckpoint(dir: string): Promise<{ config: CheckpointConfig; model: LanguageModel }> {
+  const configBytes = await readCheckpointFile(dir, CONFIG_FILE);
+  const weights = await readCheckpointFile(dir, MODEL_FILE);
+  return modelFromCheckpointFiles(configBytes, weights);
+}
