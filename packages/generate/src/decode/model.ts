@@ -1,0 +1,74 @@
+import { tf, type Tensor } from '@recurrent/core';
+import type { RecurrentState } from '@recurrent/layers';
+
+/**
+ * What generation needs from a language model (`LanguageModel` from @recurrent/layers fits).
+ * `forward` and `step` return a new state and leave the given one to the caller.
+ */
+export interface GenerationModel {
+  readonly config: { readonly vocabSize: number };
+  beginState(batchSize: number): RecurrentState;
+  forward(ids: Tensor /* int32 [B, T] */, state?: RecurrentState): { logits: Tensor /* [B, T, V] */; state: RecurrentState };
+  step(ids: Tensor /* int32 [B] */, state: RecurrentState): { logits: Tensor /* [B, V] */; state: RecurrentState };
+}
+
+/** Disposes `old`'s tensors that `next` does not reuse. */
+export function replaceState(old: RecurrentState, next: RecurrentState): RecurrentState {
+  if (old.h !== next.h && old.h !== next.c) old.h.dispose();
+  if (old.c && old.c !== next.c && old.c !== next.h) old.c.dispose();
+  return next;
+}
+
+export function disposeModelState(s: RecurrentState): void {
+  s.h.dispose();
+  s.c?.dispose();
+}
+
+/**
+ * Runs the prefix through the model, as d2l's `predict_ch8`: the state starts at zero and is
+ * carried through every prefix token but the last (whose step produces the first new token).
+ * Returns the state for batch 1; the caller owns it.
+ */
+export function warmUp(model: GenerationModel, prefixIds: readonly number[]): RecurrentState {
+  let state = model.beginState(1);
+  if (prefixIds.length > 1) {
+    const ids = tf.tensor2d(prefixIds.slice(0, -1), [1, prefixIds.length - 1], 'int32'); // [1, m-1]
+    const { logits, state: next } = model.forward(ids, state);
+    logits.dispose();
+    ids.dispose();
+    state = replaceState(state, next);
+  }
+  return state;
+}
+
+/** Stacks batch-1 states into one batch (along the batch axis 1 of [L, B, H]); disposes the parts. */
+export function concatStates(states: RecurrentState[]): RecurrentState {
+  if (states.length === 1) return states[0]!;
+  const h = tf.concat(states.map((s) => s.h), 1); // [L, B, H]
+  const c = states[0]!.c ? tf.concat(states.map((s) => s.c as Tensor), 1) : undefined;
+  for (const s of states) disposeModelState(s);
+  return c ? { h, c } : { h };
+}
+
+/** Picks rows (batch entries) of a state, e.g. the surviving beams; disposes nothing. */
+export function gatherState(state: RecurrentState, rows: readonly number[]): RecurrentState {
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(rows as number[], 'int32');
+    const h = tf.gather(state.h, idx, 1); // [L, B', H]
+    const c = state.c ? tf.gather(state.c, idx, 1) : undefined;
+    return c ? { h, c } : { h };
+  });
+}
+
+/**
+ * One decoding step for a batch: feeds `lastIds` [B], returns the logits as one Float32Array
+ * (row-major [B, V]) and the new state (the old one is disposed).
+ */
+export function stepOnce(model: GenerationModel, lastIds: readonly number[], state: RecurrentState): { logits: Float32Array; state: RecurrentState } {
+  const ids = tf.tensor1d(lastIds as number[], 'int32'); // [B]
+  const out = model.step(ids, state);
+  ids.dispose();
+  const logits = out.logits.dataSync() as Float32Array; // [B * V]
+  out.logits.dispose();
+  return { logits: logits.slice(), state: replaceState(state, out.state) };
+}
