@@ -16,6 +16,7 @@ export { LSTM } from './rnn/lstm';
 export { GRU } from './rnn/gru';
 export { type RecurrentState, disposeState, detachState, detach } from './rnn/state';
 export { LanguageModel, type LanguageModelConfig, type ResolvedLanguageModelConfig } from './lm/language-model';
+export { RNNScratch, type RNNScratchOptions } from './scratch/rnn-scratch';
 export {
   parseCheckpointConfig,
   checkpointTensorShapes,

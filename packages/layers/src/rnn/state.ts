@@ -21,8 +21,10 @@ export function detach(t: Tensor): Tensor {
 
 /**
  * A copy of the state without gradient history, for carrying it across batches (truncated BPTT).
- * The caller owns the copy and still owns `s`.
+ * The copy is kept (`tf.keep`), so it survives the `tidy` or gradient scope it was made in:
+ * call it inside the loss function on the final state and use the copy for the next batch. The
+ * caller owns the copy (dispose it with `disposeState`) and still owns `s`.
  */
 export function detachState(s: RecurrentState): RecurrentState {
-  return s.c ? { h: detach(s.h), c: detach(s.c) } : { h: detach(s.h) };
+  return s.c ? { h: tf.keep(detach(s.h)), c: tf.keep(detach(s.c)) } : { h: tf.keep(detach(s.h)) };
 }
