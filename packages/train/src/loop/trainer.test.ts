@@ -1,0 +1,232 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NonFiniteLossError, Random, init, memorySnapshot, tf } from '@recurrent/core';
+import { LanguageModel, type LanguageModelConfig } from '@recurrent/layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointEvery } from '../callbacks/checkpoint-every';
+import { earlyStopping } from '../callbacks/early-stopping';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
+import { Adam } from '../optim/adam';
+import { SGD } from '../optim/sgd';
+import { LRScheduler } from '../schedules/schedule';
+import { Trainer, evaluate } from './trainer';
+import type { StepInfo, TrainBatch } from './types';
+
+let dir: string;
+beforeAll(async () => {
+  await init();
+  dir = await mkdtemp(join(tmpdir(), 'recurrent-train-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** d2l-style sequential batches of a token stream (random offset from `random`), state carried. */
+function* sequential(ids: number[], B: number, T: number, random: Random | null): Generator<TrainBatch> {
+  const offset = random ? random.randint(0, T - 1) : 0;
+  const n = Math.floor((ids.length - offset - 1) / B) * B;
+  const S = n / B;
+  for (let k = 0; k + T <= S; k += T) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        xs.push(ids[offset + b * S + k + t]!);
+        ys.push(ids[offset + b * S + k + t + 1]!);
+      }
+    }
+    yield { x: tf.tensor2d(xs, [B, T], 'int32'), y: tf.tensor2d(ys, [B, T], 'int32'), carryState: k > 0 };
+  }
+}
+
+/** Random windows, each batch independent (no state carried). */
+async function* randomWindows(ids: number[], B: number, T: number, batches: number, random: Random): AsyncGenerator<TrainBatch> {
+  for (let i = 0; i < batches; i++) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let b = 0; b < B; b++) {
+      const s = random.randint(0, ids.length - T - 2);
+      for (let t = 0; t < T; t++) {
+        xs.push(ids[s + t]!);
+        ys.push(ids[s + t + 1]!);
+      }
+    }
+    yield { x: tf.tensor2d(xs, [B, T], 'int32'), y: tf.tensor2d(ys, [B, T], 'int32') };
+  }
+}
+
+const text = 'the time traveller for so it will be convenient to speak of him was expounding a recondite matter to us ';
+const chars = [...new Set(text)].sort();
+const ids = [...text].map((c) => chars.indexOf(c));
+const meta = { tokenizer: { level: 'char' as const, preprocess: 'none' as const }, vocab: { tokens: chars, unk: null } };
+
+function model(random: Random, extra: Partial<LanguageModelConfig> = {}): LanguageModel {
+  return new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: chars.length, hiddenSize: 16, random, ...extra });
+}
+
+describe('Trainer', () => {
+  it('runs 1,000 steps without changing the number of live tensors, and learns', async () => {
+    const random = new Random(1);
+    const m = model(random, { cell: 'rnn', hiddenSize: 8 });
+    const opt = new Adam(m.parameters(), { lr: 0.02 });
+    const trainer = new Trainer({ model: m, optimizer: opt, clipNorm: 1, random });
+    // Warm up one epoch so the optimizer's state exists, then count.
+    const first = await trainer.trainEpoch(sequential(ids, 2, 3, null));
+    const before = memorySnapshot().numTensors;
+    function* cycle(): Generator<TrainBatch> {
+      for (let n = 0; n < 1000; ) for (const b of sequential(ids, 2, 3, null)) if (n++ < 1000) yield b; else b.x.dispose(), b.y.dispose();
+    }
+    const last = await trainer.trainEpoch(cycle());
+    expect(last.steps).toBe(1000);
+    expect(memorySnapshot().numTensors).toBe(before);
+    expect(last.perplexity).toBeLessThan(first.perplexity / 2);
+    expect(last.tokensPerSecond).toBeGreaterThan(0);
+    opt.dispose();
+    m.dispose();
+  });
+
+  it('carries state within an epoch and resets it for random batches (the loss of a carried batch depends on the previous one)', async () => {
+    const random = new Random(2);
+    const m = model(random);
+    const opt = new SGD(m.parameters(), { lr: 0 });
+    const trainer = new Trainer({ model: m, optimizer: opt });
+    const losses: number[] = [];
+    trainer.callbacks.push({ onStep: (i: StepInfo) => void losses.push(i.loss) });
+    const mk = (carry: boolean): TrainBatch[] => {
+      const out = [...sequential(ids, 2, 5, null)].slice(0, 2);
+      out[1]!.carryState = carry;
+      return out;
+    };
+    await trainer.trainEpoch(mk(true));
+    await trainer.trainEpoch(mk(false));
+    const fresh = [...sequential(ids, 2, 5, null)].slice(1, 2);
+    fresh[0]!.carryState = false;
+    await trainer.trainEpoch(fresh);
+    expect(losses[0]).toBe(losses[2]);
+    expect(losses[1]).not.toBe(losses[3]);
+    expect(losses[3]).toBe(losses[4]);
+    opt.dispose();
+    m.dispose();
+  });
+
+  it('resumes from a checkpoint with the same losses as an uninterrupted run', async () => {
+    const run = async (resumeAfter: number | null): Promise<number[]> => {
+      const random = new Random(7);
+      let m = model(random, { dropout: 0 });
+      let opt = new Adam(m.parameters(), { lr: 0.01 });
+      let trainer = new Trainer({ model: m, optimizer: opt, clipNorm: 1, random, scheduler: null });
+      const losses: number[] = [];
+      const track = { onStep: (i: StepInfo) => void losses.push(i.loss) };
+      trainer.callbacks.push(track);
+      const data = (_e: number, r: Random) => randomWindows(ids, 3, 6, 4, r);
+      const ckpt = join(dir, 'resume');
+      if (resumeAfter === null) {
+        await trainer.fit({ epochs: 4, data });
+        opt.dispose();
+        m.dispose();
+        return losses;
+      }
+      trainer.callbacks.push(checkpointEvery({ dir: ckpt, trainer, model: m, ...meta }));
+      await trainer.fit({ epochs: resumeAfter, data });
+      opt.dispose();
+      m.dispose();
+      // A fresh process: everything comes from the checkpoint.
+      const loaded = await loadCheckpoint(ckpt);
+      m = loaded.model;
+      opt = new Adam(m.parameters(), { lr: 0.5 });
+      opt.loadStateDict(loaded.optimizer!);
+      tf.dispose(Object.values(loaded.optimizer!.tensors));
+      trainer = new Trainer({ model: m, optimizer: opt, clipNorm: 1, random: new Random(12345) });
+      trainer.setState(loaded.trainer!);
+      trainer.callbacks.push(track);
+      await trainer.fit({ epochs: 4, data });
+      expect(trainer.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
+      opt.dispose();
+      m.dispose();
+      return losses;
+    };
+    const full = await run(null);
+    const resumed = await run(2);
+    expect(resumed).toHaveLength(16);
+    expect(resumed).toEqual(full);
+  });
+
+  it('stops with NonFiniteLossError naming the step, leaving the last good checkpoint whole', async () => {
+    const random = new Random(3);
+    const m = model(random);
+    const opt = new SGD(m.parameters(), { lr: 0.5 });
+    const ckpt = join(dir, 'nan');
+    const trainer = new Trainer({ model: m, optimizer: opt, random });
+    trainer.callbacks.push(checkpointEvery({ dir: ckpt, trainer, model: m, ...meta }));
+    await trainer.fit({ epochs: 1, data: () => sequential(ids, 2, 5, null) });
+    const good = m.linear.weight.value.dataSync().slice();
+    const stepsDone = trainer.step;
+    // Poison the weights: the next loss is NaN.
+    const w = m.linear.weight;
+    w.assign(tf.tidy(() => tf.mul(w.value, NaN)));
+    const before = memorySnapshot().numTensors;
+    const err = await trainer.fit({ epochs: 2, data: () => sequential(ids, 2, 5, null) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect((err as NonFiniteLossError).step).toBe(stepsDone + 1);
+    expect((err as Error).message).toMatch(new RegExp(`step ${stepsDone + 1}`));
+    expect(memorySnapshot().numTensors).toBe(before);
+    const loaded = await loadCheckpoint(ckpt);
+    expect(loaded.trainer!.epoch).toBe(1);
+    expect(Array.from(loaded.model.linear.weight.value.dataSync())).toEqual(Array.from(good));
+    tf.dispose(Object.values(loaded.optimizer!.tensors));
+    loaded.model.dispose();
+    opt.dispose();
+    m.dispose();
+  });
+
+  it('keeps the previous checkpoint loadable when a write is interrupted', async () => {
+    const random = new Random(4);
+    const m = model(random);
+    const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+    const trainer = new Trainer({ model: m, optimizer: opt, random });
+    await trainer.fit({ epochs: 1, data: () => sequential(ids, 2, 5, null) });
+    const ckpt = join(dir, 'atomic');
+    await saveCheckpoint(ckpt, { model: m, optimizer: opt, trainer: trainer.getState(), ...meta });
+    const saved = m.linear.bias!.value.dataSync().slice();
+    await trainer.fit({ epochs: 2, data: () => sequential(ids, 2, 5, null) });
+    const crash = new Error('power cut');
+    await expect(
+      saveCheckpoint(ckpt, {
+        model: m,
+        optimizer: opt,
+        trainer: trainer.getState(),
+        ...meta,
+        beforeSwap: () => {
+          throw crash;
+        },
+      }),
+    ).rejects.toBe(crash);
+    const loaded = await loadCheckpoint(ckpt);
+    expect(loaded.trainer!.epoch).toBe(1);
+    expect(Array.from(loaded.model.linear.bias!.value.dataSync())).toEqual(Array.from(saved));
+    expect(Object.keys(loaded.optimizer!.tensors).length).toBe(m.parameters().length);
+    tf.dispose(Object.values(loaded.optimizer!.tensors));
+    loaded.model.dispose();
+    opt.dispose();
+    m.dispose();
+  });
+
+  it('evaluates held-out data each epoch, follows a schedule and stops early', async () => {
+    const random = new Random(5);
+    const m = model(random);
+    const opt = new SGD(m.parameters(), { lr: 1 });
+    const scheduler = new LRScheduler(opt, { type: 'step', stepSize: 1, gamma: 0.5 });
+    const stopper = earlyStopping({ patience: 1, minDelta: 10 });
+    const trainer = new Trainer({ model: m, optimizer: opt, random, scheduler, scheduleEvery: 'epoch', callbacks: [stopper] });
+    const history = await trainer.fit({ epochs: 5, data: () => sequential(ids, 2, 5, null), validation: () => sequential(ids, 1, 10, null) });
+    // Improvement by 10 nats never happens after the first epoch: stop after epoch 2.
+    expect(history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(history.map((h) => h.lr)).toEqual([1, 0.5]);
+    const direct = await evaluate(m, sequential(ids, 1, 10, null));
+    expect(history[1]!.validation!.perplexity).toBeCloseTo(direct.perplexity, 10);
+    expect(direct.tokens).toBe(100);
+    opt.dispose();
+    m.dispose();
+  });
+});

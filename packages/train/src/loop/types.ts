@@ -1,0 +1,75 @@
+import type { Random, Tensor } from '@recurrent/core';
+import type { Parameter, RecurrentState } from '@recurrent/layers';
+
+/** One batch: int32 inputs and targets `[B, T]`; `carryState` continues the previous batch's rows. */
+export interface TrainBatch {
+  x: Tensor;
+  y: Tensor;
+  /** True when row b continues row b of the previous batch (sequential partitioning). */
+  carryState?: boolean;
+}
+
+/** Batches, sync or async. The trainer disposes each batch's `x` and `y` after using them. */
+export type BatchSource = AsyncIterable<TrainBatch> | Iterable<TrainBatch>;
+
+/** What the trainer needs of a model (`LanguageModel` fits). */
+export interface SequenceModel {
+  parameters(): Parameter[];
+  beginState(batchSize: number): RecurrentState;
+  forward(ids: Tensor, state?: RecurrentState): { logits: Tensor; state: RecurrentState };
+  train(mode?: boolean): unknown;
+}
+
+/** One optimizer step, as reported to `onStep`. */
+export interface StepInfo {
+  epoch: number;
+  /** Optimizer steps taken so far in the run (this one included). */
+  step: number;
+  /** Index of the batch within the epoch (0-based). */
+  batch: number;
+  /** Mean cross-entropy per target of this batch. */
+  loss: number;
+  /** Global L2 norm of the gradients before clipping. */
+  gradNorm: number;
+  tokens: number;
+  lr: number;
+}
+
+/** Held-out results: mean cross-entropy per target and its exp. */
+export interface EvalResult {
+  loss: number;
+  perplexity: number;
+  tokens: number;
+}
+
+/** One epoch's figures, as reported to `onEpochEnd`. */
+export interface EpochStats {
+  epoch: number;
+  steps: number;
+  tokens: number;
+  /** Mean cross-entropy per target over the epoch (measured while the weights change, as d2l). */
+  loss: number;
+  perplexity: number;
+  seconds: number;
+  tokensPerSecond: number;
+  lr: number;
+  validation?: EvalResult;
+}
+
+/** Hooks into the loop. `trainer.stop()` from any of them ends the run after the current epoch. */
+export interface TrainerCallback {
+  onTrainBegin?(trainer: TrainerLike): void | Promise<void>;
+  onEpochBegin?(epoch: number, trainer: TrainerLike): void | Promise<void>;
+  onStep?(info: StepInfo, trainer: TrainerLike): void | Promise<void>;
+  onEpochEnd?(stats: EpochStats, trainer: TrainerLike): void | Promise<void>;
+  onTrainEnd?(history: readonly EpochStats[], trainer: TrainerLike): void | Promise<void>;
+}
+
+/** The part of `Trainer` callbacks see. */
+export interface TrainerLike {
+  readonly step: number;
+  readonly epoch: number;
+  readonly history: readonly EpochStats[];
+  readonly random: Random;
+  stop(): void;
+}
