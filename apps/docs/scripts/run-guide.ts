@@ -1,5 +1,6 @@
 // Runs one guide from the command line, the same code the docs test runs:
-//   node --conditions=@recurrent/source --import tsx apps/docs/scripts/run-guide.ts rnn-from-scratch
+//   pnpm build && node --import tsx apps/docs/scripts/run-guide.ts rnn-from-scratch
+// (plain Node runs the built packages; the tests run the same guides on source through vitest)
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
