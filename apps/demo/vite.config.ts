@@ -70,15 +70,58 @@ function recurrentAssets(): Plugin {
   };
 }
 
+/**
+ * The packages' barrels also export Node-only helpers (checkpoint directories on disk). In the
+ * browser their `node:*` imports become modules whose every export throws when called, so the
+ * browser-safe parts bundle and the disk helpers fail loudly if ever used.
+ */
+function nodeBuiltinStubs(): Plugin {
+  const prefix = '\0node-stub:';
+  return {
+    name: 'recurrent-node-stubs',
+    enforce: 'pre',
+    resolveId(id) {
+      return id.startsWith('node:') ? `${prefix}${id}` : undefined;
+    },
+    async load(id) {
+      if (!id.startsWith(prefix)) return undefined;
+      const name = id.slice(prefix.length);
+      const real = (await import(name)) as Record<string, unknown>;
+      const lines = [`const fail = (what) => () => { throw new Error(\`\${what} is not available in the browser\`); };`];
+      for (const key of Object.keys(real)) {
+        if (key === 'default' || !/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+        lines.push(`export const ${key} = fail(${JSON.stringify(`${name}.${key}`)});`);
+      }
+      lines.push('export default {};');
+      return lines.join('\n');
+    },
+  };
+}
+
+/**
+ * @recurrent/core's `src/backend/tf.ts` imports tfjs's gradient registrations for their side
+ * effect, but its package.json marks only `register-*.ts` as side-effectful, so Rollup drops the
+ * re-exporting `tf.ts` with its side-effect import ("gradient function not found"). Keep it.
+ */
+function keepCoreSideEffects(): Plugin {
+  return {
+    name: 'recurrent-core-side-effects',
+    transform(code, id) {
+      if (/[\\/]packages[\\/]core[\\/]src[\\/]backend[\\/]/.test(id)) return { code, map: null, moduleSideEffects: true };
+      return undefined;
+    },
+  };
+}
+
 export default defineConfig({
   root: join(here, 'web'),
   base: './',
   // @recurrent/* straight from source (the `@recurrent/source` export condition), as vitest does.
   resolve: { conditions: ['@recurrent/source', 'module', 'browser', 'development|production'] },
-  plugins: [recurrentAssets()],
+  plugins: [nodeBuiltinStubs(), keepCoreSideEffects(), recurrentAssets()],
   worker: {
     format: 'es',
-    plugins: () => [recurrentAssets()],
+    plugins: () => [nodeBuiltinStubs(), keepCoreSideEffects(), recurrentAssets()],
   },
   build: {
     outDir: join(here, 'dist-web'),

@@ -1,5 +1,5 @@
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
-import { DEFAULT_SESSION, type SessionConfig } from '../src/lib/session';
+import { DEFAULT_SESSION, type SessionConfig } from '../src/lib/session-config';
 import type { FromWorker, ToWorker } from './protocol';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);

@@ -1,4 +1,4 @@
-import type { BatchProgress, EpochStats, SessionConfig } from '../src/lib/session';
+import type { BatchProgress, EpochStats, SessionConfig } from '../src/lib/session-config';
 
 /** Messages from the page to the training worker. */
 export type ToWorker =

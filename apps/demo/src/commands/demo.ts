@@ -95,13 +95,23 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
         `${config.embeddingDim === null ? 'one-hot' : `embedding ${config.embeddingDim}`} input; batch ${config.batchSize} × ${config.numSteps} steps, Adam lr ${config.lr}\n`,
     );
 
-    // Measure the speed on a few batches, then size the corpus slice so the epochs fit the budget.
+    // Measure the speed (after the first batches, which include compilation), then size the
+    // corpus slice so the epochs fit the budget. The probe's batches train the model too.
     const budget = options.minutes * 60;
-    const probe = await session.trainEpoch({ maxBatches: 4 });
+    const probeSeconds = Math.min(8, Math.max(2, budget * 0.06));
+    const marks: { batch: number; time: number }[] = [];
+    const probe = await session.trainEpoch({ maxSeconds: probeSeconds, onBatch: (p) => marks.push({ batch: p.batch, time: Date.now() }) });
+    const settled = marks.slice(Math.floor(marks.length / 3));
+    const first = settled[0];
+    const last = settled[settled.length - 1];
+    const speed =
+      first && last && last.time > first.time
+        ? ((last.batch - first.batch) * config.batchSize * config.numSteps * 1000) / (last.time - first.time)
+        : probe.tokensPerSecond;
     const perEpoch = Math.max(1, (budget - probe.seconds) / options.epochs);
-    session.limitCorpus(probe.tokensPerSecond * perEpoch);
+    session.limitCorpus(speed * perEpoch);
     write(
-      `warm-up: ${formatInt(probe.tokensPerSecond)} tokens/s; each epoch runs over the first ${formatInt(session.corpusTokens)} characters ` +
+      `warm-up: ${probe.batches} batches, ${formatInt(speed)} tokens/s; each epoch runs over the first ${formatInt(session.corpusTokens)} characters ` +
         `(${session.batchesPerEpoch} batches, about ${formatSeconds(perEpoch)})\n`,
     );
 

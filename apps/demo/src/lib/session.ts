@@ -2,65 +2,17 @@ import { InvalidArgumentError, Random, scope, tf, type Tensor } from '@recurrent
 import { LanguageModel, detachState, disposeState, type RecurrentState } from '@recurrent/layers';
 import { Adam, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
 import { Vocab, createTokenizer } from '@recurrent/tokenizers';
+import { DEFAULT_SESSION, type BatchProgress, type EpochStats, type SessionConfig } from './session-config';
 
-/** Tokenization of a session's corpus (the checkpoint format's `tokenizer` object). */
-export interface TokenizerSpec {
-  level: 'char' | 'word' | 'jieba';
-  preprocess: 'd2l' | 'none';
-}
-
-/** Everything a training session needs besides the text. Shared by the CLI demo and the web page. */
-export interface SessionConfig {
-  cell: 'lstm' | 'gru' | 'rnn';
-  hiddenSize: number;
-  numLayers: number;
-  /** `null`: one-hot input; a number: an embedding of that width. */
-  embeddingDim: number | null;
-  batchSize: number;
-  numSteps: number;
-  lr: number;
-  clip: number;
-  seed: number;
-  tokenizer: TokenizerSpec;
-}
-
-export const DEFAULT_SESSION: SessionConfig = {
-  cell: 'lstm',
-  hiddenSize: 256,
-  numLayers: 1,
-  embeddingDim: null,
-  batchSize: 32,
-  numSteps: 35,
-  lr: 0.005,
-  clip: 1,
-  seed: 0,
-  tokenizer: { level: 'char', preprocess: 'none' },
-};
-
-/** Figures of one epoch (or part of one). */
-export interface EpochStats {
-  epoch: number;
-  /** Mean cross-entropy per token (nats). */
-  loss: number;
-  perplexity: number;
-  tokens: number;
-  seconds: number;
-  tokensPerSecond: number;
-  batches: number;
-}
-
-export interface BatchProgress {
-  batch: number;
-  batches: number;
-  loss: number;
-  tokensPerSecond: number;
-}
+export { DEFAULT_SESSION, type BatchProgress, type EpochStats, type SessionConfig, type TokenizerSpec } from './session-config';
 
 export interface EpochOptions {
   onBatch?: (progress: BatchProgress) => void;
   signal?: AbortSignal;
   /** Stop after this many batches (the epoch's stats then cover those only). */
   maxBatches?: number;
+  /** Stop once this many seconds have passed (checked after each batch). */
+  maxSeconds?: number;
   /** Lets a UI breathe between batches (the web worker yields to its message loop). */
   yieldEvery?: () => Promise<void>;
 }
@@ -218,6 +170,7 @@ export class TrainingSession {
       if (!Number.isFinite(loss)) break;
       const seconds = (now() - started) / 1000;
       options.onBatch?.({ batch: done, batches, loss, tokensPerSecond: (done * b * t) / Math.max(seconds, 1e-9) });
+      if (options.maxSeconds !== undefined && seconds >= options.maxSeconds) break;
       if (options.yieldEvery) await options.yieldEvery();
     }
     disposeState(state);
