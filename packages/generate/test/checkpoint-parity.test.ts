@@ -1,0 +1,57 @@
+// minGPT's three-level parity on the PyTorch checkpoint tm-lstm-onehot, through the real
+// loading path (readModelCheckpoint -> LanguageModel -> Generator): logits, greedy ids/text,
+// and (when ../shared/data/timemachine.txt is beside the repo) the eval perplexity.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, memorySnapshot } from '@recurrent/core';
+import { tokenizeText } from '@recurrent/tokenizers';
+import { loadGenerator, type LoadedGenerator } from '../src/index';
+import { TM_DIR, readExpected } from './fixture';
+import { sequentialPerplexity } from './perplexity';
+
+const corpus = fileURLToPath(new URL('../../../../shared/data/timemachine.txt', import.meta.url));
+
+let loaded: LoadedGenerator;
+beforeAll(async () => {
+  await init();
+  loaded = await loadGenerator(TM_DIR);
+});
+afterAll(() => loaded.dispose());
+
+describe('tm-lstm-onehot (PyTorch) through readModelCheckpoint + LanguageModel', () => {
+  it('greedy text equals expected.json exactly for every prefix', async () => {
+    for (const g of readExpected().greedy) {
+      const r = await loaded.generator.generate(g.prefix, { maxTokens: g.numTokens });
+      expect(r.text).toBe(g.text);
+    }
+  });
+
+  it('first-step logits within 1e-4', async () => {
+    const { prefix, firstStep } = readExpected().logits;
+    const got = await loaded.generator.firstStepLogits(prefix);
+    const diff = Math.max(...firstStep.map((v, i) => Math.abs(v - got[i]!)));
+    expect(diff).toBeLessThan(1e-4);
+  });
+
+  it('no tensor leak over 1,000 generated tokens', async () => {
+    await loaded.generator.generate('time traveller', { maxTokens: 5, temperature: 0.8, seed: 1 }); // warm caches
+    const before = memorySnapshot();
+    const r = await loaded.generator.generate('time traveller', { maxTokens: 1000, temperature: 0.8, topK: 5, topP: 0.9, repetitionPenalty: 1.1, seed: 1 });
+    expect(r.ids.length).toBe(1000);
+    const after = memorySnapshot();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+
+  it.runIf(existsSync(corpus))('eval perplexity on timemachine (d2l, char, B=32, T=35) within 1e-3 relative', () => {
+    const { eval: ev } = readExpected();
+    const tokens = tokenizeText(readFileSync(corpus, 'utf8'), 'char', 'd2l');
+    expect(tokens.length).toBe(170_580);
+    const index = new Map(loaded.config.vocab.tokens.map((t, i) => [t, i]));
+    const ids = Int32Array.from(tokens, (t) => index.get(t) ?? 0);
+    const { perplexity, targets } = sequentialPerplexity(loaded.model, ids, ev.batchSize, ev.numSteps);
+    expect(targets).toBe(170_240);
+    expect(Math.abs(perplexity - ev.perplexity) / ev.perplexity).toBeLessThan(1e-3);
+  });
+});
