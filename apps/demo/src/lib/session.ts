@@ -1,5 +1,6 @@
-import { InvalidArgumentError, Random, scope, tf, type Tensor } from '@recurrent/core';
-import { LanguageModel, detachState, disposeState, type RecurrentState } from '@recurrent/layers';
+import { InvalidArgumentError, Random, tf } from '@recurrent/core';
+import { Generator } from '@recurrent/generate';
+import { LanguageModel, detachState, disposeState, type CheckpointMeta, type RecurrentState } from '@recurrent/layers';
 import { Adam, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
 import { Vocab, createTokenizer } from '@recurrent/tokenizers';
 import { DEFAULT_SESSION, type BatchProgress, type EpochStats, type SessionConfig } from './session-config';
@@ -35,8 +36,7 @@ export class TrainingSession {
   readonly vocab: Vocab;
   readonly model: LanguageModel;
   readonly ids: Int32Array;
-  private readonly joinTokens: (tokens: string[]) => string;
-  private readonly tokenizeText: (text: string) => Promise<string[]> | string[];
+  private readonly generator: Generator;
   private readonly optimizer: Adam;
   private readonly random: Random;
   private epochIndex = 0;
@@ -44,29 +44,25 @@ export class TrainingSession {
   private active: number;
   readonly history: EpochStats[] = [];
 
-  private constructor(
-    config: SessionConfig,
-    vocab: Vocab,
-    ids: Int32Array,
-    tokenizer: { tokenize(text: string): Promise<string[]> | string[]; join(tokens: string[]): string },
-  ) {
+  private constructor(config: SessionConfig, vocab: Vocab, ids: Int32Array, model?: LanguageModel) {
     this.config = config;
     this.vocab = vocab;
     this.ids = ids;
     this.active = ids.length;
-    this.tokenizeText = (t) => tokenizer.tokenize(t);
-    this.joinTokens = (t) => tokenizer.join(t);
     this.random = new Random(config.seed);
-    this.model = new LanguageModel({
-      cell: config.cell,
-      input: config.embeddingDim === null ? 'one-hot' : 'embedding',
-      embeddingDim: config.embeddingDim,
-      vocabSize: vocab.size,
-      hiddenSize: config.hiddenSize,
-      numLayers: config.numLayers,
-      random: this.random.fork(),
-    });
+    this.model =
+      model ??
+      new LanguageModel({
+        cell: config.cell,
+        input: config.embeddingDim === null ? 'one-hot' : 'embedding',
+        embeddingDim: config.embeddingDim,
+        vocabSize: vocab.size,
+        hiddenSize: config.hiddenSize,
+        numLayers: config.numLayers,
+        random: this.random.fork(),
+      });
     this.optimizer = new Adam(this.model.parameters(), { lr: config.lr });
+    this.generator = new Generator({ model: this.model, vocab: vocab.toConfig(), tokenizer: config.tokenizer });
   }
 
   /** Tokenizes `text`, builds the vocabulary and the model. */
@@ -84,20 +80,18 @@ export class TrainingSession {
     }
     const vocab = new Vocab(tokens);
     const ids = vocab.encode(tokens);
-    return new TrainingSession(config, vocab, ids, tokenizer);
+    return new TrainingSession(config, vocab, ids);
   }
 
-  /** A session around saved weights: it generates; training it needs a new session. */
-  static restore(config: SessionConfig, vocab: Vocab, weights: Record<string, Tensor>): TrainingSession {
-    const session = new TrainingSession(config, vocab, new Int32Array(0), createTokenizer(config.tokenizer));
-    try {
-      session.model.loadStateDict(weights, { strict: true });
-    } catch (error) {
-      session.dispose();
-      throw error;
-    }
-    session.model.eval();
-    return session;
+  /** A session around a trained model (e.g. from a checkpoint): it generates; training needs a new session. */
+  static fromModel(config: SessionConfig, model: LanguageModel, vocab: Vocab): TrainingSession {
+    model.eval();
+    return new TrainingSession(config, vocab, new Int32Array(0), model);
+  }
+
+  /** What a checkpoint stores beside the weights. */
+  checkpointMeta(): CheckpointMeta {
+    return { tokenizer: { ...this.config.tokenizer }, vocab: this.vocab };
   }
 
   /** Optimizer steps in one epoch over the ids (sequential partitioning, d2l 8.3). */
@@ -191,38 +185,17 @@ export class TrainingSession {
     return stats;
   }
 
-  /** Warms up on `prefix`, then samples `tokens` tokens (temperature, optional top-k). */
+  /** Warms up on `prefix`, then samples `tokens` tokens (temperature, optional top-k); returns prefix + continuation. */
   async generate(prefix: string, options: GenerateOptions): Promise<string> {
-    if (!(options.temperature > 0)) {
-      throw new InvalidArgumentError({ fn: `${FN}.generate`, argument: 'temperature', expected: 'a number > 0', received: options.temperature });
-    }
-    const prefixTokens = await this.tokenizeText(prefix);
-    if (prefixTokens.length === 0) {
-      throw new InvalidArgumentError({ fn: `${FN}.generate`, argument: 'prefix', expected: 'a non-empty text', received: prefix });
-    }
-    const random = new Random(options.seed ?? 0);
-    const ids = this.vocab.encode(prefixTokens);
-    const out: number[] = [...ids];
-    let state = this.model.beginState(1);
-    let logits: Float32Array | undefined;
-    const step = (id: number): void => {
-      const next = scope(() => {
-        const r = this.model.step(tf.tensor1d([id], 'int32'), state);
-        return { logits: r.logits, h: r.state.h, ...(r.state.c ? { c: r.state.c } : {}) };
-      });
-      disposeState(state);
-      state = { h: next.h, ...(next.c ? { c: next.c } : {}) };
-      logits = next.logits.dataSync() as Float32Array;
-      next.logits.dispose();
-    };
-    for (const id of ids) step(id);
-    for (let i = 0; i < options.tokens; i++) {
-      const id = sampleLogits(logits!, options.temperature, options.topK, random);
-      out.push(id);
-      if (i + 1 < options.tokens) step(id);
-    }
-    disposeState(state);
-    return this.joinTokens(this.vocab.decode(out));
+    this.model.eval();
+    const result = await this.generator.generate(prefix, {
+      strategy: 'sample',
+      maxTokens: options.tokens,
+      temperature: options.temperature,
+      ...(options.topK !== undefined ? { topK: options.topK } : {}),
+      seed: options.seed ?? 0,
+    });
+    return result.text;
   }
 
   dispose(): void {
@@ -245,22 +218,7 @@ function detachOwned(s: RecurrentState): RecurrentState {
   return d;
 }
 
-/** Picks one id from logits scaled by 1/temperature, restricted to the top k when given. */
-export function sampleLogits(logits: Float32Array, temperature: number, topK: number | undefined, random: Random): number {
-  const n = logits.length;
-  let order = Array.from({ length: n }, (_, i) => i);
-  if (topK !== undefined && topK < n) {
-    order.sort((a, b) => logits[b]! - logits[a]!);
-    order = order.slice(0, Math.max(1, topK));
-  }
-  let max = -Infinity;
-  for (const i of order) max = Math.max(max, logits[i]! / temperature);
-  const weights = order.map((i) => Math.exp(logits[i]! / temperature - max));
-  return order[random.categorical(weights)]!;
-}
-
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
-export type { Tensor };
