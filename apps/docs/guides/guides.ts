@@ -13,7 +13,7 @@ export const guides: GuideEntry[] = [
   { name: 'rnn-from-scratch', title: 'An RNN from explicit parameters' },
   { name: 'rnn-cell-vs-rnn', title: 'RNNCell by hand vs RNN' },
   { name: 'batch-first', title: 'batchFirst' },
-  // PENDING { name: 'hello-ohlol', title: 'hello → ohlol' },
+  { name: 'hello-ohlol', title: 'hello → ohlol' },
   // { name: 'nplm', title: 'NPLM on three sentences' },
   // { name: 'time-machine', title: 'A character language model' },
   // { name: 'lstm-gru', title: 'LSTM and GRU' },

@@ -14,4 +14,15 @@ export const facts: Record<string, (out: string) => void> = {
     expect(out).toContain('same numbers once transposed: true');
     expect(out).toMatch(/batchFirst: true +input \[ 2, 4, 3 \] -> output \[ 2, 4, 5 \] h \[ 2, 2, 5 \]/);
   },
+  'hello-ohlol': (out) => {
+    // Both models learn the mapping: the one-hot RNN in 40 Adam steps, the embedding model in 15.
+    const sections = out.split('embedding input');
+    expect(sections).toHaveLength(2);
+    for (const [section, epoch] of [[sections[0]!, 40], [sections[1]!, 15]] as const) {
+      const lines = section.split('\n').filter((l) => l.startsWith('epoch'));
+      expect(lines.at(-1)).toMatch(new RegExp(`^epoch ${epoch} .*predicted: ohlol$`));
+      const losses = lines.map((l) => Number(/loss ([\d.]+)/.exec(l)![1]));
+      expect(losses.at(-1)!).toBeLessThan(losses[0]! / 2);
+    }
+  },
 };
