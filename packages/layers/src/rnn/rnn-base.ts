@@ -208,10 +208,16 @@ export abstract class RNNBase extends Module {
         for (let d = 0; d < D; d++) {
           const i = layer * D + d;
           const s0: CellState = c0s ? { h: h0s[i]!, c: c0s[i]! } : { h: h0s[i]! };
-          const input = d === 1 ? tf.reverse(xs, 0) : xs; // [T, B, I]
           const w = this.weights(layer, d);
-          const r = fused ? runSequenceFused(this.spec, input, s0, w) : runSequenceComposed(this.spec, input, s0, w);
-          outs.push(d === 1 ? tf.reverse(r.output, 0) : r.output); // [T, B, H]
+          let r: { output: Tensor; state: CellState };
+          if (fused) {
+            r = runSequenceFused(this.spec, xs, s0, w, d === 1); // output [T, B, H], aligned with xs
+          } else {
+            // The reference runs the reverse direction on the flipped sequence and flips it back.
+            r = runSequenceComposed(this.spec, d === 1 ? tf.reverse(xs, 0) : xs, s0, w);
+            if (d === 1) r = { output: tf.reverse(r.output, 0), state: r.state };
+          }
+          outs.push(r.output); // [T, B, H]
           hn.push(r.state.h);
           if (r.state.c) cn.push(r.state.c);
         }

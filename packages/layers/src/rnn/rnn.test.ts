@@ -166,6 +166,8 @@ describe('RNN / LSTM / GRU forward', () => {
       ['RNN', make('rnn', 3, 4, { numLayers: 2, bidirectional: true })],
       ['LSTM', make('lstm', 3, 4, { numLayers: 2, bidirectional: true, dropout: 0.2 })],
       ['GRU', make('gru', 3, 4, { batchFirst: true })],
+      ['LSTM composed', make('lstm', 3, 4, { numLayers: 2, bidirectional: true, implementation: 'composed' })],
+      ['RNN composed', make('rnn', 3, 4, { implementation: 'composed' })],
     ];
     const x = randn([5, 2, 3], 3);
     for (const [label, m] of layers) {
@@ -194,6 +196,48 @@ describe('RNN / LSTM / GRU forward', () => {
     }
     tf.dispose([x, x2]);
   });
+});
+
+describe('fused whole-sequence ops against the composed per-step reference', () => {
+  for (const [kind, extra] of [['lstm', {}], ['gru', {}], ['rnn', {}], ['rnn', { nonlinearity: 'relu' }]] as const) {
+    it(`${kind}${'nonlinearity' in extra ? '/relu' : ''}: same outputs, states and gradients (stacked, bidirectional, batchFirst)`, () => {
+      const options = { numLayers: 2, bidirectional: true, batchFirst: true, ...extra };
+      const fused = make(kind, 3, 5, { ...options, implementation: 'fused', random: new Random(8) });
+      const composed = make(kind, 3, 5, { ...options, implementation: 'composed', random: new Random(8) });
+      expect(fused.usesFusedOp).toBe(true);
+      expect(composed.usesFusedOp).toBe(false);
+      const x = tf.variable(randn([2, 7, 3], 12)); // [B, T, I]
+      const h0 = tf.variable(randn([4, 2, 5], 13));
+      const c0 = tf.variable(randn([4, 2, 5], 14));
+      const g = randn([2, 7, 10], 15);
+      const run = (m: RNNBase) => {
+        const vars = [...m.parameters().map((p) => p.variable), x, h0, c0];
+        let outputs: Float32Array[] = [];
+        const { value, grads } = tf.variableGrads(() => {
+          const r = m.forwardState(x, m.mode === 'lstm' ? { h: h0, c: c0 } : { h: h0 });
+          outputs = [r.output, r.state.h, ...(r.state.c ? [r.state.c] : [])].map((t) => t.dataSync() as Float32Array);
+          let loss = tf.add(tf.sum(tf.mul(r.output, g)), tf.sum(tf.square(r.state.h)));
+          if (r.state.c) loss = tf.add(loss, tf.sum(r.state.c));
+          return loss as tf.Scalar;
+        }, vars);
+        value.dispose();
+        const named = [...m.namedParameters().map(([n]) => n), 'x', 'h0', 'c0'];
+        const out: Record<string, Tensor> = {};
+        vars.forEach((v, i) => {
+          if (grads[v.name]) out[named[i]!] = grads[v.name]!;
+        });
+        return { outputs, grads: out };
+      };
+      const a = run(fused);
+      const b = run(composed);
+      a.outputs.forEach((o, i) => expectTensorsClose({ shape: [o.length], data: o }, { shape: [o.length], data: b.outputs[i]! }, { atol: 1e-5, name: `output ${i}` }));
+      expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
+      for (const [name, t] of Object.entries(a.grads)) expectTensorsClose(t, b.grads[name]!, { atol: 1e-4, name: `grad ${name}` });
+      tf.dispose([x, h0, c0, g, ...Object.values(a.grads), ...Object.values(b.grads)]);
+      fused.dispose();
+      composed.dispose();
+    });
+  }
 });
 
 describe('RNN / LSTM / GRU errors (typed, before any tensor work)', () => {
