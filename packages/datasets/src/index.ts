@@ -2,6 +2,7 @@ export { NotUtf8Error, ChecksumError, DownloadError } from './errors/dataset-err
 export { decodeUtf8, firstInvalidUtf8 } from './loaders/utf8';
 export { readTextFile, readBytes, textFromString } from './loaders/text-file';
 export { defaultCacheDir } from './loaders/cache-dir';
+export { loadText, NAMED_CORPORA, type CorpusName, type TextSource } from './loaders/load-text';
 export { downloadCached, loadUrl, hashBytes, type DownloadOptions } from './loaders/download';
 export { loadMobyDick } from './corpora/moby-dick';
 export { loadTimeMachine, TIME_MACHINE_URL, TIME_MACHINE_SHA1, type TimeMachineOptions } from './corpora/time-machine';

