@@ -14,7 +14,7 @@ export const guides: GuideEntry[] = [
   { name: 'rnn-cell-vs-rnn', title: 'RNNCell by hand vs RNN' },
   { name: 'batch-first', title: 'batchFirst' },
   { name: 'hello-ohlol', title: 'hello → ohlol' },
-  // { name: 'nplm', title: 'NPLM on three sentences' },
+  { name: 'nplm', title: 'NPLM on three sentences' },
   // { name: 'time-machine', title: 'A character language model' },
   // { name: 'lstm-gru', title: 'LSTM and GRU' },
   // { name: 'chinese-jieba', title: 'Chinese with jieba' },

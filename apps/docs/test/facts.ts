@@ -25,4 +25,9 @@ export const facts: Record<string, (out: string) => void> = {
       expect(losses.at(-1)!).toBeLessThan(losses[0]! / 2);
     }
   },
+  nplm: (out) => {
+    expect(out).toContain('i like -> dog');
+    expect(out).toContain('i love -> coffee');
+    expect(out).toContain('i hate -> milk');
+  },
 };
