@@ -1,5 +1,5 @@
 import { InvalidArgumentError, RecurrentError, ShapeError, tf, type Tensor } from '@recurrent/core';
-import { Parameter } from './parameter';
+import type { Parameter } from './parameter';
 
 export type StateDict = Record<string, Tensor>;
 
