@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@recurrent/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import reference from '../../test/fixtures/segmentation.json';
-import { JiebaSegmenter } from './jieba';
+import { initJiebaModule, JiebaSegmenter } from './jieba';
 import { IntlWordSegmenter } from './segmenter';
 
 const SEED = '北京冬奥的进度条已经过半，不少外国运动员在完成自己的比赛后踏上归途。';
@@ -53,5 +53,22 @@ describe('IntlWordSegmenter', () => {
     expect(words.join('')).toBe(`${SEED}\n${SEED}`);
     expect(words).not.toContain('冬奥');
     if (process.versions.icu === '78.2') expect(seg.cut(SEED)).toEqual(reference.items[0]!.intl);
+  });
+});
+
+describe('initJiebaModule', () => {
+  it('initialises the web build (what a browser bundle gets) from wasm bytes before cutting', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const web = (await import('jieba-wasm/web')) as unknown as Record<string, unknown>;
+    const { dirname, join } = await import('node:path');
+    const bytes = await readFile(join(dirname(require.resolve('jieba-wasm')), '..', 'web', 'jieba_rs_wasm_bg.wasm'));
+    const api = await initJiebaModule(web, bytes);
+    expect(api.cut(SEED, true).join(' ')).toBe('北京 冬奥 的 进度条 已经 过半 ， 不少 外国 运动员 在 完成 自己 的 比赛 后 踏上 归途 。');
+  });
+
+  it('refuses a module without cut()', async () => {
+    await expect(initJiebaModule({ default: {} })).rejects.toThrow(InvalidArgumentError);
   });
 });

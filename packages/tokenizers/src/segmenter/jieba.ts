@@ -29,28 +29,34 @@ let loading: Promise<JiebaModule> | undefined;
  * the 4 MB wasm). In Node the `node` export condition selects the build that instantiates the
  * wasm synchronously on import; under a bundler the `browser`/`import` condition selects the web
  * build, whose default export must be awaited once to fetch and instantiate the wasm: that is
- * done here.
+ * done here (see `initJiebaModule`).
  */
 export function loadJieba(options: { wasm?: unknown } = {}): Promise<JiebaModule> {
-  loading ??= (async () => {
-    const mod = (await import('jieba-wasm')) as unknown as Record<string, unknown>;
-    if ('initSync' in mod && typeof mod.default === 'function') {
-      // Web build: `await init({ module_or_path })` before any call.
-      const init = mod.default as (input?: unknown) => Promise<unknown>;
-      await init(options.wasm === undefined ? undefined : { module_or_path: options.wasm });
-      return mod as unknown as JiebaModule;
-    }
-    // Node build (CommonJS): the functions are named exports, and also on `default`.
-    const api = ('cut' in mod && typeof mod.cut === 'function' ? mod : mod.default) as JiebaModule | undefined;
-    if (!api || typeof api.cut !== 'function') {
-      throw new InvalidArgumentError({ fn: 'loadJieba', argument: 'jieba-wasm', expected: 'a module exporting cut()', received: Object.keys(mod) });
-    }
-    return api;
-  })();
+  loading ??= import('jieba-wasm').then((mod) => initJiebaModule(mod as unknown as Record<string, unknown>, options.wasm));
   loading.catch(() => {
     loading = undefined;
   });
   return loading;
+}
+
+/**
+ * Makes either build of `jieba-wasm` usable. The web build (it exports `initSync`) must be
+ * initialised before any call: `await init({ module_or_path })`, where `module_or_path` is the
+ * `.wasm` URL (by default `new URL('jieba_rs_wasm_bg.wasm', import.meta.url)`, which bundlers
+ * such as Vite rewrite to the emitted asset), a `Response`, the bytes or a compiled module. The
+ * Node build (CommonJS) is ready on import; its functions are named exports and on `default`.
+ */
+export async function initJiebaModule(mod: Record<string, unknown>, wasm?: unknown): Promise<JiebaModule> {
+  if ('initSync' in mod && typeof mod.default === 'function') {
+    const init = mod.default as (input?: unknown) => Promise<unknown>;
+    await init(wasm === undefined ? undefined : { module_or_path: wasm });
+    return mod as unknown as JiebaModule;
+  }
+  const api = ('cut' in mod && typeof mod.cut === 'function' ? mod : mod.default) as JiebaModule | undefined;
+  if (!api || typeof api.cut !== 'function') {
+    throw new InvalidArgumentError({ fn: 'loadJieba', argument: 'jieba-wasm', expected: 'a module exporting cut()', received: Object.keys(mod) });
+  }
+  return api;
 }
 
 /** jieba word segmentation (jieba-rs through WebAssembly: the same output as Python `jieba.lcut`). */
