@@ -80,14 +80,23 @@ export function transposeValues(a: Float32Array, rows: number, cols: number): Fl
   return out;
 }
 
-/** Σ over the rows of a [rows, cols] array, as a [cols] tensor. */
-export function columnSums(a: Float32Array, rows: number, cols: number): Tensor {
+/** Σ over the rows of a [rows, cols] array. */
+export function columnSumValues(a: Float32Array, rows: number, cols: number): Float32Array {
   const s = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    for (let c = 0; c < cols; c++) s[c]! += a[base + c]!;
+    for (let c = 0; c < cols; c++) s[c] = s[c]! + a[base + c]!;
   }
-  return tf.tensor(Float32Array.from(s), [cols], 'float32');
+  return Float32Array.from(s);
+}
+
+/** Σ over the rows of a [rows, cols] array as a [cols] tensor, computed once however often asked. */
+export function columnSumsOnce(a: Float32Array, rows: number, cols: number): () => Tensor {
+  let sums: Float32Array | null = null;
+  return () => {
+    sums ??= columnSumValues(a, rows, cols);
+    return tf.tensor(sums.slice(), [cols], 'float32');
+  };
 }
 
 /**

@@ -3,8 +3,111 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSums, hiddenGradW, inputGradW, inputGradX, matMulValues, readF32, runFused, tensorOf } from './fused-kernel';
+import { biasValues, columnSumsOnce, hiddenGradW, inputGradW, inputGradX, readF32, runFused, tensorOf } from './fused-kernel';
+import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
+
+/** r, z columns: out += xp + b_i + b_h (for the sigmoid); n columns: out += b_hn (kept as W_hn h + b_hn). */
+function addInput(out: Float32Array, xp: Float32Array, base: number, bi: Float64Array, bh: Float64Array, B: number, H: number): void {
+  const G = 3 * H;
+  const H2 = 2 * H;
+  for (let b = 0; b < B; b++) {
+    const o = b * G;
+    const x = base + o;
+    for (let k = 0; k < H2; k++) out[o + k] = out[o + k]! + xp[x + k]! + bi[k]! + bh[k]!;
+    for (let k = H2; k < G; k++) out[o + k] = out[o + k]! + bh[k]!;
+  }
+}
+
+function update(
+  s: Float32Array,
+  prod: Float32Array,
+  xp: Float32Array,
+  bi: Float64Array,
+  hPrev: Float32Array,
+  hPrevBase: number,
+  hNext: Float32Array,
+  acts: Float32Array,
+  hs: Float32Array,
+  t: number,
+  B: number,
+  H: number,
+): void {
+  const G = 3 * H;
+  const A = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const o = b * G;
+    const x = (t * B + b) * G;
+    const ao = (t * B + b) * A;
+    const so = (t * B + b) * H;
+    const po = b * H;
+    for (let j = 0; j < H; j++) {
+      const r = s[o + j]!;
+      const z = s[o + H + j]!;
+      const hn = prod[o + 2 * H + j]!;
+      const n = 2 / (1 + Math.exp(-2 * (xp[x + 2 * H + j]! + bi[2 * H + j]! + r * hn))) - 1;
+      const h = n + z * (hPrev[hPrevBase + po + j]! - n);
+      acts[ao + j] = r;
+      acts[ao + H + j] = z;
+      acts[ao + 2 * H + j] = n;
+      acts[ao + 3 * H + j] = hn;
+      hs[so + j] = h;
+      hNext[po + j] = h;
+    }
+  }
+}
+
+function gateGrads(
+  dOut: Float32Array,
+  dh: Float32Array,
+  direct: Float32Array,
+  acts: Float32Array,
+  hPrev: Float32Array,
+  hPrevBase: number,
+  dGi: Float32Array,
+  dGh: Float32Array,
+  dGhStep: Float32Array,
+  hPrevT: Float32Array,
+  t: number,
+  T: number,
+  B: number,
+  H: number,
+): void {
+  const G = 3 * H;
+  const A = 4 * H;
+  const TB = T * B;
+  for (let b = 0; b < B; b++) {
+    const go = (t * B + b) * G;
+    const ro = b * G;
+    const ao = (t * B + b) * A;
+    const so = (t * B + b) * H;
+    const po = b * H;
+    const col = t * B + b;
+    for (let j = 0; j < H; j++) {
+      const dhv = dOut[so + j]! + dh[po + j]! + direct[po + j]!;
+      const r = acts[ao + j]!;
+      const z = acts[ao + H + j]!;
+      const n = acts[ao + 2 * H + j]!;
+      const hn = acts[ao + 3 * H + j]!;
+      const hp = hPrev[hPrevBase + po + j]!;
+      const dnPre = dhv * (1 - z) * (1 - n * n);
+      const dzPre = dhv * (hp - n) * z * (1 - z);
+      const drPre = dnPre * hn * r * (1 - r);
+      const dhn = dnPre * r;
+      dGi[go + j] = drPre;
+      dGi[go + H + j] = dzPre;
+      dGi[go + 2 * H + j] = dnPre;
+      dGh[go + j] = drPre;
+      dGh[go + H + j] = dzPre;
+      dGh[go + 2 * H + j] = dhn;
+      dGhStep[ro + j] = drPre;
+      dGhStep[ro + H + j] = dzPre;
+      dGhStep[ro + 2 * H + j] = dhn;
+      direct[po + j] = dhv * z;
+      hPrevT[j * TB + col] = hp;
+    }
+  }
+}
 
 /**
  * Runs a GRU layer (one direction) over a whole sequence; differentiable w.r.t. every input.
@@ -23,13 +126,9 @@ export function gruSequence(
   const { T, B, I, H } = checkSequenceArgs('gruSequence', 3, x, h0, null, wIh, wHh, bIh, bHh);
   const reverse = options.reverse ?? false;
   const G = 3 * H;
-  const A = 4 * H; // saved per row: r, z, n, and the hidden-side n pre-activation (W_hn h + b_hn)
   const BH = B * H;
   const tAt = (s: number): number => (reverse ? T - 1 - s : s);
-
-  let acts: Float32Array; // [T, B, 4H]
-  let hs: Float32Array; // [T, B, H]
-  let h0v: Float32Array;
+  const saved = { acts: new Float32Array(0), hs: new Float32Array(0), h0: new Float32Array(0) };
 
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
@@ -38,79 +137,50 @@ export function gruSequence(
     xp.dispose();
     const bi = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
+    const acts = new Float32Array(T * B * 4 * H); // r, z, n, W_hn h + b_hn
+    const hs = new Float32Array(T * BH);
+    const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, 3H]
-    h0v = readF32(h0);
-    acts = new Float32Array(T * B * A);
-    hs = new Float32Array(T * BH);
-    for (let s = 0; s < T; s++) {
-      const t = tAt(s);
-      const tp = s === 0 ? -1 : tAt(s - 1);
-      const hPrev = tp < 0 ? h0v : hs.subarray(tp * BH, (tp + 1) * BH);
-      const hh = matMulValues(hPrev, B, H, wHhT); // [B, 3H]
-      for (let b = 0; b < B; b++) {
-        const xo = (t * B + b) * G;
-        const ho = b * G;
-        const ao = (t * B + b) * A;
-        const so = t * BH + b * H;
-        const po = b * H;
-        for (let j = 0; j < H; j++) {
-          const r = 1 / (1 + Math.exp(-(xpv[xo + j]! + bi[j]! + hh[ho + j]! + bh[j]!)));
-          const z = 1 / (1 + Math.exp(-(xpv[xo + H + j]! + bi[H + j]! + hh[ho + H + j]! + bh[H + j]!)));
-          const hn = hh[ho + 2 * H + j]! + bh[2 * H + j]!;
-          const n = 2 / (1 + Math.exp(-2 * (xpv[xo + 2 * H + j]! + bi[2 * H + j]! + r * hn))) - 1;
-          acts[ao + j] = r;
-          acts[ao + H + j] = z;
-          acts[ao + 2 * H + j] = n;
-          acts[ao + 3 * H + j] = hn;
-          hs[so + j] = n + z * (hPrev[po + j]! - n);
-        }
+    const mm = rowMatMul(wHhT, B);
+    try {
+      mm.input().set(h0v);
+      for (let s = 0; s < T; s++) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        const sig = mm.run((out) => addInput(out, xpv, t * B * G, bi, bh, B, H), true); // [B, 3H]
+        update(sig, mm.product(), xpv, bi, tp < 0 ? h0v : hs, tp < 0 ? 0 : tp * BH, mm.input(), acts, hs, t, B, H);
       }
+    } finally {
+      mm.dispose();
+      wHhT.dispose();
     }
-    wHhT.dispose();
+    Object.assign(saved, { acts, hs, h0: h0v });
     const tl = tAt(T - 1);
     return [tensorOf(hs, [T, B, H]), tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H])];
   };
 
-  const backward = (dys: Tensor[], saved: Tensor[]) => {
-    const [xs, wIhS, wHhS] = saved as [Tensor, Tensor, Tensor];
+  const backward = (dys: Tensor[], savedTensors: Tensor[]) => {
+    const [xs, wIhS, wHhS] = savedTensors as [Tensor, Tensor, Tensor];
+    const { acts, hs } = saved;
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
+    const direct = new Float32Array(BH); // dh'·z: the part of dh_prev that skips the matmul
     const dGi = new Float32Array(T * B * G); // [T, B, 3H] input-side pre-activation gradients
     const dGh = new Float32Array(T * B * G); // [T, B, 3H] hidden-side pre-activation gradients
     const hPrevT = new Float32Array(H * T * B); // [H, T*B]
-    const direct = new Float32Array(BH); // dh' · z, the part of dh_prev that skips the matmul
-    for (let s = T - 1; s >= 0; s--) {
-      const t = tAt(s);
-      const tp = s === 0 ? -1 : tAt(s - 1);
-      const hPrev = tp < 0 ? h0v : hs.subarray(tp * BH, (tp + 1) * BH);
-      for (let b = 0; b < B; b++) {
-        const go = (t * B + b) * G;
-        const ao = (t * B + b) * A;
-        const so = t * BH + b * H;
-        const po = b * H;
-        const col = t * B + b;
-        for (let j = 0; j < H; j++) {
-          const dhv = dOut[so + j]! + dh[po + j]!;
-          const r = acts[ao + j]!;
-          const z = acts[ao + H + j]!;
-          const n = acts[ao + 2 * H + j]!;
-          const hn = acts[ao + 3 * H + j]!;
-          const hp = hPrev[po + j]!;
-          const dnPre = dhv * (1 - z) * (1 - n * n);
-          const dzPre = dhv * (hp - n) * z * (1 - z);
-          const drPre = dnPre * hn * r * (1 - r);
-          dGi[go + j] = drPre;
-          dGi[go + H + j] = dzPre;
-          dGi[go + 2 * H + j] = dnPre;
-          dGh[go + j] = drPre;
-          dGh[go + H + j] = dzPre;
-          dGh[go + 2 * H + j] = dnPre * r;
-          direct[po + j] = dhv * z;
-          hPrevT[j * T * B + col] = hp;
-        }
+    const mm = rowMatMul(wHhS, B); // [B, 3H]·[3H, H]
+    try {
+      for (let s = T - 1; s >= 0; s--) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        gateGrads(dOut, dh, direct, acts, tp < 0 ? saved.h0 : hs, tp < 0 ? 0 : tp * BH, dGi, dGh, mm.input(), hPrevT, t, T, B, H);
+        dh = mm.run();
       }
-      dh = matMulValues(dGh.subarray(t * B * G, (t + 1) * B * G), B, G, wHhS); // [B, 3H]·[3H, H]
-      for (let k = 0; k < BH; k++) dh[k]! += direct[k]!;
+      const d0 = new Float32Array(BH);
+      for (let k = 0; k < BH; k++) d0[k] = dh[k]! + direct[k]!;
+      dh = d0;
+    } finally {
+      mm.dispose();
     }
     const dGit = tensorOf(dGi, [T * B, G]);
     const dGht = tensorOf(dGh, [T * B, G]);
@@ -120,8 +190,8 @@ export function gruSequence(
       wIh: () => inputGradW(dGit, xs),
       wHh: () => hiddenGradW(hPrevT, H, T * B, dGht),
     };
-    if (bIh) grads.bIh = () => columnSums(dGi, T * B, G);
-    if (bHh) grads.bHh = () => columnSums(dGh, T * B, G);
+    if (bIh) grads.bIh = columnSumsOnce(dGi, T * B, G);
+    if (bHh) grads.bHh = columnSumsOnce(dGh, T * B, G);
     return grads;
   };
 

@@ -1,10 +1,12 @@
 // Whole-sequence LSTM with a hand-written backward through time (the training fast path).
-// Forward: all input projections in one matmul, then per step one [B, H]·[H, 4H] matmul and
-// the gate math in plain JS on typed arrays (double precision, no per-step tensor ops).
-// Backward: per step the gate gradients in JS and one [B, 4H]·[4H, H] matmul; the weight
-// gradients once per sequence as single matmuls over all steps.
+// Forward: all input projections in one matmul; per step one [B, H]·[H, 4H] product on the wasm
+// heap, the input projection added in JS, XNNPACK's sigmoid over all four gates (the g gate as
+// tanh(x) = 2σ(2x) − 1) and the cell update in JS. Backward: per step the gate gradients in JS
+// (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
+// product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { biasValues, columnSums, hiddenGradW, inputGradW, inputGradX, matMulValues, readF32, runFused, tensorOf } from './fused-kernel';
+import { biasValues, columnSumsOnce, hiddenGradW, inputGradW, inputGradX, readF32, runFused, tensorOf } from './fused-kernel';
+import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
 /** Output sequence and final states of `lstmSequence`. */
@@ -13,6 +15,113 @@ export type LstmSequenceResult = {
   h: Tensor; // [B, H]
   c: Tensor; // [B, H]
 };
+
+/** out[b, :] += xp[row b of step t] + bias; the g block doubled (σ(2x) gives tanh). */
+function addInput(out: Float32Array, xp: Float32Array, base: number, bias: Float64Array, B: number, H: number): void {
+  const G = 4 * H;
+  const H2 = 2 * H;
+  const H3 = 3 * H;
+  for (let b = 0; b < B; b++) {
+    const o = b * G;
+    const x = base + o;
+    for (let k = 0; k < H2; k++) out[o + k] = out[o + k]! + xp[x + k]! + bias[k]!;
+    for (let k = H2; k < H3; k++) out[o + k] = 2 * (out[o + k]! + xp[x + k]! + bias[k]!);
+    for (let k = H3; k < G; k++) out[o + k] = out[o + k]! + xp[x + k]! + bias[k]!;
+  }
+}
+
+/** Cell update from the gate sigmoids s [B, 4H]; writes h into hNext and the saved arrays. */
+function cellUpdate(
+  s: Float32Array,
+  cPrev: Float32Array,
+  cPrevBase: number,
+  hNext: Float32Array,
+  acts: Float32Array,
+  cs: Float32Array,
+  tcs: Float32Array,
+  hs: Float32Array,
+  t: number,
+  B: number,
+  H: number,
+): void {
+  const G = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const o = b * G;
+    const go = t * B * G + o;
+    const so = (t * B + b) * H;
+    const po = b * H;
+    for (let j = 0; j < H; j++) {
+      const i = s[o + j]!;
+      const f = s[o + H + j]!;
+      const g = 2 * s[o + 2 * H + j]! - 1;
+      const og = s[o + 3 * H + j]!;
+      const c = f * cPrev[cPrevBase + po + j]! + i * g;
+      const tc = 2 / (1 + Math.exp(-2 * c)) - 1;
+      const h = og * tc;
+      acts[go + j] = i;
+      acts[go + H + j] = f;
+      acts[go + 2 * H + j] = g;
+      acts[go + 3 * H + j] = og;
+      cs[so + j] = c;
+      tcs[so + j] = tc;
+      hs[so + j] = h;
+      hNext[po + j] = h;
+    }
+  }
+}
+
+/** Gate pre-activation gradients of step t; updates dc in place, writes dG (and dGStep). */
+function gateGrads(
+  dOut: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  acts: Float32Array,
+  tcs: Float32Array,
+  cPrev: Float32Array,
+  cPrevBase: number,
+  hPrev: Float32Array,
+  hPrevBase: number,
+  dG: Float32Array,
+  dGStep: Float32Array,
+  hPrevT: Float32Array,
+  t: number,
+  T: number,
+  B: number,
+  H: number,
+): void {
+  const G = 4 * H;
+  const TB = T * B;
+  for (let b = 0; b < B; b++) {
+    const go = (t * B + b) * G;
+    const ro = b * G;
+    const so = (t * B + b) * H;
+    const po = b * H;
+    const col = t * B + b;
+    for (let j = 0; j < H; j++) {
+      const dhv = dOut[so + j]! + dh[po + j]!;
+      const i = acts[go + j]!;
+      const f = acts[go + H + j]!;
+      const g = acts[go + 2 * H + j]!;
+      const o = acts[go + 3 * H + j]!;
+      const tc = tcs[so + j]!;
+      const dct = dc[po + j]! + dhv * o * (1 - tc * tc);
+      const di = dct * g * i * (1 - i);
+      const df = dct * cPrev[cPrevBase + po + j]! * f * (1 - f);
+      const dg = dct * i * (1 - g * g);
+      const dO = dhv * tc * o * (1 - o);
+      dG[go + j] = di;
+      dG[go + H + j] = df;
+      dG[go + 2 * H + j] = dg;
+      dG[go + 3 * H + j] = dO;
+      dGStep[ro + j] = di;
+      dGStep[ro + H + j] = df;
+      dGStep[ro + 2 * H + j] = dg;
+      dGStep[ro + 3 * H + j] = dO;
+      dc[po + j] = dct * f;
+      hPrevT[j * TB + col] = hPrev[hPrevBase + po + j]!;
+    }
+  }
+}
 
 /**
  * Runs an LSTM layer (one direction) over a whole sequence; differentiable w.r.t. every input.
@@ -33,15 +142,15 @@ export function lstmSequence(
   const reverse = options.reverse ?? false;
   const G = 4 * H;
   const BH = B * H;
-  const BG = B * G;
   const tAt = (s: number): number => (reverse ? T - 1 - s : s);
-
-  let acts: Float32Array; // [T, B, 4H] sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
-  let cs: Float32Array; // [T, B, H] cell states
-  let tcs: Float32Array; // [T, B, H] tanh(c)
-  let hs: Float32Array; // [T, B, H] hidden states (the output)
-  let h0v: Float32Array;
-  let c0v: Float32Array;
+  const saved = {
+    acts: new Float32Array(0), // [T, B, 4H] σ(i), σ(f), tanh(g), σ(o)
+    cs: new Float32Array(0), // [T, B, H] cell states
+    tcs: new Float32Array(0), // [T, B, H] tanh(c)
+    hs: new Float32Array(0), // [T, B, H] hidden states (the output)
+    h0: new Float32Array(0),
+    c0: new Float32Array(0),
+  };
 
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
@@ -50,89 +159,52 @@ export function lstmSequence(
     xp.dispose();
     const bias = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
-    for (let j = 0; j < G; j++) bias[j]! += bh[j]!;
+    for (let j = 0; j < G; j++) bias[j] = bias[j]! + bh[j]!;
+    const acts = new Float32Array(T * B * G);
+    const cs = new Float32Array(T * BH);
+    const tcs = new Float32Array(T * BH);
+    const hs = new Float32Array(T * BH);
+    const h0v = readF32(h0);
+    const c0v = readF32(c0);
     const wHhT = tf.transpose(wHh); // [H, 4H]
-    h0v = readF32(h0);
-    c0v = readF32(c0);
-    acts = new Float32Array(T * BG);
-    cs = new Float32Array(T * BH);
-    tcs = new Float32Array(T * BH);
-    hs = new Float32Array(T * BH);
-    for (let s = 0; s < T; s++) {
-      const t = tAt(s);
-      const tp = s === 0 ? -1 : tAt(s - 1);
-      const hPrev = tp < 0 ? h0v : hs.subarray(tp * BH, (tp + 1) * BH);
-      const cPrev = tp < 0 ? c0v : cs.subarray(tp * BH, (tp + 1) * BH);
-      const hh = matMulValues(hPrev, B, H, wHhT); // [B, 4H]
-      for (let b = 0; b < B; b++) {
-        const go = (t * B + b) * G;
-        const ho = b * G;
-        const so = t * BH + b * H;
-        const po = b * H;
-        for (let j = 0; j < H; j++) {
-          const zi = xpv[go + j]! + hh[ho + j]! + bias[j]!;
-          const zf = xpv[go + H + j]! + hh[ho + H + j]! + bias[H + j]!;
-          const zg = xpv[go + 2 * H + j]! + hh[ho + 2 * H + j]! + bias[2 * H + j]!;
-          const zo = xpv[go + 3 * H + j]! + hh[ho + 3 * H + j]! + bias[3 * H + j]!;
-          const i = 1 / (1 + Math.exp(-zi));
-          const f = 1 / (1 + Math.exp(-zf));
-          const g = 2 / (1 + Math.exp(-2 * zg)) - 1;
-          const o = 1 / (1 + Math.exp(-zo));
-          const c = f * cPrev[po + j]! + i * g;
-          const tc = 2 / (1 + Math.exp(-2 * c)) - 1;
-          acts[go + j] = i;
-          acts[go + H + j] = f;
-          acts[go + 2 * H + j] = g;
-          acts[go + 3 * H + j] = o;
-          cs[so + j] = c;
-          tcs[so + j] = tc;
-          hs[so + j] = o * tc;
-        }
+    const mm = rowMatMul(wHhT, B);
+    try {
+      mm.input().set(h0v);
+      for (let s = 0; s < T; s++) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        const sig = mm.run((out) => addInput(out, xpv, t * B * G, bias, B, H), true); // [B, 4H]
+        cellUpdate(sig, tp < 0 ? c0v : cs, tp < 0 ? 0 : tp * BH, mm.input(), acts, cs, tcs, hs, t, B, H);
       }
+    } finally {
+      mm.dispose();
+      wHhT.dispose();
     }
-    wHhT.dispose();
+    Object.assign(saved, { acts, cs, tcs, hs, h0: h0v, c0: c0v });
     const tl = tAt(T - 1);
-    return [
-      tensorOf(hs, [T, B, H]),
-      tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H]),
-      tensorOf(cs.slice(tl * BH, (tl + 1) * BH), [B, H]),
-    ];
+    return [tensorOf(hs, [T, B, H]), tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H]), tensorOf(cs.slice(tl * BH, (tl + 1) * BH), [B, H])];
   };
 
-  const backward = (dys: Tensor[], saved: Tensor[]) => {
-    const [xs, wIhS, wHhS] = saved as [Tensor, Tensor, Tensor];
+  const backward = (dys: Tensor[], savedTensors: Tensor[]) => {
+    const [xs, wIhS, wHhS] = savedTensors as [Tensor, Tensor, Tensor];
+    const { acts, cs, tcs, hs } = saved;
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const dc = readF32(dys[2]!).slice();
-    const dG = new Float32Array(T * BG); // [T, B, 4H] pre-activation gradients
+    const dG = new Float32Array(T * B * G); // [T, B, 4H] pre-activation gradients
     const hPrevT = new Float32Array(H * T * B); // [H, T*B] previous hidden state per step
-    for (let s = T - 1; s >= 0; s--) {
-      const t = tAt(s);
-      const tp = s === 0 ? -1 : tAt(s - 1);
-      const cPrev = tp < 0 ? c0v : cs.subarray(tp * BH, (tp + 1) * BH);
-      const hPrev = tp < 0 ? h0v : hs.subarray(tp * BH, (tp + 1) * BH);
-      for (let b = 0; b < B; b++) {
-        const go = (t * B + b) * G;
-        const so = t * BH + b * H;
-        const po = b * H;
-        const col = t * B + b;
-        for (let j = 0; j < H; j++) {
-          const dhv = dOut[so + j]! + dh[po + j]!;
-          const i = acts[go + j]!;
-          const f = acts[go + H + j]!;
-          const g = acts[go + 2 * H + j]!;
-          const o = acts[go + 3 * H + j]!;
-          const tc = tcs[so + j]!;
-          const dct = dc[po + j]! + dhv * o * (1 - tc * tc);
-          dG[go + j] = dct * g * i * (1 - i);
-          dG[go + H + j] = dct * cPrev[po + j]! * f * (1 - f);
-          dG[go + 2 * H + j] = dct * i * (1 - g * g);
-          dG[go + 3 * H + j] = dhv * tc * o * (1 - o);
-          dc[po + j] = dct * f;
-          hPrevT[j * T * B + col] = hPrev[po + j]!;
-        }
+    const mm = rowMatMul(wHhS, B); // [B, 4H]·[4H, H]
+    try {
+      for (let s = T - 1; s >= 0; s--) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        const pb = tp < 0 ? 0 : tp * BH;
+        gateGrads(dOut, dh, dc, acts, tcs, tp < 0 ? saved.c0 : cs, pb, tp < 0 ? saved.h0 : hs, pb, dG, mm.input(), hPrevT, t, T, B, H);
+        dh = mm.run();
       }
-      dh = matMulValues(dG.subarray(t * BG, (t + 1) * BG), B, G, wHhS); // [B, 4H]·[4H, H]
+      dh = dh.slice();
+    } finally {
+      mm.dispose();
     }
     const dGt = tensorOf(dG, [T * B, G]);
     const grads: Record<string, () => Tensor> = {
@@ -142,8 +214,9 @@ export function lstmSequence(
       wIh: () => inputGradW(dGt, xs),
       wHh: () => hiddenGradW(hPrevT, H, T * B, dGt),
     };
-    if (bIh) grads.bIh = () => columnSums(dG, T * B, G);
-    if (bHh) grads.bHh = () => columnSums(dG, T * B, G);
+    const dBias = columnSumsOnce(dG, T * B, G); // both biases get the same gradient
+    if (bIh) grads.bIh = dBias;
+    if (bHh) grads.bHh = dBias;
     return grads;
   };
 

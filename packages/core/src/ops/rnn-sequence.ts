@@ -1,14 +1,58 @@
-// Whole-sequence Elman RNN (tanh or relu) with a hand-written backward through time.
+// Whole-sequence Elman RNN (tanh or relu) with a hand-written backward through time; same
+// structure as lstmSequence (tanh through XNNPACK's sigmoid: tanh(x) = 2σ(2x) − 1).
 import { tf, type Tensor } from '../backend/tf';
+import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSums, hiddenGradW, inputGradW, inputGradX, matMulValues, readF32, runFused, tensorOf } from './fused-kernel';
+import { biasValues, columnSumsOnce, hiddenGradW, inputGradW, inputGradX, readF32, runFused, tensorOf } from './fused-kernel';
+import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
-import { checkOneOf } from '../validate';
 
 /** Options of `rnnSequence`. */
 export interface RnnSequenceOptions extends SequenceOptions {
   nonlinearity?: RnnNonlinearity;
+}
+
+/** out = scale · (out + xp[step] + bias), then relu in place when asked. */
+function addInput(out: Float32Array, xp: Float32Array, base: number, bias: Float64Array, B: number, H: number, relu: boolean): void {
+  for (let b = 0; b < B; b++) {
+    const o = b * H;
+    if (relu) {
+      for (let j = 0; j < H; j++) {
+        const z = out[o + j]! + xp[base + o + j]! + bias[j]!;
+        out[o + j] = z > 0 ? z : 0;
+      }
+    } else {
+      for (let j = 0; j < H; j++) out[o + j] = 2 * (out[o + j]! + xp[base + o + j]! + bias[j]!);
+    }
+  }
+}
+
+/** h = 2s − 1 (tanh) or the relu'd product; into hNext and hs[step]. */
+function storeState(v: Float32Array, tanh: boolean, hNext: Float32Array, hs: Float32Array, base: number, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const h = tanh ? 2 * v[k]! - 1 : v[k]!;
+    hNext[k] = h;
+    hs[base + k] = h;
+  }
+}
+
+function preGrads(dOut: Float32Array, dh: Float32Array, hs: Float32Array, hPrev: Float32Array, hPrevBase: number, dG: Float32Array, dGStep: Float32Array, hPrevT: Float32Array, t: number, T: number, B: number, H: number, relu: boolean): void {
+  const TB = T * B;
+  const so = t * B * H;
+  for (let b = 0; b < B; b++) {
+    const po = b * H;
+    const col = t * B + b;
+    for (let j = 0; j < H; j++) {
+      const k = po + j;
+      const y = hs[so + k]!;
+      const dhv = dOut[so + k]! + dh[k]!;
+      const d = relu ? (y > 0 ? dhv : 0) : dhv * (1 - y * y);
+      dG[so + k] = d;
+      dGStep[k] = d;
+      hPrevT[j * TB + col] = hPrev[hPrevBase + k]!;
+    }
+  }
 }
 
 /**
@@ -29,9 +73,7 @@ export function rnnSequence(
   const reverse = options.reverse ?? false;
   const BH = B * H;
   const tAt = (s: number): number => (reverse ? T - 1 - s : s);
-
-  let hs: Float32Array; // [T, B, H]
-  let h0v: Float32Array;
+  const saved = { hs: new Float32Array(0), h0: new Float32Array(0) };
 
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
@@ -40,49 +82,45 @@ export function rnnSequence(
     xp.dispose();
     const bias = biasValues(bIh, H);
     const bh = biasValues(bHh, H);
-    for (let j = 0; j < H; j++) bias[j]! += bh[j]!;
+    for (let j = 0; j < H; j++) bias[j] = bias[j]! + bh[j]!;
+    const hs = new Float32Array(T * BH);
+    const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, H]
-    h0v = readF32(h0);
-    hs = new Float32Array(T * BH);
-    for (let s = 0; s < T; s++) {
-      const t = tAt(s);
-      const tp = s === 0 ? -1 : tAt(s - 1);
-      const hPrev = tp < 0 ? h0v : hs.subarray(tp * BH, (tp + 1) * BH);
-      const hh = matMulValues(hPrev, B, H, wHhT); // [B, H]
-      const so = t * BH;
-      for (let k = 0; k < BH; k++) {
-        const z = xpv[so + k]! + hh[k]! + bias[k % H]!;
-        hs[so + k] = relu ? (z > 0 ? z : 0) : 2 / (1 + Math.exp(-2 * z)) - 1;
+    const mm = rowMatMul(wHhT, B);
+    try {
+      mm.input().set(h0v);
+      for (let s = 0; s < T; s++) {
+        const t = tAt(s);
+        const v = mm.run((out) => addInput(out, xpv, t * BH, bias, B, H, relu), !relu); // [B, H]
+        storeState(v, !relu, mm.input(), hs, t * BH, BH);
       }
+    } finally {
+      mm.dispose();
+      wHhT.dispose();
     }
-    wHhT.dispose();
+    Object.assign(saved, { hs, h0: h0v });
     const tl = tAt(T - 1);
     return [tensorOf(hs, [T, B, H]), tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H])];
   };
 
-  const backward = (dys: Tensor[], saved: Tensor[]) => {
-    const [xs, wIhS, wHhS] = saved as [Tensor, Tensor, Tensor];
+  const backward = (dys: Tensor[], savedTensors: Tensor[]) => {
+    const [xs, wIhS, wHhS] = savedTensors as [Tensor, Tensor, Tensor];
+    const { hs } = saved;
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const dG = new Float32Array(T * BH); // [T, B, H] pre-activation gradients
     const hPrevT = new Float32Array(H * T * B); // [H, T*B]
-    for (let s = T - 1; s >= 0; s--) {
-      const t = tAt(s);
-      const tp = s === 0 ? -1 : tAt(s - 1);
-      const hPrev = tp < 0 ? h0v : hs.subarray(tp * BH, (tp + 1) * BH);
-      const so = t * BH;
-      for (let b = 0; b < B; b++) {
-        const po = b * H;
-        const col = t * B + b;
-        for (let j = 0; j < H; j++) {
-          const k = po + j;
-          const y = hs[so + k]!;
-          const dhv = dOut[so + k]! + dh[k]!;
-          dG[so + k] = relu ? (y > 0 ? dhv : 0) : dhv * (1 - y * y);
-          hPrevT[j * T * B + col] = hPrev[k]!;
-        }
+    const mm = rowMatMul(wHhS, B); // [B, H]·[H, H]
+    try {
+      for (let s = T - 1; s >= 0; s--) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        preGrads(dOut, dh, hs, tp < 0 ? saved.h0 : hs, tp < 0 ? 0 : tp * BH, dG, mm.input(), hPrevT, t, T, B, H, relu);
+        dh = mm.run();
       }
-      dh = matMulValues(dG.subarray(so, so + BH), B, H, wHhS); // [B, H]·[H, H]
+      dh = dh.slice();
+    } finally {
+      mm.dispose();
     }
     const dGt = tensorOf(dG, [T * B, H]);
     const grads: Record<string, () => Tensor> = {
@@ -91,8 +129,9 @@ export function rnnSequence(
       wIh: () => inputGradW(dGt, xs),
       wHh: () => hiddenGradW(hPrevT, H, T * B, dGt),
     };
-    if (bIh) grads.bIh = () => columnSums(dG, T * B, H);
-    if (bHh) grads.bHh = () => columnSums(dG, T * B, H);
+    const dBias = columnSumsOnce(dG, T * B, H);
+    if (bIh) grads.bIh = dBias;
+    if (bHh) grads.bHh = dBias;
     return grads;
   };
 

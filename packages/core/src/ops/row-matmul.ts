@@ -1,0 +1,119 @@
+// The per-step products of the fused recurrent loops: `input [rows, K] · w [K, N]`, then an
+// optional in-place JS transform and an optional sigmoid, with results read as typed arrays.
+// On the wasm backend this calls the BatchMatMul and Sigmoid kernels directly on buffers of the
+// wasm heap (zero-copy views, no engine bookkeeping, XNNPACK's vectorised sigmoid); elsewhere it
+// goes through ordinary tensors.
+import { getKernel, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import { tf, type Tensor } from '../backend/tf';
+
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** One product reused across the steps of a sequence; dispose it when the loop ends. */
+export interface RowMatMul {
+  /** A view to write the left operand [rows, K] into (valid until `run` or `dispose`). */
+  input(): Float32Array;
+  /** The last product [rows, N] after `transform`, before the sigmoid (valid as `run`'s result). */
+  product(): Float32Array;
+  /**
+   * Computes input · w ([rows, N]); `transform` may rewrite it in place (e.g. add the input
+   * projection); with `sigmoid`, returns σ of it instead. The view is valid until the next
+   * `run`, `input` or `dispose` call.
+   */
+  run(transform?: (out: Float32Array) => void, sigmoid?: boolean): Float32Array;
+  dispose(): void;
+}
+
+function infoOf(t: Tensor): TensorInfo {
+  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+}
+
+class WasmRowMatMul implements RowMatMul {
+  private readonly backend: WasmBackendLike;
+  private readonly a: TensorInfo;
+  private readonly w: TensorInfo;
+  private readonly size: number;
+  private readonly outSize: number;
+  private pending: TensorInfo[] = [];
+
+  constructor(w: Tensor, rows: number) {
+    this.backend = tf.backend() as unknown as WasmBackendLike;
+    this.w = infoOf(w);
+    this.size = rows * w.shape[0]!;
+    this.outSize = rows * w.shape[1]!;
+    this.a = this.backend.makeOutput([rows, w.shape[0]!], 'float32');
+  }
+
+  private view(info: TensorInfo, size: number): Float32Array {
+    const offset = this.backend.dataIdMap.get(info.dataId)!.memoryOffset;
+    return new Float32Array(this.backend.wasm.HEAPU8.buffer, offset, size);
+  }
+
+  private release(): void {
+    for (const t of this.pending) this.backend.disposeData(t.dataId, true);
+    this.pending = [];
+  }
+
+  input(): Float32Array {
+    return this.view(this.a, this.size);
+  }
+
+  product(): Float32Array {
+    return this.view(this.pending[0]!, this.outSize);
+  }
+
+  run(transform?: (out: Float32Array) => void, sigmoid = false): Float32Array {
+    this.release();
+    const mm = getKernel('BatchMatMul', 'wasm')!;
+    const out = mm.kernelFunc({ inputs: { a: this.a, b: this.w }, attrs: { transposeA: false, transposeB: false }, backend: this.backend as never }) as TensorInfo;
+    this.pending.push(out);
+    if (transform) transform(this.view(out, this.outSize));
+    if (!sigmoid) return this.view(out, this.outSize);
+    const sg = getKernel('Sigmoid', 'wasm')!;
+    const s = sg.kernelFunc({ inputs: { x: out }, attrs: {}, backend: this.backend as never }) as TensorInfo;
+    this.pending.push(s);
+    return this.view(s, this.outSize);
+  }
+
+  dispose(): void {
+    this.release();
+    this.backend.disposeData(this.a.dataId, true);
+  }
+}
+
+class TensorRowMatMul implements RowMatMul {
+  private readonly a: Float32Array;
+  private last: Float32Array = new Float32Array(0);
+  constructor(
+    private readonly w: Tensor,
+    private readonly rows: number,
+  ) {
+    this.a = new Float32Array(rows * w.shape[0]!);
+  }
+  input(): Float32Array {
+    return this.a;
+  }
+  product(): Float32Array {
+    return this.last;
+  }
+  run(transform?: (out: Float32Array) => void, sigmoid = false): Float32Array {
+    const out = tf.tidy(() => tf.matMul(tf.tensor(this.a.slice(), [this.rows, this.w.shape[0]!], 'float32'), this.w).dataSync() as Float32Array);
+    if (transform) transform(out);
+    this.last = out;
+    if (!sigmoid) return out;
+    const s = new Float32Array(out.length);
+    for (let i = 0; i < out.length; i++) s[i] = 1 / (1 + Math.exp(-out[i]!));
+    return s;
+  }
+  dispose(): void {}
+}
+
+/** A reusable `[rows, K] · w` product for a loop (w [K, N] must stay alive and unchanged meanwhile). */
+export function rowMatMul(w: Tensor, rows: number): RowMatMul {
+  const wasm = tf.getBackend() === 'wasm' && getKernel('BatchMatMul', 'wasm') !== undefined && getKernel('Sigmoid', 'wasm') !== undefined;
+  return wasm ? new WasmRowMatMul(w, rows) : new TensorRowMatMul(w, rows);
+}
