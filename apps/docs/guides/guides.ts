@@ -18,6 +18,6 @@ export const guides: GuideEntry[] = [
   // { name: 'time-machine', title: 'A character language model' },
   // { name: 'lstm-gru', title: 'LSTM and GRU' },
   // { name: 'chinese-jieba', title: 'Chinese with jieba' },
-  // { name: 'sampling', title: 'Random vs sequential sampling' },
-  // { name: 'ngrams', title: 'n-grams' },
+  { name: 'sampling', title: 'Random vs sequential sampling' },
+  { name: 'ngrams', title: 'n-grams' },
 ];

@@ -30,4 +30,26 @@ export const facts: Record<string, (out: string) => void> = {
     expect(out).toContain('i love -> coffee');
     expect(out).toContain('i hate -> milk');
   },
+  sampling: (out) => {
+    const [random, sequential] = out.split('sequential (carryState: true)');
+    expect(random).toContain('random (carryState: false)');
+    // Sequential: each row of batch 1 starts where the same row of batch 0 ended.
+    const rows = [...sequential!.matchAll(/batch (\d) row (\d)  X \[([\d ]+)\]  Y \[([\d ]+)\]/g)].map((m) => ({
+      batch: Number(m[1]),
+      row: Number(m[2]),
+      x: m[3]!.trim().split(/ +/).map(Number),
+      y: m[4]!.trim().split(/ +/).map(Number),
+    }));
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const r of rows) {
+      expect(r.y).toEqual(r.x.map((v) => v + 1));
+      const next = rows.find((o) => o.batch === r.batch + 1 && o.row === r.row);
+      if (next) expect(next.x[0]).toBe(r.x.at(-1)! + 1);
+    }
+  },
+  ngrams: (out) => {
+    expect(out).toMatch(/^218367 words, vocabulary of 16943/);
+    expect(out).toMatch(/1-grams: 16942 distinct/);
+    expect(out).toMatch(/\n  the +\d+\n/);
+  },
 };
