@@ -34,7 +34,7 @@ export const facts: Record<string, (out: string) => void> = {
     const [random, sequential] = out.split('sequential (carryState: true)');
     expect(random).toContain('random (carryState: false)');
     // Sequential: each row of batch 1 starts where the same row of batch 0 ended.
-    const rows = [...sequential!.matchAll(/batch (\d) row (\d)  X \[([\d ]+)\]  Y \[([\d ]+)\]/g)].map((m) => ({
+    const rows = [...sequential!.matchAll(/batch (\d) row (\d) {2}X \[([\d ]+)\] {2}Y \[([\d ]+)\]/g)].map((m) => ({
       batch: Number(m[1]),
       row: Number(m[2]),
       x: m[3]!.trim().split(/ +/).map(Number),
@@ -50,6 +50,6 @@ export const facts: Record<string, (out: string) => void> = {
   ngrams: (out) => {
     expect(out).toMatch(/^218367 words, vocabulary of 16943/);
     expect(out).toMatch(/1-grams: 16942 distinct/);
-    expect(out).toMatch(/\n  the +\d+\n/);
+    expect(out).toMatch(/\n {2}the +\d+\n/);
   },
 };
