@@ -31,6 +31,8 @@ export interface BatchSampler extends AsyncIterable<Batch>, Iterable<Batch> {
   readonly carryState: boolean;
   /** The batches of the next epoch (what iterating the sampler does). */
   epoch(): Generator<Batch>;
+  /** How many batches an epoch yields when it starts at `offset` (default 0, the most). */
+  numBatches(offset?: number): number;
 }
 
 /** `x`, `y` (and `mask`) as tensors: int32 `[B, T]` (mask float32). The caller disposes them. */
@@ -43,7 +45,10 @@ export function batchToTensors(batch: Batch): { x: Tensor; y: Tensor; mask?: Ten
 }
 
 /** Turns a generator factory into a sampler that is both sync- and async-iterable. */
-export function makeSampler(props: { batchSize: number; numSteps: number; carryState: boolean }, epoch: () => Generator<Batch>): BatchSampler {
+export function makeSampler(
+  props: { batchSize: number; numSteps: number; carryState: boolean; numBatches: (offset?: number) => number },
+  epoch: () => Generator<Batch>,
+): BatchSampler {
   return {
     ...props,
     epoch,

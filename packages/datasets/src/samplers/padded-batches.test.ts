@@ -18,6 +18,8 @@ describe('paddedBatches', () => {
     // The last, smaller batch is kept unless dropLast.
     expect(b1!.shape).toEqual([1, 2]);
     expect([...paddedBatches(sentences, { batchSize: 2, padId: 0, dropLast: true })]).toHaveLength(1);
+    expect(paddedBatches(sentences, { batchSize: 2, padId: 0 }).numBatches()).toBe(2);
+    expect(paddedBatches(sentences, { batchSize: 2, padId: 0, dropLast: true }).numBatches()).toBe(1);
   });
 
   it('pads and truncates to a fixed numSteps', () => {

@@ -19,7 +19,8 @@ export interface PaddedBatchesOptions {
  * Minibatches of sentences of different lengths for language modelling: row b holds
  * `x = s[0 … L-2]`, `y = s[1 … L-1]` of one sentence s (at least 2 tokens), padded with `padId`
  * up to T steps; `mask` is 1 on the L-1 real targets and 0 on padding, `lengths` gives L-1
- * (after truncation to `numSteps`). Rows are independent: `carryState` is false.
+ * (after truncation to `numSteps`). Rows are independent: `carryState` is false. The sampler's
+ * `numSteps` is 0 when each batch is padded to its own longest row.
  */
 export function paddedBatches(sentences: readonly ArrayLike<number>[], options: PaddedBatchesOptions): BatchSampler {
   const fn = 'paddedBatches';
@@ -47,11 +48,10 @@ export function paddedBatches(sentences: readonly ArrayLike<number>[], options: 
     throw new EmptyCorpusError({ fn, argument: 'batchSize', expected: `at most the number of sentences (${sentences.length}) when dropLast is set`, received: batchSize });
   }
   const random = samplerRandom(options);
-  const sampler = makeSampler({ batchSize, numSteps: fixedSteps ?? 0, carryState: false }, function* epoch(): Generator<Batch> {
+  const count = dropLast ? Math.floor(sentences.length / batchSize) : Math.ceil(sentences.length / batchSize);
+  const sampler = makeSampler({ batchSize, numSteps: fixedSteps ?? 0, carryState: false, numBatches: () => count }, function* epoch(): Generator<Batch> {
     const order = Array.from({ length: sentences.length }, (_, i) => i);
     if (shuffle) random.shuffle(order);
-    const full = Math.floor(order.length / batchSize);
-    const count = dropLast || order.length % batchSize === 0 ? full : full + 1;
     for (let k = 0; k < count; k++) {
       const rows = order.slice(k * batchSize, (k + 1) * batchSize).map((i) => sentences[i]!);
       const T = fixedSteps ?? Math.max(...rows.map((s) => s.length - 1));

@@ -35,6 +35,7 @@ describe('sequentialBatches (d2l seq_data_iter_sequential)', () => {
           expect(offset).toBeLessThanOrEqual(T);
           const S = Math.floor((n - offset - 1) / B);
           expect(batches).toHaveLength(Math.floor(S / T));
+          expect(sampler.numBatches(offset)).toBe(batches.length);
           batches.forEach((b, k) => {
             for (let r = 0; r < B; r++) {
               const x = row(b, r);
@@ -92,6 +93,7 @@ describe('randomBatches (d2l seq_data_iter_random)', () => {
           starts.forEach((s) => expect((s - offset) % T).toBe(0));
           const numSubseqs = Math.floor((n - offset - 1) / T);
           expect(starts.length).toBe(Math.floor(numSubseqs / B) * B);
+          expect(sampler.numBatches(offset) * B).toBe(starts.length);
           starts.forEach((s) => expect(s + T).toBeLessThanOrEqual(n - 1));
         }
       }),

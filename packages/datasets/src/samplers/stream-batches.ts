@@ -69,7 +69,8 @@ function drawOffset(r: Resolved): number {
 export function randomBatches(corpus: ArrayLike<number>, options: StreamSamplerOptions): BatchSampler {
   const r = resolve('randomBatches', corpus, options, (t) => t - 1);
   const { ids, batchSize: B, numSteps: T } = r;
-  return makeSampler({ batchSize: B, numSteps: T, carryState: false }, function* epoch(): Generator<Batch> {
+  const count = (offset = 0): number => Math.floor(Math.floor((ids.length - offset - 1) / T) / B);
+  return makeSampler({ batchSize: B, numSteps: T, carryState: false, numBatches: count }, function* epoch(): Generator<Batch> {
     const offset = drawOffset(r);
     const numSubseqs = Math.floor((ids.length - offset - 1) / T);
     const starts = Array.from({ length: numSubseqs }, (_, i) => offset + i * T);
@@ -98,7 +99,8 @@ export function randomBatches(corpus: ArrayLike<number>, options: StreamSamplerO
 export function sequentialBatches(corpus: ArrayLike<number>, options: StreamSamplerOptions): BatchSampler {
   const r = resolve('sequentialBatches', corpus, options, (t) => t);
   const { ids, batchSize: B, numSteps: T } = r;
-  return makeSampler({ batchSize: B, numSteps: T, carryState: true }, function* epoch(): Generator<Batch> {
+  const count = (offset = 0): number => Math.floor(Math.floor((ids.length - offset - 1) / B) / T);
+  return makeSampler({ batchSize: B, numSteps: T, carryState: true, numBatches: count }, function* epoch(): Generator<Batch> {
     const offset = drawOffset(r);
     const numTokens = Math.floor((ids.length - offset - 1) / B) * B;
     const S = numTokens / B; // row length
