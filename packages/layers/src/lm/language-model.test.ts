@@ -1,4 +1,14 @@
-import { assertNoLeak, DTypeError, init, InvalidArgumentError, Random, ShapeError, tf, VocabError, type Tensor } from '@recurrent/core';
+import {
+  assertNoLeak,
+  DTypeError,
+  init,
+  InvalidArgumentError,
+  Random,
+  ShapeError,
+  tf,
+  VocabError,
+  type Tensor,
+} from '@recurrent/core';
 import { expectTensorsClose } from '@recurrent/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detachState, disposeState, type RecurrentState } from '../rnn/state';
@@ -11,17 +21,50 @@ beforeAll(async () => {
 const ids2d = (rows: number[][]) => tf.tensor2d(rows, [rows.length, rows[0]!.length], 'int32');
 
 describe('LanguageModel', () => {
-  it('names its state dict as d2l\'s RNNModel in PyTorch', () => {
-    const a = new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: 28, hiddenSize: 16, numLayers: 2 });
+  it("names its state dict as d2l's RNNModel in PyTorch", () => {
+    const a = new LanguageModel({
+      cell: 'lstm',
+      input: 'one-hot',
+      vocabSize: 28,
+      hiddenSize: 16,
+      numLayers: 2,
+    });
     expect(Object.keys(Object.fromEntries(a.namedParameters()))).toEqual([
-      'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0',
-      'rnn.weight_ih_l1', 'rnn.weight_hh_l1', 'rnn.bias_ih_l1', 'rnn.bias_hh_l1',
-      'linear.weight', 'linear.bias',
+      'rnn.weight_ih_l0',
+      'rnn.weight_hh_l0',
+      'rnn.bias_ih_l0',
+      'rnn.bias_hh_l0',
+      'rnn.weight_ih_l1',
+      'rnn.weight_hh_l1',
+      'rnn.bias_ih_l1',
+      'rnn.bias_hh_l1',
+      'linear.weight',
+      'linear.bias',
     ]);
     expect(a.rnn.namedParameters()[0]![1].shape).toEqual([64, 28]);
-    expect(a.config).toEqual({ cell: 'lstm', nonlinearity: 'tanh', input: 'one-hot', embeddingDim: null, vocabSize: 28, hiddenSize: 16, numLayers: 2, dropout: 0 });
-    const b = new LanguageModel({ cell: 'gru', input: 'embedding', embeddingDim: 8, vocabSize: 30, hiddenSize: 16 });
-    expect(b.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`).slice(0, 2)).toEqual(['embedding.weight:30x8', 'rnn.weight_ih_l0:48x8']);
+    expect(a.config).toEqual({
+      cell: 'lstm',
+      nonlinearity: 'tanh',
+      input: 'one-hot',
+      embeddingDim: null,
+      vocabSize: 28,
+      hiddenSize: 16,
+      numLayers: 2,
+      dropout: 0,
+    });
+    const b = new LanguageModel({
+      cell: 'gru',
+      input: 'embedding',
+      embeddingDim: 8,
+      vocabSize: 30,
+      hiddenSize: 16,
+    });
+    expect(
+      b
+        .namedParameters()
+        .map(([n, p]) => `${n}:${p.shape.join('x')}`)
+        .slice(0, 2),
+    ).toEqual(['embedding.weight:30x8', 'rnn.weight_ih_l0:48x8']);
     a.dispose();
     b.dispose();
   });
@@ -31,51 +74,90 @@ describe('LanguageModel', () => {
     { cell: 'gru', input: 'embedding', embeddingDim: 3, vocabSize: 7, hiddenSize: 9 },
     { cell: 'rnn', nonlinearity: 'relu', input: 'one-hot', vocabSize: 7, hiddenSize: 4 },
   ] as LanguageModelConfig[]) {
-    it(`${config.cell}/${config.input}: stepping token by token gives forward's logits and state`, () => {
-      const m = new LanguageModel({ ...config, random: new Random(1) });
-      const ids = ids2d([[1, 2, 3, 4], [6, 5, 0, 0]]);
-      const state0 = m.beginState(2);
-      expect(state0.h.shape).toEqual([config.numLayers ?? 1, 2, config.hiddenSize]);
-      expect(!!state0.c).toBe(config.cell === 'lstm');
-      const whole = m.forward(ids, state0);
-      expect(whole.logits.shape).toEqual([2, 4, 7]);
-      let s: RecurrentState = state0;
-      const stepped: Tensor[] = [];
-      for (let t = 0; t < 4; t++) {
-        const col = tf.tidy(() => tf.reshape(tf.slice(ids, [0, t], [2, 1]), [2]));
-        const r = m.step(col, s);
-        if (s !== state0) disposeState(s);
-        s = r.state;
-        stepped.push(r.logits);
-        col.dispose();
-      }
-      const all = tf.stack(stepped, 1);
-      expectTensorsClose(all, whole.logits, { atol: 1e-5, name: 'logits' });
-      expectTensorsClose(s.h, whole.state.h, { atol: 1e-5, name: 'h' });
-      if (s.c) expectTensorsClose(s.c, whole.state.c!, { atol: 1e-5, name: 'c' });
-      tf.dispose([ids, all, ...stepped, whole.logits]);
-      disposeState(s);
-      disposeState(state0);
-      disposeState(whole.state);
-      m.dispose();
-    });
+    for (const mode of ['train', 'eval'] as const)
+      it(`${config.cell}/${config.input}: stepping token by token gives forward's logits and state (${mode} mode)`, () => {
+        const m = new LanguageModel({ ...config, random: new Random(1) });
+        if (mode === 'eval') m.eval(); // fused steps without gradient
+        const ids = ids2d([
+          [1, 2, 3, 4],
+          [6, 5, 0, 0],
+        ]);
+        const state0 = m.beginState(2);
+        expect(state0.h.shape).toEqual([config.numLayers ?? 1, 2, config.hiddenSize]);
+        expect(!!state0.c).toBe(config.cell === 'lstm');
+        const whole = m.forward(ids, state0);
+        expect(whole.logits.shape).toEqual([2, 4, 7]);
+        let s: RecurrentState = state0;
+        const stepped: Tensor[] = [];
+        for (let t = 0; t < 4; t++) {
+          const col = tf.tidy(() => tf.reshape(tf.slice(ids, [0, t], [2, 1]), [2]));
+          const r = m.step(col, s);
+          if (s !== state0) disposeState(s);
+          s = r.state;
+          stepped.push(r.logits);
+          col.dispose();
+        }
+        const all = tf.stack(stepped, 1);
+        expectTensorsClose(all, whole.logits, { atol: 1e-5, name: 'logits' });
+        expectTensorsClose(s.h, whole.state.h, { atol: 1e-5, name: 'h' });
+        if (s.c) expectTensorsClose(s.c, whole.state.c!, { atol: 1e-5, name: 'c' });
+        tf.dispose([ids, all, ...stepped, whole.logits]);
+        disposeState(s);
+        disposeState(state0);
+        disposeState(whole.state);
+        m.dispose();
+      });
   }
 
+  it('eval-mode steps follow parameter updates (the packed weights are refreshed)', () => {
+    const m = new LanguageModel({ cell: 'gru', input: 'one-hot', vocabSize: 6, hiddenSize: 4, numLayers: 2, random: new Random(1) }).eval();
+    const other = new LanguageModel({ cell: 'gru', input: 'one-hot', vocabSize: 6, hiddenSize: 4, numLayers: 2, random: new Random(2) });
+    const ids = tf.tensor1d([3], 'int32');
+    const s0 = m.beginState(1);
+    const first = m.step(ids, s0);
+    const dict = other.stateDict();
+    m.loadStateDict(dict);
+    const second = m.step(ids, s0);
+    const reference = other.step(ids, s0); // training mode: the composed step
+    expectTensorsClose(second.logits, reference.logits, { atol: 1e-5 });
+    expect(Math.max(...tf.tidy(() => tf.abs(tf.sub(first.logits, second.logits)).dataSync()))).toBeGreaterThan(1e-3);
+    tf.dispose([ids, ...Object.values(dict), first.logits, second.logits, reference.logits]);
+    for (const s of [s0, first.state, second.state, reference.state]) disposeState(s);
+    const before = tf.memory().numTensors;
+    m.dispose();
+    expect(before - tf.memory().numTensors).toBe(10 + 2); // 10 parameters and 2 packed layers
+    other.dispose();
+  });
+
   it('does not leak through forward + backward, with a carried detached state', async () => {
-    const m = new LanguageModel({ cell: 'lstm', input: 'embedding', embeddingDim: 4, vocabSize: 9, hiddenSize: 6, numLayers: 2, dropout: 0.3 });
-    const ids = ids2d([[1, 2, 3], [4, 5, 8]]);
+    const m = new LanguageModel({
+      cell: 'lstm',
+      input: 'embedding',
+      embeddingDim: 4,
+      vocabSize: 9,
+      hiddenSize: 6,
+      numLayers: 2,
+      dropout: 0.3,
+    });
+    const ids = ids2d([
+      [1, 2, 3],
+      [4, 5, 8],
+    ]);
     let carried = m.beginState(2);
-    await assertNoLeak(() => {
-      let next: RecurrentState | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const { logits, state } = m.forward(ids, carried);
-        next = detachState(state);
-        return tf.mean(tf.square(logits)) as tf.Scalar;
-      });
-      tf.dispose([value, ...Object.values(grads)]);
-      disposeState(carried);
-      carried = next!;
-    }, { label: 'LanguageModel' });
+    await assertNoLeak(
+      () => {
+        let next: RecurrentState | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const { logits, state } = m.forward(ids, carried);
+          next = detachState(state);
+          return tf.mean(tf.square(logits)) as tf.Scalar;
+        });
+        tf.dispose([value, ...Object.values(grads)]);
+        disposeState(carried);
+        carried = next!;
+      },
+      { label: 'LanguageModel' },
+    );
     disposeState(carried);
     ids.dispose();
     m.dispose();
@@ -83,14 +165,27 @@ describe('LanguageModel', () => {
 
   it('detachState stops the gradient', () => {
     const x = tf.variable(tf.ones([1, 1, 2]));
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(detachState({ h: x }).h, x)) as tf.Scalar, [x]);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(detachState({ h: x }).h, x)) as tf.Scalar,
+      [x],
+    );
     expect([...grads[x.name]!.dataSync()]).toEqual([1, 1]); // only the non-detached factor
     tf.dispose([x, ...Object.values(grads)]);
   });
 
   it('refuses bad configs, ids and states with typed errors', () => {
-    expect(() => new LanguageModel({ cell: 'transformer' as 'lstm', input: 'one-hot', vocabSize: 3, hiddenSize: 2 })).toThrow(InvalidArgumentError);
-    expect(() => new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: 0, hiddenSize: 2 })).toThrow(/vocabSize/);
+    expect(
+      () =>
+        new LanguageModel({
+          cell: 'transformer' as 'lstm',
+          input: 'one-hot',
+          vocabSize: 3,
+          hiddenSize: 2,
+        }),
+    ).toThrow(InvalidArgumentError);
+    expect(
+      () => new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: 0, hiddenSize: 2 }),
+    ).toThrow(/vocabSize/);
     const m = new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: 5, hiddenSize: 3 });
     const big = ids2d([[1, 5]]);
     const floats = tf.tensor2d([[1, 2]]);

@@ -113,7 +113,8 @@ export class LanguageModel extends Module {
 
   /**
    * One step for generation: ids int32 [B] and the state [L, B, H] -> logits [B, V] and the new
-   * state. The caller disposes both (the given state is left alone).
+   * state. The caller disposes both (the given state is left alone). In eval mode the recurrence
+   * runs fused steps without gradient (call `train()` to differentiate through `step`).
    */
   step(ids: Tensor, state: RecurrentState): { logits: Tensor; state: RecurrentState } {
     const fn = 'LanguageModel.step';

@@ -121,8 +121,9 @@ export abstract class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Disposes every parameter and gradient. */
+  /** Disposes every parameter and gradient, here and (through their own `dispose`) in every child. */
   dispose(): void {
-    for (const p of this.parameters()) p.dispose();
+    for (const p of this._params.values()) p?.dispose();
+    for (const child of this._children.values()) child.dispose();
   }
 }

@@ -4,6 +4,11 @@ import {
   checkOneOf,
   DTypeError,
   getRandom,
+  gruStep,
+  lstmStep,
+  packStepWeights,
+  rnnStep,
+  type PackedStepWeights,
   InvalidArgumentError,
   ShapeError,
   tf,
@@ -77,6 +82,8 @@ export abstract class RNNBase extends Module {
   protected readonly name: string;
   private readonly random: Random | undefined;
   private readonly cells: DirectionParams[][] = [];
+  /** Weights packed for the fused generation step, with the data ids they were packed from. */
+  private packed: { from: unknown[]; layers: PackedStepWeights[] } | null = null;
 
   protected constructor(name: string, mode: CellMode, inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
     super();
@@ -238,9 +245,47 @@ export abstract class RNNBase extends Module {
     return { output: result.output, state: s };
   }
 
+  /** One fused step (no gradient) of one layer. */
+  private fusedStep(x: Tensor, s: CellState, packed: PackedStepWeights): CellState {
+    if (this.mode === 'lstm') return lstmStep(x, s.h, s.c!, packed);
+    return { h: this.mode === 'gru' ? gruStep(x, s.h, packed) : rnnStep(x, s.h, packed) };
+  }
+
+  /**
+   * The layers' weights packed for @recurrent/core's fused generation steps, re-packed whenever a
+   * parameter's data changed (an assign gives a variable a new data id).
+   */
+  private packedStepWeights(): PackedStepWeights[] {
+    const from = this.parameters().map((p) => p.variable.dataId as unknown);
+    if (this.packed && this.packed.from.length === from.length && this.packed.from.every((d, i) => d === from[i])) return this.packed.layers;
+    this.disposePacked();
+    const kind = this.mode === 'lstm' ? 'lstm' : this.mode === 'gru' ? 'gru' : 'rnn';
+    const nonlinearity = this.mode === 'rnn_relu' ? 'relu' : 'tanh';
+    const layers = this.cells.map((dirs) => {
+      const p = dirs[0]!;
+      const packed = packStepWeights(kind, p.wIh.value, p.wHh.value, p.bIh?.value ?? null, p.bHh?.value ?? null, { nonlinearity });
+      tf.keep(packed.weight);
+      return packed;
+    });
+    this.packed = { from, layers };
+    return layers;
+  }
+
+  private disposePacked(): void {
+    for (const p of this.packed?.layers ?? []) p.dispose();
+    this.packed = null;
+  }
+
+  override dispose(): void {
+    this.disposePacked();
+    super.dispose();
+  }
+
   /**
    * One time step for every layer (unidirectional only): x [B, I] and state [L, B, H] ->
-   * output [B, H] (the top layer's new h) and the new state. Used by generation.
+   * output [B, H] (the top layer's new h) and the new state. Used by generation. In eval mode it
+   * runs @recurrent/core's fused steps, which have no gradient; in training mode the composed,
+   * differentiable step.
    */
   stepState(x: Tensor, state: RecurrentState): RNNForwardResult {
     const fn = `${this.name}.step`;
@@ -249,6 +294,8 @@ export abstract class RNNBase extends Module {
     // A step is a sequence of one: reuse the sequence checks on [1, B, I].
     const { B } = this.checkForwardArgs(fn, { shape: this.batchFirst ? [x.shape[0]!, 1, x.shape[1]!] : [1, ...x.shape], dtype: x.dtype } as unknown as Tensor, state);
     void B;
+    const fast = !this.training;
+    const packed = fast ? this.packedStepWeights() : null;
     const result = tf.tidy(() => {
       const hs = unstack0(state.h); // L × [B, H]
       const cs = state.c ? unstack0(state.c) : null;
@@ -257,7 +304,7 @@ export abstract class RNNBase extends Module {
       const cn: Tensor[] = [];
       for (let layer = 0; layer < this.numLayers; layer++) {
         const s0: CellState = cs ? { h: hs[layer]!, c: cs[layer]! } : { h: hs[layer]! };
-        const s = this.spec.step(input, s0, this.weights(layer, 0));
+        const s = packed ? this.fusedStep(input, s0, packed[layer]!) : this.spec.step(input, s0, this.weights(layer, 0));
         hn.push(s.h);
         if (s.c) cn.push(s.c);
         input = s.h;
