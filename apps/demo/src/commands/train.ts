@@ -139,7 +139,7 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
   const trainer = new Trainer({ model, optimizer, clipNorm: o.clip > 0 ? o.clip : null, random });
   if (resumed?.trainer) trainer.setState(resumed.trainer);
   const stream = process.stderr;
-  if (o.progress ?? stream.isTTY) trainer.callbacks.push(progressBar(batchesPerEpoch, stream));
+  if (o.progress !== false && stream.isTTY) trainer.callbacks.push(progressBar(batchesPerEpoch, stream));
   trainer.callbacks.push({ onEpochEnd: (s) => output.out(formatEpoch(s, o.epochs)) });
   if (o.out) {
     const dir = resolve(o.out);

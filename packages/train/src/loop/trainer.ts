@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NonFiniteLossError, Random, checkInt, getRandom, tf, type RandomState } from '@recurrent/core';
+import { InvalidArgumentError, NonFiniteLossError, Random, checkInt, getRandom, tf, type RandomState, type Tensor } from '@recurrent/core';
 import { disposeState, type RecurrentState } from '@recurrent/layers';
 import { clipGradNorm } from '../clip/clip-grad';
 import { valueAndGrads } from '../grad/value-and-grads';
@@ -140,7 +140,8 @@ export class Trainer implements TrainerLike {
    * Returns the new state, without tape history; the caller owns it.
    */
   trainStep(batch: TrainBatch, state: RecurrentState | null, epoch = this.epoch + 1): { state: RecurrentState; info: StepInfo } {
-    const { x, y } = batch;
+    const t = batchTensors(batch, 'Trainer.trainStep');
+    const { x, y, mask } = t;
     try {
       const [B, T] = x.shape as [number, number];
       let start = state;
@@ -159,7 +160,7 @@ export class Trainer implements TrainerLike {
           next = out.state;
           tf.keep(out.state.h);
           if (out.state.c) tf.keep(out.state.c);
-          return crossEntropy(out.logits, y);
+          return crossEntropy(out.logits, y, mask ? { mask } : {});
         }));
       } finally {
         disposeState(start);
@@ -176,10 +177,10 @@ export class Trainer implements TrainerLike {
       this.step = stepNo;
       const lr = this.optimizer.lr;
       if (this.scheduler && this.scheduleEvery === 'step') this.scheduler.step();
-      return { state: next!, info: { epoch, step: stepNo, batch: 0, loss, gradNorm, tokens: B * T, lr } };
+      const tokens = mask ? tf.tidy(() => tf.sum(mask)).dataSync()[0]! : B * T;
+      return { state: next!, info: { epoch, step: stepNo, batch: 0, loss, gradNorm, tokens, lr } };
     } finally {
-      x.dispose();
-      y.dispose();
+      t.dispose();
     }
   }
 
@@ -207,6 +208,38 @@ export class Trainer implements TrainerLike {
   }
 }
 
+/** The batch's tensors (made from typed arrays when needed); `dispose` frees all of them. */
+export function batchTensors(batch: TrainBatch, fn = 'Trainer'): { x: Tensor; y: Tensor; mask: Tensor | null; dispose: () => void } {
+  const shape = batch.shape ?? (isTensor(batch.x) ? (batch.x.shape as [number, number]) : undefined);
+  if (!shape || shape.length !== 2) {
+    throw new InvalidArgumentError({ fn, argument: 'batch.shape', expected: '[B, T] (or x as a rank-2 tensor)', received: shape });
+  }
+  const size = shape[0] * shape[1];
+  for (const key of ['x', 'y'] as const) {
+    const v = batch[key];
+    const n = isTensor(v) ? v.size : v?.length;
+    if (n !== size) throw new InvalidArgumentError({ fn, argument: `batch.${key}`, expected: `${size} ids for shape [${shape.join(', ')}]`, received: n });
+  }
+  const made: Tensor[] = [];
+  const toT = (v: Tensor | Int32Array | Float32Array, dtype: 'int32' | 'float32'): Tensor => {
+    if (isTensor(v)) return v;
+    const t = tf.tensor2d(v, [shape[0], shape[1]], dtype);
+    made.push(t);
+    return t;
+  };
+  const x = toT(batch.x, 'int32');
+  const y = toT(batch.y, 'int32');
+  const mask = batch.mask ? toT(batch.mask, 'float32') : null;
+  const dispose = (): void => {
+    for (const t of [x, y, mask]) t?.dispose();
+  };
+  return { x, y, mask, dispose };
+}
+
+function isTensor(v: unknown): v is Tensor {
+  return v instanceof tf.Tensor;
+}
+
 /** Puts `target` into `state` in place, so every holder of it (model, sampler) continues from there. */
 export function restoreRandom(target: Random, state: RandomState): void {
   Object.assign(target, Random.fromState(state));
@@ -222,7 +255,8 @@ export async function evaluate(model: Pick<SequenceModel, 'forward' | 'beginStat
   let tokens = 0;
   try {
     for await (const batch of source) {
-      const { x, y } = batch;
+      const t = batchTensors(batch, 'evaluate');
+      const { x, y, mask } = t;
       try {
         const B = x.shape[0]!;
         if (state && (!batch.carryState || state.h.shape[1] !== B)) {
@@ -233,15 +267,16 @@ export async function evaluate(model: Pick<SequenceModel, 'forward' | 'beginStat
         const out = model.forward(x, prev);
         disposeState(prev);
         state = out.state;
-        const perTarget = tf.tidy(() => crossEntropy(out.logits, y, { reduction: 'none' }));
+        const perTarget = tf.tidy(() => crossEntropy(out.logits, y, mask ? { reduction: 'none', mask } : { reduction: 'none' }));
         out.logits.dispose();
         const data = perTarget.dataSync();
         perTarget.dispose();
+        const weights = mask ? mask.dataSync() : null;
         for (let i = 0; i < data.length; i++) sum += data[i]!;
-        tokens += data.length;
+        if (weights) for (let i = 0; i < weights.length; i++) tokens += weights[i]!;
+        else tokens += data.length;
       } finally {
-        x.dispose();
-        y.dispose();
+        t.dispose();
       }
     }
   } finally {

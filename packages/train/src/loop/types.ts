@@ -1,15 +1,22 @@
 import type { Random, Tensor } from '@recurrent/core';
 import type { Parameter, RecurrentState } from '@recurrent/layers';
 
-/** One batch: int32 inputs and targets `[B, T]`; `carryState` continues the previous batch's rows. */
+/**
+ * One batch: int32 inputs and targets `[B, T]`, as tensors or as row-major `Int32Array`s with
+ * `shape` (what @recurrent/datasets' samplers yield); `carryState` continues the previous
+ * batch's rows; `mask` (1 = a real target) for padded batches.
+ */
 export interface TrainBatch {
-  x: Tensor;
-  y: Tensor;
+  x: Tensor | Int32Array;
+  y: Tensor | Int32Array;
+  /** `[B, T]`; required when `x` is a typed array. */
+  shape?: readonly [number, number];
   /** True when row b continues row b of the previous batch (sequential partitioning). */
   carryState?: boolean;
+  mask?: Tensor | Float32Array;
 }
 
-/** Batches, sync or async. The trainer disposes each batch's `x` and `y` after using them. */
+/** Batches, sync or async. The trainer disposes each batch's tensors after using them. */
 export type BatchSource = AsyncIterable<TrainBatch> | Iterable<TrainBatch>;
 
 /** What the trainer needs of a model (`LanguageModel` fits). */

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, init } from '@recurrent/core';
+import { buildCorpus, readTextFile, sequentialBatches } from '@recurrent/datasets';
+import { Vocab } from '@recurrent/tokenizers';
+import { evaluate, loadCheckpoint, type EvalResult } from '@recurrent/train';
+import { Option, type Command } from 'commander';
+import { positiveInt } from '../lib/options';
+import { processOutput, type CliOutput } from '../program';
+
+export interface EvalCommandOptions {
+  checkpoint: string;
+  corpus: string;
+  batch: number;
+  steps: number;
+  backend?: 'wasm' | 'cpu';
+}
+
+/**
+ * `recurrent eval`: perplexity of a checkpoint on a corpus, tokenized as the checkpoint says and
+ * run in order (sequential batches without random offset, state carried between windows), as the
+ * checkpoint format's `expected.json` `eval` section defines it.
+ */
+export async function runEval(o: EvalCommandOptions, output: CliOutput = processOutput): Promise<EvalResult> {
+  await init({ backend: o.backend ?? 'wasm' });
+  const text = await readTextFile(resolve(o.corpus));
+  const { config, model } = await loadCheckpoint(resolve(o.checkpoint));
+  try {
+    const level = config.tokenizer.level;
+    if (level === 'jieba') throw new InvalidArgumentError({ fn: 'eval', argument: '--checkpoint', expected: 'a char- or word-level checkpoint', received: level });
+    const vocab = Vocab.fromJSON(config.vocab);
+    const { ids } = await buildCorpus(text, { level, preprocess: config.tokenizer.preprocess, vocab });
+    const batches = sequentialBatches(ids, { batchSize: o.batch, numSteps: o.steps, offset: 0 });
+    const result = await evaluate(model, batches);
+    output.out(`perplexity ${result.perplexity.toFixed(4)} (${result.tokens} targets, cross-entropy ${result.loss.toFixed(5)})\n`);
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Registers `recurrent eval` on `program`. */
+export function registerEvalCommand(program: Command, output: CliOutput = processOutput): void {
+  program
+    .command('eval')
+    .description('Print the perplexity of a checkpoint on a corpus (sequential batches from offset 0, state carried)')
+    .requiredOption('--checkpoint <dir>', 'a checkpoint directory (recurrent-lm/1)')
+    .requiredOption('--corpus <file>', 'a UTF-8 text file')
+    .option('--batch <n>', 'batch size', positiveInt, 32)
+    .option('--steps <n>', 'time steps per window', positiveInt, 35)
+    .addOption(new Option('--backend <name>', 'tensor backend').choices(['wasm', 'cpu']).default('wasm'))
+    .action(async (opts: EvalCommandOptions) => {
+      await runEval(opts, output);
+    });
+}
