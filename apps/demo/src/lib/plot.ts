@@ -1,7 +1,8 @@
 import asciichartModule from 'asciichart';
+import type * as AsciiChart from 'asciichart';
 
 // A CommonJS module: its default import is `module.exports` (the typings describe the namespace).
-const asciichart = asciichartModule as unknown as typeof import('asciichart');
+const asciichart = asciichartModule as unknown as typeof AsciiChart;
 
 /** Averages `values` into at most `width` buckets (keeps the shape of a long curve). */
 export function downsample(values: readonly number[], width: number): number[] {

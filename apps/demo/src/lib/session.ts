@@ -1,7 +1,8 @@
-import { InvalidArgumentError, Random, tf } from '@recurrent/core';
+import { InvalidArgumentError, Random } from '@recurrent/core';
 import { Generator } from '@recurrent/generate';
-import { LanguageModel, detachState, disposeState, type CheckpointMeta, type RecurrentState } from '@recurrent/layers';
-import { Adam, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
+import { sequentialBatches, type Batch, type BatchSampler } from '@recurrent/datasets';
+import { LanguageModel, type CheckpointMeta } from '@recurrent/layers';
+import { Adam, Trainer, type StepInfo } from '@recurrent/train';
 import { Vocab, createTokenizer } from '@recurrent/tokenizers';
 import { DEFAULT_SESSION, type BatchProgress, type EpochStats, type SessionConfig } from './session-config';
 
@@ -37,6 +38,10 @@ export class TrainingSession {
   readonly model: LanguageModel;
   readonly ids: Int32Array;
   private readonly generator: Generator;
+  private readonly trainer: Trainer;
+  private sampler: BatchSampler | undefined;
+  /** Receives the steps of the epoch that is running. */
+  private onStep: ((info: StepInfo) => void) | undefined;
   private readonly optimizer: Adam;
   private readonly random: Random;
   private epochIndex = 0;
@@ -63,6 +68,13 @@ export class TrainingSession {
       });
     this.optimizer = new Adam(this.model.parameters(), { lr: config.lr });
     this.generator = new Generator({ model: this.model, vocab: vocab.toConfig(), tokenizer: config.tokenizer });
+    this.trainer = new Trainer({
+      model: this.model,
+      optimizer: this.optimizer,
+      clipNorm: config.clip > 0 ? config.clip : null,
+      random: this.random.fork(),
+      callbacks: [{ onStep: (info) => this.onStep?.(info) }],
+    });
   }
 
   /** Tokenizes `text`, builds the vocabulary and the model. */
@@ -109,80 +121,58 @@ export class TrainingSession {
   limitCorpus(tokens: number): void {
     const { batchSize: b, numSteps: t } = this.config;
     this.active = Math.max(b * t * 2 + t + 1, Math.min(this.ids.length, Math.floor(tokens)));
+    this.sampler = undefined;
   }
 
   /**
-   * One epoch of truncated backpropagation through time: a random offset, the stream cut into
-   * `batchSize` rows, windows of `numSteps` in order with the state carried and detached.
+   * One epoch of truncated backpropagation through time with @recurrent/train's `Trainer` over
+   * @recurrent/datasets' `sequentialBatches` (d2l's sequential partitioning: a random offset,
+   * the stream cut into `batchSize` rows, the state carried and detached between windows).
    */
   async trainEpoch(options: EpochOptions = {}): Promise<EpochStats> {
-    const { batchSize: b, numSteps: t, clip } = this.config;
+    const { batchSize: b, numSteps: t } = this.config;
     if (this.active < b * t * 2 + t + 1) {
       throw new InvalidArgumentError({ fn: `${FN}.trainEpoch`, argument: 'corpus', expected: `at least ${b * t * 2 + t + 1} tokens`, received: this.active });
     }
-    const offset = this.random.int(t);
-    const rowLength = Math.floor((this.active - offset - 1) / b);
-    const windows = Math.floor(rowLength / t);
-    const batches = Math.min(windows, options.maxBatches ?? windows);
-    const params = this.model.parameters();
-    const x = new Int32Array(b * t);
-    const y = new Int32Array(b * t);
-    let state: RecurrentState = this.model.beginState(b);
-    let lossSum = 0;
+    this.sampler ??= sequentialBatches(this.ids.subarray(0, this.active), { batchSize: b, numSteps: t, random: this.random.fork() });
+    const batches = Math.min(this.batchesPerEpoch, options.maxBatches ?? Infinity);
     const started = now();
-    this.model.train();
     let done = 0;
-    for (let k = 0; k < batches; k++) {
-      if (options.signal?.aborted) break;
-      for (let row = 0; row < b; row++) {
-        const start = offset + row * rowLength + k * t;
-        x.set(this.ids.subarray(start, start + t), row * t);
-        y.set(this.ids.subarray(start + 1, start + t + 1), row * t);
-      }
-      const xs = tf.tensor2d(x, [b, t], 'int32'); // [B, T]
-      const ys = tf.tensor2d(y, [b, t], 'int32'); // [B, T]
-      let next: RecurrentState | undefined;
-      const inState = state;
-      this.optimizer.zeroGrad();
-      const { loss } = valueAndGrads(
-        params,
-        () => {
-          const out = this.model.forward(xs, inState);
-          next = keepState(out.state);
-          return crossEntropy(out.logits, ys); // mean over B·T
-        },
-        { mode: 'replace' },
-      );
-      xs.dispose();
-      ys.dispose();
-      disposeState(inState);
-      state = detachOwned(next!);
-      if (clip > 0) clipGradNorm(params, clip);
-      this.optimizer.step();
-      lossSum += loss;
+    let stopped = false;
+    this.onStep = (info) => {
       done++;
-      if (!Number.isFinite(loss)) break;
       const seconds = (now() - started) / 1000;
-      options.onBatch?.({ batch: done, batches, loss, tokensPerSecond: (done * b * t) / Math.max(seconds, 1e-9) });
-      if (options.maxSeconds !== undefined && seconds >= options.maxSeconds) break;
-      if (options.yieldEvery) await options.yieldEvery();
-    }
-    disposeState(state);
-    this.model.eval();
-    const seconds = (now() - started) / 1000;
-    const tokens = done * b * t;
-    const meanLoss = done > 0 ? lossSum / done : Number.NaN;
-    const stats: EpochStats = {
-      epoch: ++this.epochIndex,
-      loss: meanLoss,
-      perplexity: Math.exp(meanLoss),
-      tokens,
-      seconds,
-      tokensPerSecond: tokens / Math.max(seconds, 1e-9),
-      batches: done,
+      options.onBatch?.({ batch: done, batches, loss: info.loss, tokensPerSecond: (done * b * t) / Math.max(seconds, 1e-9) });
+      if (options.maxSeconds !== undefined && seconds >= options.maxSeconds) stopped = true;
     };
-    this.history.push(stats);
-    return stats;
+    const sampler = this.sampler;
+    const yieldEvery = options.yieldEvery;
+    async function* source(): AsyncGenerator<Batch> {
+      let k = 0;
+      for (const batch of sampler.epoch()) {
+        if (k++ >= batches || stopped || options.signal?.aborted) return;
+        yield batch;
+        if (yieldEvery) await yieldEvery();
+      }
+    }
+    try {
+      const stats = await this.trainer.trainEpoch(source(), this.epochIndex + 1);
+      const seconds = (now() - started) / 1000;
+      const result: EpochStats = {
+        epoch: ++this.epochIndex,
+        loss: stats.loss,
+        perplexity: stats.perplexity,
+        tokens: stats.tokens,
+        seconds,
+        tokensPerSecond: stats.tokens / Math.max(seconds, 1e-9),
+        batches: done,
+      };
+      this.history.push(result);
+      return result;
+    } finally {
+      this.onStep = undefined;
+      this.model.eval();
+    }
   }
 
   /** Warms up on `prefix`, then samples `tokens` tokens (temperature, optional top-k); returns prefix + continuation. */
@@ -193,7 +183,7 @@ export class TrainingSession {
       maxTokens: options.tokens,
       temperature: options.temperature,
       ...(options.topK !== undefined ? { topK: options.topK } : {}),
-      seed: options.seed ?? 0,
+      random: samplingRandom(options.seed ?? 0),
     });
     return result.text;
   }
@@ -204,18 +194,15 @@ export class TrainingSession {
   }
 }
 
-function keepState(s: RecurrentState): RecurrentState {
-  tf.keep(s.h);
-  if (s.c) tf.keep(s.c);
-  return s;
-}
-
-/** Copies a state without tape history and disposes the original. */
-function detachOwned(s: RecurrentState): RecurrentState {
-  const d = detachState(s);
-  if (d.h !== s.h) s.h.dispose();
-  if (s.c && d.c !== s.c) s.c.dispose();
-  return d;
+/**
+ * A seeded source for sampling. The first draws of a fresh `Random` are nearly the same for every
+ * seed (about 1.0, then 0.99: the generator's seeding does not mix small seeds), which would make
+ * the first sampled token always the last in the vocabulary; skip them.
+ */
+function samplingRandom(seed: number): Random {
+  const random = new Random(seed);
+  for (let i = 0; i < 4; i++) random.float();
+  return random;
 }
 
 function now(): number {
