@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@recurrent/core';
 import { describe, expect, it } from 'vitest';
-import { registerDemoCommand } from './commands/demo';
+import { registerCommands } from './commands';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, createProgram, oneLine, runCli, type CliOutput } from './program';
 
 /** Runs the CLI in-process with captured output. */
@@ -9,7 +9,7 @@ async function run(argv: string[], extra?: (program: ReturnType<typeof createPro
   let err = '';
   const output: CliOutput = { out: (s) => (out += s), err: (s) => (err += s) };
   const program = createProgram();
-  registerDemoCommand(program);
+  registerCommands(program);
   extra?.(program);
   const code = await runCli(program, argv, output);
   return { code, out, err };
@@ -59,8 +59,8 @@ describe('recurrent CLI', () => {
     expect(top.code).toBe(EXIT_OK);
     expect(top.out).toMatch(/Usage: recurrent/);
     expect(top.out).toMatch(/--debug/);
-    const program = createProgram();
-    registerDemoCommand(program);
+    const program = registerCommands(createProgram());
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(['corpus', 'demo', 'eval', 'generate', 'train']);
     for (const command of program.commands) {
       const r = await run([command.name(), '--help']);
       expect(r.code, command.name()).toBe(EXIT_OK);

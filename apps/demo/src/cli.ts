@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { registerDemoCommand } from './commands/demo';
+import { registerCommands } from './commands';
 import { createProgram, runCli } from './program';
 
 // `pnpm recurrent ARGS` runs in the workspace root: resolve relative paths from where the user typed it.
@@ -8,7 +8,7 @@ if (process.env.INIT_CWD && (process.env.npm_lifecycle_event === 'recurrent' || 
 }
 
 const program = createProgram();
-registerDemoCommand(program);
+registerCommands(program);
 
 const argv = process.argv.slice(2);
 process.exitCode = await runCli(program, argv[0] === '--' ? argv.slice(1) : argv);
