@@ -1,12 +1,14 @@
 // minGPT's three-level parity on the PyTorch checkpoint tm-lstm-onehot, through the real
 // loading path (readModelCheckpoint -> LanguageModel -> Generator): logits, greedy ids/text,
 // and (when ../shared/data/timemachine.txt is beside the repo) the eval perplexity.
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, memorySnapshot } from '@recurrent/core';
+import { CheckpointError, init, memorySnapshot } from '@recurrent/core';
 import { tokenizeText } from '@recurrent/tokenizers';
-import { loadGenerator, type LoadedGenerator } from '../src/index';
+import { generatorFromCheckpointFiles, loadGenerator, type LoadedGenerator } from '../src/index';
 import { TM_DIR, readExpected } from './fixture';
 import { sequentialPerplexity } from './perplexity';
 
@@ -32,6 +34,32 @@ describe('tm-lstm-onehot (PyTorch) through readModelCheckpoint + LanguageModel',
     const got = await loaded.generator.firstStepLogits(prefix);
     const diff = Math.max(...firstStep.map((v, i) => Math.abs(v - got[i]!)));
     expect(diff).toBeLessThan(1e-4);
+  });
+
+  it('loads from the files alone (the browser path) with the same numbers', async () => {
+    const fromFiles = generatorFromCheckpointFiles(readFileSync(join(TM_DIR, 'config.json'), 'utf8'), new Uint8Array(readFileSync(join(TM_DIR, 'model.safetensors'))));
+    const { prefix } = readExpected().logits;
+    expect(Array.from(await fromFiles.generator.firstStepLogits(prefix))).toEqual(Array.from(await loaded.generator.firstStepLogits(prefix)));
+    fromFiles.dispose();
+  });
+
+  it('refuses a checkpoint whose config does not match its weights, naming the tensor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recurrent-mismatch-'));
+    try {
+      cpSync(TM_DIR, dir, { recursive: true });
+      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, hiddenSize: 256 }));
+      const before = memorySnapshot().numTensors;
+      await expect(loadGenerator(dir)).rejects.toThrow(CheckpointError);
+      await expect(loadGenerator(dir)).rejects.toThrow(/tensor 'rnn.weight_ih_l0' has shape \[512, 28\] but the config .* needs \[1024, 28\]/);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, cell: 'gru' }));
+      await expect(loadGenerator(dir)).rejects.toThrow(/tensor 'rnn.weight_ih_l0' has shape \[512, 28\] .* needs \[384, 28\]/);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, vocab: { tokens: config.vocab.tokens.slice(0, 27), unk: '<unk>' } }));
+      await expect(loadGenerator(dir)).rejects.toThrow(/tensor 'rnn.weight_ih_l0' has shape \[512, 28\] .* needs \[512, 27\]/);
+      expect(memorySnapshot().numTensors).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no tensor leak over 1,000 generated tokens', async () => {

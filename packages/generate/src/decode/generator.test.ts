@@ -230,3 +230,15 @@ describe('Generator', () => {
     expect(pre.tokens).toEqual(['the', 'time']);
   });
 });
+
+describe('Generator with a jieba vocabulary', () => {
+  it('segments the prefix with jieba and joins words with nothing between them', async () => {
+    const words = ['<unk>', '北京', '冬奥', '的', '进度条', '已经', '过半', '，', '不少', '外国'];
+    const g = new Generator({ model, vocab: { tokens: words, unk: '<unk>' }, tokenizer: { level: 'jieba', preprocess: 'none' } });
+    const enc = await g.encodePrefix('北京冬奥的进度条');
+    expect(enc.tokens).toEqual(['北京', '冬奥', '的', '进度条']);
+    expect(enc.ids).toEqual([1, 2, 3, 4]);
+    const r = await g.generate('北京冬奥的进度条', { maxTokens: 4 });
+    expect(r.text).toBe('北京冬奥的进度条' + r.tokens.join(''));
+  });
+});
