@@ -52,4 +52,12 @@ export const facts: Record<string, (out: string) => void> = {
     expect(out).toMatch(/1-grams: 16942 distinct/);
     expect(out).toMatch(/\n {2}the +\d+\n/);
   },
+  'time-machine': (out) => {
+    expect(out).toMatch(/characters, vocabulary 28: <unk> \| {3}\| e \| t/);
+    const ppl = [...out.matchAll(/^epoch \d+ {2}perplexity ([\d.]+)/gm)].map((m) => Number(m[1]));
+    expect(ppl).toHaveLength(5);
+    for (let i = 1; i < ppl.length; i++) expect(ppl[i]!).toBeLessThan(ppl[i - 1]!);
+    expect(ppl.at(-1)!).toBeLessThan(14); // uniform over 28 characters would be 28
+    expect(out).toMatch(/greedy: "the whale .{40}"/);
+  },
 };
