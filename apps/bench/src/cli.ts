@@ -1,0 +1,150 @@
+// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants]`:
+// the workloads of ARCHITECTURE.md for Recurrent and for the tfjs-layers baseline, in one process
+// on the same WASM backend, with the matmul peak measured in the same run.
+import { writeFileSync } from 'node:fs';
+import { init, registerWasmFixes, unregisterWasmFixes } from '@recurrent/core';
+import { baselineGenerator, baselineTrainer } from './baseline';
+import { MemoryTracker, machineInfo, matmulPeakGflops, timeRuns, type MemoryPeak } from './measure';
+import { apiGenerator, apiTrainer } from './recurrent-api';
+import { directGenerator, directTrainer } from './recurrent-direct';
+import { allSpecs, flopsPerToken, tokensPerRun, type Runner, type Spec } from './workloads';
+
+interface Args {
+  json: string | null;
+  only: string[] | null;
+  runs: number;
+  warmup: number;
+  baseline: boolean;
+  variants: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench: ${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--json') a.json = value();
+    else if (arg === '--only') a.only = value().split(',');
+    else if (arg === '--runs') a.runs = Number(value());
+    else if (arg === '--warmup') a.warmup = Number(value());
+    else if (arg === '--no-baseline') a.baseline = false;
+    else if (arg === '--no-variants') a.variants = false;
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants]');
+      process.exit(0);
+    } else throw new Error(`bench: unknown argument ${arg}`);
+  }
+  if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error('bench: --runs must be a positive integer');
+  return a;
+}
+
+interface Measured {
+  tokensPerSec: number | null;
+  /** Tokens per CPU second of this process (steadier than wall time on a shared machine). */
+  tokensPerCpuSec?: number;
+  error?: string;
+  memory?: MemoryPeak;
+  seconds?: number[];
+}
+
+async function measure(spec: Spec, make: () => Runner, args: Args, runs = args.runs): Promise<Measured> {
+  let runner: Runner | null = null;
+  try {
+    runner = make();
+    const memory = new MemoryTracker();
+    const t = await timeRuns(() => runner!.run(), args.warmup, runs, memory);
+    return { tokensPerSec: tokensPerRun(spec) / t.median, tokensPerCpuSec: tokensPerRun(spec) / t.medianCpu, memory: memory.result(), seconds: t.runs.map((s) => Number(s.toFixed(4))) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { tokensPerSec: null, error: message.split('\n')[0]!.slice(0, 160) };
+  } finally {
+    try {
+      runner?.dispose();
+    } catch {
+      // a failed model may not dispose cleanly; the measurement already says it failed
+    }
+  }
+}
+
+function fmt(v: number | null, digits = 0): string {
+  return v === null ? 'fails' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const backend = await init();
+  const peaks = await matmulPeakGflops();
+  const peak = peaks.wall;
+  console.log(`backend ${JSON.stringify(backend)}; [1024]^3 matmul: ${peak.toFixed(1)} GFLOP/s wall, ${peaks.cpu.toFixed(1)} per CPU second`);
+  const specs = allSpecs.filter((s) => !args.only || args.only.some((o) => s.name.includes(o)));
+  const workloads: Record<string, unknown>[] = [];
+  for (const spec of specs) {
+    const isTrain = spec.kind === 'train';
+    const recurrent = await measure(spec, () => (isTrain ? apiTrainer(spec) : apiGenerator(spec)), args);
+    const variants: Record<string, Measured> = {};
+    if (args.variants) {
+      variants.coreOpsFused = await measure(spec, () => (isTrain ? directTrainer(spec, 'fused') : directGenerator(spec)), args);
+      if (isTrain && spec.layers === 1) variants.coreOpsComposed = await measure(spec, () => directTrainer(spec, 'composed'), args, 1);
+    }
+    let baseline: Measured = { tokensPerSec: null, error: 'not run' };
+    if (args.baseline) {
+      unregisterWasmFixes(); // the baseline runs on tfjs's stock kernels
+      try {
+        baseline = await measure(spec, () => (isTrain ? baselineTrainer(spec) : baselineGenerator(spec)), args);
+      } finally {
+        registerWasmFixes();
+      }
+    }
+    const flops = flopsPerToken(spec);
+    const r = recurrent.tokensPerSec;
+    const b = baseline.tokensPerSec;
+    const entry = {
+      name: spec.name,
+      recurrentTokensPerSec: r === null ? null : Math.round(r),
+      baselineTokensPerSec: b === null ? null : Math.round(b),
+      baselineStatus: b === null ? `fails: ${baseline.error}` : 'ok',
+      ratio: r !== null && b !== null ? Number((r / b).toFixed(2)) : null,
+      matmulPeakGflops: Number(peak.toFixed(2)),
+      flopsPerToken: flops,
+      efficiency: r === null ? null : Number(((flops * r) / (peak * 1e9)).toFixed(3)),
+      recurrentStatus: r === null ? `fails: ${recurrent.error}` : 'ok',
+      cpuTime: {
+        recurrentTokensPerCpuSec: recurrent.tokensPerCpuSec === undefined ? null : Math.round(recurrent.tokensPerCpuSec),
+        baselineTokensPerCpuSec: baseline.tokensPerCpuSec === undefined ? null : Math.round(baseline.tokensPerCpuSec),
+        ratio: recurrent.tokensPerCpuSec !== undefined && baseline.tokensPerCpuSec !== undefined ? Number((recurrent.tokensPerCpuSec / baseline.tokensPerCpuSec).toFixed(2)) : null,
+        matmulPeakGflops: Number(peaks.cpu.toFixed(2)),
+        efficiency: recurrent.tokensPerCpuSec === undefined ? null : Number(((flops * recurrent.tokensPerCpuSec) / (peaks.cpu * 1e9)).toFixed(3)),
+      },
+      peakMemory: recurrent.memory
+        ? { tensorMB: Number((recurrent.memory.tensorBytes / 2 ** 20).toFixed(1)), rssMB: Number((recurrent.memory.rssBytes / 2 ** 20).toFixed(1)), tensorGrowthAcrossRuns: recurrent.memory.tensorGrowth }
+        : null,
+      variants: Object.fromEntries(
+        Object.entries(variants).map(([k, v]) => [k, { tokensPerSec: v.tokensPerSec === null ? null : Math.round(v.tokensPerSec), tokensPerCpuSec: v.tokensPerCpuSec === undefined ? null : Math.round(v.tokensPerCpuSec), efficiency: v.tokensPerSec === null ? null : Number(((flops * v.tokensPerSec) / (peak * 1e9)).toFixed(3)), ...(v.error ? { error: v.error } : {}) }]),
+      ),
+      seconds: { recurrent: recurrent.seconds ?? null, baseline: baseline.seconds ?? null },
+    };
+    workloads.push(entry);
+    const variantText = Object.entries(variants)
+      .map(([k, v]) => `${k} ${fmt(v.tokensPerSec)} (cpu ${fmt(v.tokensPerCpuSec ?? null)})`)
+      .join(', ');
+    console.log(
+      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s  baseline ${fmt(b).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
+    );
+  }
+  const result = { machine: { ...machineInfo(backend), matmulPeakGflops: Number(peak.toFixed(2)), matmulPeakGflopsPerCpuSecond: Number(peaks.cpu.toFixed(2)), totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, workloads };
+  console.log(`total ${result.machine.totalSeconds} s`);
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');
+    console.log(`wrote ${args.json}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
