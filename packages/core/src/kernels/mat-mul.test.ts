@@ -47,6 +47,8 @@ function valueAndGrads(a: Float32Array, aShape: number[], b: Float32Array, bShap
 // (folded into rows), broadcast batches, tiny batched (left on the original loop), odd sizes.
 const cases: Array<[number[], number[], number, number, number]> = [
   [[], [], 9, 17, 13],
+  [[], [], 4, 40, 24], // small left side: the product is computed transposed (Cᵀ = Bᵀ·Aᵀ)
+  [[], [], 24, 40, 4],
   [[3], [3], 20, 24, 21],
   [[4], [], 6, 33, 10],
   [[2, 1], [1, 3], 16, 20, 30],

@@ -1,12 +1,12 @@
 import { broadcast_util, getKernel } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
-import { BatchMatMul, Transpose, WASM, _FusedMatMul } from '../kernel-names';
+import { BatchMatMul, WASM, _FusedMatMul } from '../kernel-names';
 import { heapView, sizeOf, type WasmBackend } from './heap';
 
 // tfjs-backend-wasm 4.22 sends a matmul to XNNPACK only when neither side is transposed and both
 // batch sizes are 1; anything else runs a scalar blocked loop about 15 to 50 times slower (and
 // matMul's gradient is made of exactly those transposed products). These wrappers transpose
-// explicitly with the wasm Transpose kernel, fold a batched left side into the rows of one
+// explicitly (a blocked copy through heap views), fold a batched left side into the rows of one
 // product, split other batches into single products, and then call the original kernel on the
 // fast path only.
 
@@ -48,11 +48,43 @@ function run(name: string, inputs: Record<string, TensorInfo>, backend: WasmBack
   return kernel.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
 }
 
-/** `x` with its last two dims swapped, as a new wasm tensor the caller disposes. */
+/** Tile edge of the blocked transpose: 32 x 32 floats (4 KB) per tile stay in cache. */
+const TILE = 32;
+
+/**
+ * `x` with its last two dims swapped, as a new wasm tensor the caller disposes. A blocked loop
+ * over views of the heap: several times faster than the wasm Transpose kernel on these shapes,
+ * which costs more than the product it feeds.
+ */
 function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const r = x.shape.length;
-  const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-  return run(Transpose, { x }, backend, { perm });
+  const rows = x.shape[r - 2]!;
+  const cols = x.shape[r - 1]!;
+  const batch = sizeOf(x.shape.slice(0, -2));
+  const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype); // allocate, then view
+  const size = batch * rows * cols;
+  if (size === 0) return out;
+  const src = heapView(backend, x, size);
+  const dst = heapView(backend, out, size);
+  if (rows === 1 || cols === 1) {
+    dst.set(src);
+    return out;
+  }
+  for (let p = 0; p < batch; p++) {
+    const base = p * rows * cols;
+    for (let i0 = 0; i0 < rows; i0 += TILE) {
+      const i1 = Math.min(i0 + TILE, rows);
+      for (let j0 = 0; j0 < cols; j0 += TILE) {
+        const j1 = Math.min(j0 + TILE, cols);
+        for (let i = i0; i < i1; i++) {
+          let s = base + i * cols + j0;
+          let d = base + j0 * rows + i;
+          for (let j = j0; j < j1; j++, s++, d += rows) dst[d] = src[s]!;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function view(info: TensorInfo, shape: number[]): TensorInfo {
@@ -84,6 +116,23 @@ function broadcastIndex(i: number, outShape: readonly number[], inShape: readonl
   return result;
 }
 
+// Rough costs per element on one wasm thread, in ns: copying a matrix transposed, and XNNPACK
+// packing a new right-hand side (it reads the [K, N] weights with stride N). Both become
+// memory-bound once the matrix outgrows the cache (measured: about 2 to 10 and 10 to 60 ns).
+const BIG = 65536;
+const transposeCost = (elements: number): number => elements * (elements > BIG ? 15 : 3);
+const packCost = (elements: number): number => elements * (elements > BIG ? 60 : 10);
+
+/**
+ * Whether computing Cᵀ = op(B)ᵀ·op(A)ᵀ (packing op(A)ᵀ, [K, M]) beats C = op(A)·op(B) (packing
+ * op(B), [K, N]). It does when A is the small side, as in matMul's input gradient dY·Wᵀ.
+ */
+function swapIsCheaper(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): boolean {
+  const direct = (transposeA ? transposeCost(m * k) : 0) + (transposeB ? transposeCost(k * n) : 0) + packCost(k * n);
+  const swapped = (transposeB ? 0 : transposeCost(k * n)) + (transposeA ? 0 : transposeCost(m * k)) + transposeCost(m * n) + packCost(k * m);
+  return swapped < direct;
+}
+
 /** A copy of block `index` ([rows, cols]) of a packed [batch, rows, cols] float32 tensor. */
 function copyBatch(backend: WasmBackend, x: TensorInfo, index: number, rows: number, cols: number, total: number): TensorInfo {
   const out = backend.makeOutput([1, rows, cols], 'float32');
@@ -108,6 +157,19 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   if (!transposeA && !transposeB && nA === 1 && nB === 1) return undefined; // already fast
   if (nB !== 1 && m * k * n < SPLIT_MIN_WORK) return undefined; // tiny batched products
   const plain = { transposeA: false, transposeB: false };
+  if (nA === 1 && nB === 1 && swapIsCheaper(m, k, n, transposeA, transposeB)) {
+    // Cᵀ = op(B)ᵀ · op(A)ᵀ: the stored B is the left side as it lies when transposed, and the
+    // small op(A)ᵀ is what XNNPACK packs.
+    const left = transposeB ? view(b, [1, n, k]) : transposeLast2(backend, view(b, [1, k, n])); // [1, N, K]
+    const right = transposeA ? view(a, [1, k, m]) : transposeLast2(backend, view(a, [1, m, k])); // [1, K, M]
+    const ct = original({ inputs: { a: left, b: right }, backend: backend as never, attrs: plain }) as TensorInfo; // [1, N, M]
+    const out = transposeLast2(backend, ct); // [1, M, N]
+    out.shape = outShape;
+    backend.disposeData(ct.dataId);
+    if (!transposeB) backend.disposeData(left.dataId);
+    if (!transposeA) backend.disposeData(right.dataId);
+    return out;
+  }
   const a3 = transposeA ? transposeLast2(backend, a) : a; // [..., M, K]
   const b3 = transposeB ? transposeLast2(backend, b) : b; // [..., K, N]
   let out: TensorInfo;
