@@ -5,7 +5,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findCases, formatReport, runCase } from './runner';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/torch');
-const LAYER_KINDS = ['rnn', 'lstm', 'gru', 'rnn_cell', 'lstm_cell', 'gru_cell', 'embedding', 'linear'];
+const LAYER_KINDS = [
+  'rnn',
+  'lstm',
+  'gru',
+  'rnn_cell',
+  'lstm_cell',
+  'gru_cell',
+  'embedding',
+  'linear',
+];
 
 describe('conformance: layer kinds against the PyTorch fixtures', () => {
   beforeAll(async () => {
@@ -13,7 +22,9 @@ describe('conformance: layer kinds against the PyTorch fixtures', () => {
   });
 
   it('passes every rnn, lstm, gru, cell, embedding and linear case', async () => {
-    const files = (await findCases(root)).filter((f) => LAYER_KINDS.some((k) => f.includes(`/${k}/`)));
+    const files = (await findCases(root)).filter((f) =>
+      LAYER_KINDS.some((k) => f.includes(`/${k}/`)),
+    );
     expect(files.length).toBe(87);
     const failed: string[] = [];
     for (const f of files) {

@@ -23,7 +23,10 @@ class TinyAdam {
   private t = 0;
   private readonly m: Tensor[];
   private readonly v: Tensor[];
-  constructor(private readonly params: Parameter[], private readonly lr: number) {
+  constructor(
+    private readonly params: Parameter[],
+    private readonly lr: number,
+  ) {
     this.m = params.map((p) => tf.zerosLike(p.value));
     this.v = params.map((p) => tf.zerosLike(p.value));
   }
@@ -62,12 +65,22 @@ class TinyAdam {
 function crossEntropy(logits: Tensor, targets: number[]): Tensor {
   const n = logits.shape[0]!;
   const c = logits.shape[1]!;
-  const y = tf.tensor2d(targets.flatMap((t) => Array.from({ length: c }, (_, j) => (j === t ? 1 : 0))), [n, c]);
+  const y = tf.tensor2d(
+    targets.flatMap((t) => Array.from({ length: c }, (_, j) => (j === t ? 1 : 0))),
+    [n, c],
+  );
   return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), y), 1)));
 }
 
 /** Trains `module` until `predict()` returns `want` (checked every 5 steps) or `maxSteps`. */
-function trainUntil(module: Module, lr: number, loss: () => Tensor, predict: () => string, want: string, maxSteps: number): { text: string; steps: number } {
+function trainUntil(
+  module: Module,
+  lr: number,
+  loss: () => Tensor,
+  predict: () => string,
+  want: string,
+  maxSteps: number,
+): { text: string; steps: number } {
   const opt = new TinyAdam(module.parameters(), lr);
   let text = '';
   let steps = 0;
@@ -79,7 +92,8 @@ function trainUntil(module: Module, lr: number, loss: () => Tensor, predict: () 
   return { text: text || predict(), steps: steps + 1 };
 }
 
-const argmaxRows = (logits: Tensor): number[] => tf.tidy(() => [...tf.argMax(logits, -1).dataSync()]);
+const argmaxRows = (logits: Tensor): number[] =>
+  tf.tidy(() => [...tf.argMax(logits, -1).dataSync()]);
 
 // hello -> ohlol: from each character of "hello", predict the next one of "ohlol".
 const chars = ['e', 'h', 'l', 'o'];
@@ -117,16 +131,36 @@ describe('seed examples', () => {
     const ids = tf.tensor2d([xIds], [1, 5], 'int32');
     const x = oneHot(ids, 4); // [1, 5, 4]
     const logits = () => tf.reshape(rnn.forward(x).output, [5, 4]);
-    const { text } = trainUntil(rnn, 0.1, () => crossEntropy(logits(), yIds), () => decode(argmaxRows(tf.tidy(logits))), 'ohlol', 300);
+    const { text } = trainUntil(
+      rnn,
+      0.1,
+      () => crossEntropy(logits(), yIds),
+      () => decode(argmaxRows(tf.tidy(logits))),
+      'ohlol',
+      300,
+    );
     expect(text).toBe('ohlol');
     tf.dispose([ids, x]);
     rnn.dispose();
   });
 
   it('hello -> ohlol with Embedding + RNN + Linear (a LanguageModel)', () => {
-    const model = new LanguageModel({ cell: 'rnn', input: 'embedding', embeddingDim: 10, vocabSize: 4, hiddenSize: 8, random: new Random(2) });
+    const model = new LanguageModel({
+      cell: 'rnn',
+      input: 'embedding',
+      embeddingDim: 10,
+      vocabSize: 4,
+      hiddenSize: 8,
+      random: new Random(2),
+    });
     expect(model.namedParameters().map(([n]) => n)).toEqual([
-      'embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'linear.weight', 'linear.bias',
+      'embedding.weight',
+      'rnn.weight_ih_l0',
+      'rnn.weight_hh_l0',
+      'rnn.bias_ih_l0',
+      'rnn.bias_hh_l0',
+      'linear.weight',
+      'linear.bias',
     ]);
     const ids = tf.tensor2d([xIds], [1, 5], 'int32');
     const logits = () => {
@@ -134,38 +168,68 @@ describe('seed examples', () => {
       tf.dispose(r.state.h);
       return tf.reshape(r.logits, [5, 4]);
     };
-    const { text } = trainUntil(model, 0.1, () => crossEntropy(logits(), yIds), () => decode(argmaxRows(tf.tidy(logits))), 'ohlol', 300);
+    const { text } = trainUntil(
+      model,
+      0.1,
+      () => crossEntropy(logits(), yIds),
+      () => decode(argmaxRows(tf.tidy(logits))),
+      'ohlol',
+      300,
+    );
     expect(text).toBe('ohlol');
     ids.dispose();
     model.dispose();
   });
 
-  it('NPLM: Embedding + LSTM + Linear on the last step predicts each sentence\'s last word', () => {
+  it("NPLM: Embedding + LSTM + Linear on the last step predicts each sentence's last word", () => {
     const sentences = ['i like dog', 'i love coffee', 'i hate milk'];
     const words = [...new Set(sentences.join(' ').split(' '))];
     const V = words.length;
-    const inputs = sentences.map((s) => s.split(' ').slice(0, -1).map((w) => words.indexOf(w)));
+    const inputs = sentences.map((s) =>
+      s
+        .split(' ')
+        .slice(0, -1)
+        .map((w) => words.indexOf(w)),
+    );
     const targets = sentences.map((s) => words.indexOf(s.split(' ').at(-1)!));
     const embedding = new Embedding(V, 2, { random: new Random(3) });
     const lstm = new LSTM(2, 5, { batchFirst: true, random: new Random(4) });
     const linear = new Linear(5, V, { random: new Random(5) });
-    const all = { parameters: () => [...embedding.parameters(), ...lstm.parameters(), ...linear.parameters()] } as Module;
+    const all = {
+      parameters: () => [...embedding.parameters(), ...lstm.parameters(), ...linear.parameters()],
+    } as Module;
     const ids = tf.tensor2d(inputs, [3, 2], 'int32');
     const logits = () => {
       const { output, h, c } = lstm.forward(embedding.forward(ids)); // output [3, 2, 5]
       tf.dispose([h, c]);
       return linear.forward(tf.reshape(tf.slice(output, [0, 1, 0], [3, 1, 5]), [3, 5])); // [3, V]
     };
-    const predict = () => argmaxRows(tf.tidy(logits)).map((i) => words[i]).join(' ');
-    const { text } = trainUntil(all, 0.05, () => crossEntropy(logits(), targets), predict, 'dog coffee milk', 500);
+    const predict = () =>
+      argmaxRows(tf.tidy(logits))
+        .map((i) => words[i])
+        .join(' ');
+    const { text } = trainUntil(
+      all,
+      0.05,
+      () => crossEntropy(logits(), targets),
+      predict,
+      'dog coffee milk',
+      500,
+    );
     expect(text).toBe('dog coffee milk');
     ids.dispose();
     for (const m of [embedding, lstm, linear]) m.dispose();
   });
 
-  it('d2l\'s RNN from explicit parameters learns hello -> ohlol and matches the RNN layer\'s step', () => {
+  it("d2l's RNN from explicit parameters learns hello -> ohlol and matches the RNN layer's step", () => {
     const model = new RNNScratch(4, 8, { sigma: 0.5, random: new Random(6) });
-    expect(model.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`)).toEqual(['W_xh:4x8', 'W_hh:8x8', 'b_h:8', 'W_hq:8x4', 'b_q:4']);
+    expect(model.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`)).toEqual([
+      'W_xh:4x8',
+      'W_hh:8x8',
+      'b_h:8',
+      'W_hq:8x4',
+      'b_q:4',
+    ]);
     const ids = tf.tensor2d([xIds], [1, 5], 'int32');
     // Same numbers as an RNN layer holding the transposed weights.
     const layer = new RNN(4, 8, { bias: true });
@@ -178,7 +242,9 @@ describe('seed examples', () => {
       });
       const mine = model.rnn(oneHot(tf.transpose(ids), 4));
       const theirs = layer.forward(oneHot(tf.transpose(ids), 4));
-      expect(Math.max(...tf.abs(tf.sub(mine.outputs, theirs.output)).dataSync())).toBeLessThan(1e-6);
+      expect(Math.max(...tf.abs(tf.sub(mine.outputs, theirs.output)).dataSync())).toBeLessThan(
+        1e-6,
+      );
     });
     layer.dispose();
     const logits = () => {
@@ -186,7 +252,14 @@ describe('seed examples', () => {
       r.h.dispose();
       return tf.reshape(r.logits, [5, 4]);
     };
-    const { text } = trainUntil(model, 0.1, () => crossEntropy(logits(), yIds), () => decode(argmaxRows(tf.tidy(logits))), 'ohlol', 300);
+    const { text } = trainUntil(
+      model,
+      0.1,
+      () => crossEntropy(logits(), yIds),
+      () => decode(argmaxRows(tf.tidy(logits))),
+      'ohlol',
+      300,
+    );
     expect(text).toBe('ohlol');
     ids.dispose();
     model.dispose();

@@ -1,5 +1,10 @@
 export { Parameter } from './module/parameter';
-export { Module, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module/module';
+export {
+  Module,
+  type StateDict,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+} from './module/module';
 export { Linear, type LinearOptions } from './linear/linear';
 export { Embedding, type EmbeddingOptions } from './embedding/embedding';
 export { oneHot } from './embedding/one-hot';
@@ -10,12 +15,21 @@ export { CellBase, type CellOptions } from './rnn/cell-base';
 export { RNNCell } from './rnn/rnn-cell';
 export { LSTMCell } from './rnn/lstm-cell';
 export { GRUCell } from './rnn/gru-cell';
-export { RNNBase, type RNNBaseOptions, type RNNForwardResult, type RNNImplementation } from './rnn/rnn-base';
+export {
+  RNNBase,
+  type RNNBaseOptions,
+  type RNNForwardResult,
+  type RNNImplementation,
+} from './rnn/rnn-base';
 export { RNN, type RNNOptions } from './rnn/rnn';
 export { LSTM } from './rnn/lstm';
 export { GRU } from './rnn/gru';
 export { type RecurrentState, disposeState, detachState, detach } from './rnn/state';
-export { LanguageModel, type LanguageModelConfig, type ResolvedLanguageModelConfig } from './lm/language-model';
+export {
+  LanguageModel,
+  type LanguageModelConfig,
+  type ResolvedLanguageModelConfig,
+} from './lm/language-model';
 export { RNNScratch, type RNNScratchOptions } from './scratch/rnn-scratch';
 export {
   parseCheckpointConfig,

@@ -3,7 +3,17 @@
 // loss = Σ sum(output · g_output) w.r.t. every parameter and differentiable input.
 import { tf, type Tensor } from '@recurrent/core';
 import { fromFixture } from '@recurrent/core/testing';
-import { Embedding, GRU, GRUCell, Linear, LSTM, LSTMCell, RNN, RNNCell, type Module } from '@recurrent/layers';
+import {
+  Embedding,
+  GRU,
+  GRUCell,
+  Linear,
+  LSTM,
+  LSTMCell,
+  RNN,
+  RNNCell,
+  type Module,
+} from '@recurrent/layers';
 import type { CaseComputation, FixtureTensor, KindRunner, TorchCase } from '../case';
 
 type Plain = { shape: readonly number[]; data: ArrayLike<number> };
@@ -77,7 +87,8 @@ function runModuleCase(
 }
 
 const num = (c: TorchCase, key: string): number => c.config[key] as number;
-const bool = (c: TorchCase, key: string, fallback: boolean): boolean => (c.config[key] as boolean | undefined) ?? fallback;
+const bool = (c: TorchCase, key: string, fallback: boolean): boolean =>
+  (c.config[key] as boolean | undefined) ?? fallback;
 
 function recurrentOptions(c: TorchCase) {
   return {
@@ -88,10 +99,14 @@ function recurrentOptions(c: TorchCase) {
   };
 }
 
-const nonlinearity = (c: TorchCase) => ((c.config.nonlinearity as 'tanh' | 'relu' | undefined) ?? 'tanh');
+const nonlinearity = (c: TorchCase) =>
+  (c.config.nonlinearity as 'tanh' | 'relu' | undefined) ?? 'tanh';
 
 export const rnnKind: KindRunner = (c) => {
-  const m = new RNN(num(c, 'input_size'), num(c, 'hidden_size'), { ...recurrentOptions(c), nonlinearity: nonlinearity(c) });
+  const m = new RNN(num(c, 'input_size'), num(c, 'hidden_size'), {
+    ...recurrentOptions(c),
+    nonlinearity: nonlinearity(c),
+  });
   return runModuleCase(c, m, (i) => {
     const r = m.forward(i.x!, i.h0);
     return { output: r.output, h_n: r.h };
@@ -115,17 +130,24 @@ export const lstmKind: KindRunner = (c) => {
 };
 
 export const rnnCellKind: KindRunner = (c) => {
-  const m = new RNNCell(num(c, 'input_size'), num(c, 'hidden_size'), { bias: bool(c, 'bias', true), nonlinearity: nonlinearity(c) });
+  const m = new RNNCell(num(c, 'input_size'), num(c, 'hidden_size'), {
+    bias: bool(c, 'bias', true),
+    nonlinearity: nonlinearity(c),
+  });
   return runModuleCase(c, m, (i) => ({ h1: m.forward(i.x!, i.h0) }));
 };
 
 export const gruCellKind: KindRunner = (c) => {
-  const m = new GRUCell(num(c, 'input_size'), num(c, 'hidden_size'), { bias: bool(c, 'bias', true) });
+  const m = new GRUCell(num(c, 'input_size'), num(c, 'hidden_size'), {
+    bias: bool(c, 'bias', true),
+  });
   return runModuleCase(c, m, (i) => ({ h1: m.forward(i.x!, i.h0) }));
 };
 
 export const lstmCellKind: KindRunner = (c) => {
-  const m = new LSTMCell(num(c, 'input_size'), num(c, 'hidden_size'), { bias: bool(c, 'bias', true) });
+  const m = new LSTMCell(num(c, 'input_size'), num(c, 'hidden_size'), {
+    bias: bool(c, 'bias', true),
+  });
   return runModuleCase(c, m, (i) => {
     const r = m.forward(i.x!, { h: i.h0, c: i.c0 });
     return { h1: r.h, c1: r.c };
@@ -133,12 +155,16 @@ export const lstmCellKind: KindRunner = (c) => {
 };
 
 export const embeddingKind: KindRunner = (c) => {
-  const m = new Embedding(num(c, 'num_embeddings'), num(c, 'embedding_dim'), { paddingIdx: (c.config.padding_idx as number | null | undefined) ?? null });
+  const m = new Embedding(num(c, 'num_embeddings'), num(c, 'embedding_dim'), {
+    paddingIdx: (c.config.padding_idx as number | null | undefined) ?? null,
+  });
   return runModuleCase(c, m, (i) => ({ output: m.forward(i.x!) }), ['x']);
 };
 
 export const linearKind: KindRunner = (c) => {
-  const m = new Linear(num(c, 'in_features'), num(c, 'out_features'), { bias: bool(c, 'bias', true) });
+  const m = new Linear(num(c, 'in_features'), num(c, 'out_features'), {
+    bias: bool(c, 'bias', true),
+  });
   return runModuleCase(c, m, (i) => ({ output: m.forward(i.x!) }));
 };
 

@@ -14,11 +14,20 @@ describe('Embedding', () => {
     const w = e.weight.value.arraySync() as number[][];
     expect(w[1]).toEqual([0, 0, 0]); // the padding row starts at zero
     e.weight.assign(tf.ones([5, 3]));
-    const ids = tf.tensor2d([[2, 2, 1], [4, 2, 0]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [2, 2, 1],
+        [4, 2, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
     const out = e.forward(ids);
     expect(out.shape).toEqual([2, 3, 3]);
     expect((out.arraySync() as number[][][])[0]![2]).toEqual([1, 1, 1]); // the stored padding row is returned
-    const g = tf.variableGrads(() => tf.sum(tf.mul(e.forward(ids), tf.reshape(tf.range(0, 18), [2, 3, 3]))) as tf.Scalar);
+    const g = tf.variableGrads(
+      () => tf.sum(tf.mul(e.forward(ids), tf.reshape(tf.range(0, 18), [2, 3, 3]))) as tf.Scalar,
+    );
     const grad = g.grads[e.weight.variable.name]!.arraySync() as number[][];
     // row 2 appears at positions (0,0), (0,1), (1,1): 0+3+12, 1+4+13, 2+5+14
     expect(grad[2]).toEqual([15, 18, 21]);
@@ -36,7 +45,9 @@ describe('Embedding', () => {
     const frac = tf.tensor1d([0, 1.5]);
     const float = tf.tensor1d([0, 1]);
     expect(() => e.forward(bad)).toThrow(VocabError);
-    expect(() => e.forward(bad)).toThrow('Embedding.forward: \'ids\' must be token ids in [0, 4), got "id 4 at index 2"');
+    expect(() => e.forward(bad)).toThrow(
+      'Embedding.forward: \'ids\' must be token ids in [0, 4), got "id 4 at index 2"',
+    );
     expect(() => e.forward(neg)).toThrow(/id -1 at index 1/);
     expect(() => e.forward(frac)).toThrow(DTypeError);
     expect(() => e.forward(frac)).toThrow(/non-integer id 1.5 at index 1/);
@@ -49,9 +60,18 @@ describe('Embedding', () => {
 
   it('does not leak through forward + backward', async () => {
     const e = new Embedding(6, 4, { paddingIdx: 0 });
-    const ids = tf.tensor2d([[1, 0], [5, 5]], [2, 2], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 0],
+        [5, 5],
+      ],
+      [2, 2],
+      'int32',
+    );
     await assertNoLeak(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(e.forward(ids))) as tf.Scalar);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(e.forward(ids))) as tf.Scalar,
+      );
       tf.dispose([value, ...Object.values(grads)]);
     });
     ids.dispose();

@@ -1,4 +1,11 @@
-import { checkInt, getRandom, InvalidArgumentError, tf, type Random, type Tensor } from '@recurrent/core';
+import {
+  checkInt,
+  getRandom,
+  InvalidArgumentError,
+  tf,
+  type Random,
+  type Tensor,
+} from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
 import { normalTensor } from '../init/uniform';
 import { Module } from '../module/module';
@@ -29,8 +36,17 @@ export class Embedding extends Module {
     let paddingIdx = options.paddingIdx ?? null;
     if (paddingIdx !== null) {
       // PyTorch accepts a negative index counted from the end.
-      if (!Number.isInteger(paddingIdx) || paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings) {
-        throw new InvalidArgumentError({ fn: 'Embedding', argument: 'options.paddingIdx', expected: `null or an integer in [-${numEmbeddings}, ${numEmbeddings})`, received: paddingIdx });
+      if (
+        !Number.isInteger(paddingIdx) ||
+        paddingIdx < -numEmbeddings ||
+        paddingIdx >= numEmbeddings
+      ) {
+        throw new InvalidArgumentError({
+          fn: 'Embedding',
+          argument: 'options.paddingIdx',
+          expected: `null or an integer in [-${numEmbeddings}, ${numEmbeddings})`,
+          received: paddingIdx,
+        });
       }
       if (paddingIdx < 0) paddingIdx += numEmbeddings;
     }

@@ -11,7 +11,13 @@ beforeAll(async () => {
 describe('Linear', () => {
   it('maps the last dimension as x Wᵀ + b for any leading shape', () => {
     const l = new Linear(2, 3);
-    l.weight.assign(tf.tensor2d([[1, 0], [0, 1], [1, 1]]));
+    l.weight.assign(
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+    );
     l.bias!.assign(tf.tensor1d([0, 10, 100]));
     const x = tf.tensor3d([[[1, 2]], [[3, 4]]]); // [2, 1, 2]
     const y = l.forward(x);
@@ -19,7 +25,9 @@ describe('Linear', () => {
     const v = l.forward(tf.tensor1d([1, 2]));
     expect(v.shape).toEqual([3]);
     expect(() => l.forward(tf.zeros([4, 3]))).toThrow(ShapeError);
-    expect(() => l.forward(tf.zeros([4, 3]))).toThrow("Linear.forward: 'x size' must be 2 in the last dimension (inFeatures), got 3");
+    expect(() => l.forward(tf.zeros([4, 3]))).toThrow(
+      "Linear.forward: 'x size' must be 2 in the last dimension (inFeatures), got 3",
+    );
     expect(new Linear(2, 3, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight']);
     tf.dispose([x, y, v]);
     l.dispose();

@@ -1,4 +1,13 @@
-import { checkDType, checkInt, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor } from '@recurrent/core';
+import {
+  checkDType,
+  checkInt,
+  getRandom,
+  InvalidArgumentError,
+  ShapeError,
+  tf,
+  type Random,
+  type Tensor,
+} from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
@@ -26,7 +35,13 @@ export class Linear extends Module {
     checkInt('Linear', 'inFeatures', inFeatures);
     checkInt('Linear', 'outFeatures', outFeatures);
     const bias = options.bias ?? true;
-    if (typeof bias !== 'boolean') throw new InvalidArgumentError({ fn: 'Linear', argument: 'options.bias', expected: 'a boolean', received: bias });
+    if (typeof bias !== 'boolean')
+      throw new InvalidArgumentError({
+        fn: 'Linear',
+        argument: 'options.bias',
+        expected: 'a boolean',
+        received: bias,
+      });
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const random = options.random ?? getRandom();
@@ -42,10 +57,21 @@ export class Linear extends Module {
     const fn = 'Linear.forward';
     checkDType(fn, 'x', x, 'float32');
     const rank = x.shape.length;
-    if (rank < 1) throw new ShapeError({ fn, argument: 'x', expected: 'a tensor of rank >= 1', received: [...x.shape] });
+    if (rank < 1)
+      throw new ShapeError({
+        fn,
+        argument: 'x',
+        expected: 'a tensor of rank >= 1',
+        received: [...x.shape],
+      });
     const last = x.shape[rank - 1]!;
     if (last !== this.inFeatures) {
-      throw new ShapeError({ fn, argument: 'x size', expected: `${this.inFeatures} in the last dimension (inFeatures)`, received: last });
+      throw new ShapeError({
+        fn,
+        argument: 'x size',
+        expected: `${this.inFeatures} in the last dimension (inFeatures)`,
+        received: last,
+      });
     }
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);

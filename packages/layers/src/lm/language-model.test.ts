@@ -110,8 +110,22 @@ describe('LanguageModel', () => {
   }
 
   it('eval-mode steps follow parameter updates (the packed weights are refreshed)', () => {
-    const m = new LanguageModel({ cell: 'gru', input: 'one-hot', vocabSize: 6, hiddenSize: 4, numLayers: 2, random: new Random(1) }).eval();
-    const other = new LanguageModel({ cell: 'gru', input: 'one-hot', vocabSize: 6, hiddenSize: 4, numLayers: 2, random: new Random(2) });
+    const m = new LanguageModel({
+      cell: 'gru',
+      input: 'one-hot',
+      vocabSize: 6,
+      hiddenSize: 4,
+      numLayers: 2,
+      random: new Random(1),
+    }).eval();
+    const other = new LanguageModel({
+      cell: 'gru',
+      input: 'one-hot',
+      vocabSize: 6,
+      hiddenSize: 4,
+      numLayers: 2,
+      random: new Random(2),
+    });
     const ids = tf.tensor1d([3], 'int32');
     const s0 = m.beginState(1);
     const first = m.step(ids, s0);
@@ -120,7 +134,9 @@ describe('LanguageModel', () => {
     const second = m.step(ids, s0);
     const reference = other.step(ids, s0); // training mode: the composed step
     expectTensorsClose(second.logits, reference.logits, { atol: 1e-5 });
-    expect(Math.max(...tf.tidy(() => tf.abs(tf.sub(first.logits, second.logits)).dataSync()))).toBeGreaterThan(1e-3);
+    expect(
+      Math.max(...tf.tidy(() => tf.abs(tf.sub(first.logits, second.logits)).dataSync())),
+    ).toBeGreaterThan(1e-3);
     tf.dispose([ids, ...Object.values(dict), first.logits, second.logits, reference.logits]);
     for (const s of [s0, first.state, second.state, reference.state]) disposeState(s);
     const before = tf.memory().numTensors;

@@ -1,4 +1,14 @@
-import { checkInt, checkNumber, checkOneOf, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor } from '@recurrent/core';
+import {
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  getRandom,
+  InvalidArgumentError,
+  ShapeError,
+  tf,
+  type Random,
+  type Tensor,
+} from '@recurrent/core';
 import { checkTokenIds } from '../embedding/check-ids';
 import { Embedding } from '../embedding/embedding';
 import { oneHot } from '../embedding/one-hot';
@@ -57,22 +67,56 @@ export class LanguageModel extends Module {
   constructor(config: LanguageModelConfig) {
     super();
     const fn = 'LanguageModel';
-    if (config === null || typeof config !== 'object') throw new InvalidArgumentError({ fn, argument: 'config', expected: 'an object', received: config });
+    if (config === null || typeof config !== 'object')
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'config',
+        expected: 'an object',
+        received: config,
+      });
     const cell = checkOneOf(fn, 'config.cell', config.cell, ['lstm', 'gru', 'rnn'] as const);
     const input = checkOneOf(fn, 'config.input', config.input, ['one-hot', 'embedding'] as const);
-    const nonlinearity = checkOneOf(fn, 'config.nonlinearity', config.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+    const nonlinearity = checkOneOf(fn, 'config.nonlinearity', config.nonlinearity ?? 'tanh', [
+      'tanh',
+      'relu',
+    ] as const);
     const vocabSize = checkInt(fn, 'config.vocabSize', config.vocabSize);
     const hiddenSize = checkInt(fn, 'config.hiddenSize', config.hiddenSize);
     const numLayers = checkInt(fn, 'config.numLayers', config.numLayers ?? 1);
     const dropout = checkNumber(fn, 'config.dropout', config.dropout ?? 0, { min: 0, max: 1 });
-    const embeddingDim = input === 'embedding' ? checkInt(fn, 'config.embeddingDim', config.embeddingDim ?? hiddenSize) : null;
-    this.config = Object.freeze({ cell, nonlinearity, input, embeddingDim, vocabSize, hiddenSize, numLayers, dropout });
+    const embeddingDim =
+      input === 'embedding'
+        ? checkInt(fn, 'config.embeddingDim', config.embeddingDim ?? hiddenSize)
+        : null;
+    this.config = Object.freeze({
+      cell,
+      nonlinearity,
+      input,
+      embeddingDim,
+      vocabSize,
+      hiddenSize,
+      numLayers,
+      dropout,
+    });
 
     const random = config.random ?? getRandom();
-    this.embedding = embeddingDim !== null ? this.registerModule('embedding', new Embedding(vocabSize, embeddingDim, { random })) : null;
+    this.embedding =
+      embeddingDim !== null
+        ? this.registerModule('embedding', new Embedding(vocabSize, embeddingDim, { random }))
+        : null;
     const inputSize = embeddingDim ?? vocabSize;
-    const options = { numLayers, dropout, random, ...(config.implementation ? { implementation: config.implementation } : {}) };
-    const rnn = cell === 'lstm' ? new LSTM(inputSize, hiddenSize, options) : cell === 'gru' ? new GRU(inputSize, hiddenSize, options) : new RNN(inputSize, hiddenSize, { ...options, nonlinearity });
+    const options = {
+      numLayers,
+      dropout,
+      random,
+      ...(config.implementation ? { implementation: config.implementation } : {}),
+    };
+    const rnn =
+      cell === 'lstm'
+        ? new LSTM(inputSize, hiddenSize, options)
+        : cell === 'gru'
+          ? new GRU(inputSize, hiddenSize, options)
+          : new RNN(inputSize, hiddenSize, { ...options, nonlinearity });
     this.rnn = this.registerModule('rnn', rnn);
     this.linear = this.registerModule('linear', new Linear(hiddenSize, vocabSize, { random }));
   }
@@ -95,7 +139,12 @@ export class LanguageModel extends Module {
   forward(ids: Tensor, state?: RecurrentState): { logits: Tensor; state: RecurrentState } {
     const fn = 'LanguageModel.forward';
     if (!ids || !Array.isArray(ids.shape) || ids.shape.length !== 2) {
-      throw new ShapeError({ fn, argument: 'ids', expected: 'an int32 tensor of shape [B, T]', received: ids?.shape ? [...ids.shape] : ids });
+      throw new ShapeError({
+        fn,
+        argument: 'ids',
+        expected: 'an int32 tensor of shape [B, T]',
+        received: ids?.shape ? [...ids.shape] : ids,
+      });
     }
     checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
     const r = tf.tidy(() => {
@@ -119,10 +168,21 @@ export class LanguageModel extends Module {
   step(ids: Tensor, state: RecurrentState): { logits: Tensor; state: RecurrentState } {
     const fn = 'LanguageModel.step';
     if (!ids || !Array.isArray(ids.shape) || ids.shape.length !== 1) {
-      throw new ShapeError({ fn, argument: 'ids', expected: 'an int32 tensor of shape [B]', received: ids?.shape ? [...ids.shape] : ids });
+      throw new ShapeError({
+        fn,
+        argument: 'ids',
+        expected: 'an int32 tensor of shape [B]',
+        received: ids?.shape ? [...ids.shape] : ids,
+      });
     }
     checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
-    if (!state || !state.h) throw new InvalidArgumentError({ fn, argument: 'state', expected: 'a state (from beginState or forward)', received: state });
+    if (!state || !state.h)
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'state',
+        expected: 'a state (from beginState or forward)',
+        received: state,
+      });
     const r = tf.tidy(() => {
       const x = this.embed(ids); // [B, E]
       const { output, state: s } = this.rnn.stepState(x, state); // output [B, H]

@@ -22,7 +22,12 @@ describe('Module', () => {
     expect(names[0]).toBe('rnn.weight_ih_l0');
     expect(names.slice(-2)).toEqual(['linear.weight', 'linear.bias']);
     expect(net.numParameters()).toBe(16 * 3 + 16 * 4 + 32 + 4 * 2 + 2);
-    expect(() => (net as unknown as { registerModule: (n: string, m: Module) => void }).registerModule('rnn', new Dropout())).toThrow(InvalidArgumentError);
+    expect(() =>
+      (net as unknown as { registerModule: (n: string, m: Module) => void }).registerModule(
+        'rnn',
+        new Dropout(),
+      ),
+    ).toThrow(InvalidArgumentError);
     net.dispose();
   });
 
@@ -47,10 +52,14 @@ describe('Module', () => {
     const wrong = tf.zeros([3, 3]);
     const { 'linear.bias': _bias, ...missing } = dict;
     expect(() => b.loadStateDict(missing)).toThrow(/missing keys linear.bias/);
-    expect(() => b.loadStateDict({ ...dict, 'head.weight': extra })).toThrow(/unexpected keys head.weight/);
+    expect(() => b.loadStateDict({ ...dict, 'head.weight': extra })).toThrow(
+      /unexpected keys head.weight/,
+    );
     expect(() => b.loadStateDict({ ...dict, 'head.weight': extra })).toThrow(RecurrentError);
     expect(() => b.loadStateDict({ ...dict, 'linear.weight': wrong })).toThrow(ShapeError);
-    expect(() => b.loadStateDict({ ...dict, 'linear.weight': wrong })).toThrow(/linear.weight: expected \[2, 4\], got \[3, 3\]/);
+    expect(() => b.loadStateDict({ ...dict, 'linear.weight': wrong })).toThrow(
+      /linear.weight: expected \[2, 4\], got \[3, 3\]/,
+    );
     const r = b.loadStateDict({ ...missing, 'head.weight': extra }, { strict: false });
     expect(r).toEqual({ missingKeys: ['linear.bias'], unexpectedKeys: ['head.weight'] });
     tf.dispose([...Object.values(dict), extra, wrong]);

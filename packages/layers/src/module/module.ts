@@ -25,7 +25,12 @@ export abstract class Module {
   /** Registers a parameter under `name` (PyTorch's `register_parameter`); null keeps the slot empty. */
   protected registerParameter(name: string, param: Parameter | null): Parameter | null {
     if (this._params.has(name) || this._children.has(name)) {
-      throw new InvalidArgumentError({ fn: `${this.constructor.name}.registerParameter`, argument: 'name', expected: 'a name not yet used', received: name });
+      throw new InvalidArgumentError({
+        fn: `${this.constructor.name}.registerParameter`,
+        argument: 'name',
+        expected: 'a name not yet used',
+        received: name,
+      });
     }
     this._params.set(name, param);
     return param;
@@ -34,7 +39,12 @@ export abstract class Module {
   /** Registers a child module under `name`; its parameters appear as `name.<param>`. */
   protected registerModule<M extends Module>(name: string, module: M): M {
     if (this._params.has(name) || this._children.has(name)) {
-      throw new InvalidArgumentError({ fn: `${this.constructor.name}.registerModule`, argument: 'name', expected: 'a name not yet used', received: name });
+      throw new InvalidArgumentError({
+        fn: `${this.constructor.name}.registerModule`,
+        argument: 'name',
+        expected: 'a name not yet used',
+        received: name,
+      });
     }
     this._children.set(name, module);
     return module;
@@ -49,7 +59,8 @@ export abstract class Module {
   namedParameters(prefix = ''): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     for (const [name, p] of this._params) if (p) out.push([prefix + name, p]);
-    for (const [name, child] of this._children) out.push(...child.namedParameters(`${prefix}${name}.`));
+    for (const [name, child] of this._children)
+      out.push(...child.namedParameters(`${prefix}${name}.`));
     return out;
   }
 
@@ -106,13 +117,21 @@ export abstract class Module {
       }
     }
     if (wrongShape.length > 0) {
-      throw new ShapeError({ fn, argument: 'dict', expected: 'tensors of the parameters\' shapes', received: wrongShape.join('; ') });
+      throw new ShapeError({
+        fn,
+        argument: 'dict',
+        expected: "tensors of the parameters' shapes",
+        received: wrongShape.join('; '),
+      });
     }
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       const parts = [];
       if (missingKeys.length) parts.push(`missing keys ${missingKeys.join(', ')}`);
       if (unexpectedKeys.length) parts.push(`unexpected keys ${unexpectedKeys.join(', ')}`);
-      throw new RecurrentError('CHECKPOINT', `${fn}: the state dict does not match the module: ${parts.join('; ')}`);
+      throw new RecurrentError(
+        'CHECKPOINT',
+        `${fn}: the state dict does not match the module: ${parts.join('; ')}`,
+      );
     }
     for (const [name, p] of params) {
       const t = dict[name];

@@ -1,4 +1,13 @@
-import { checkInt, DTypeError, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor } from '@recurrent/core';
+import {
+  checkInt,
+  DTypeError,
+  getRandom,
+  InvalidArgumentError,
+  ShapeError,
+  tf,
+  type Random,
+  type Tensor,
+} from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
@@ -28,13 +37,25 @@ export abstract class CellBase extends Module {
   protected readonly spec: CellSpec;
   protected readonly name: string;
 
-  protected constructor(name: string, mode: CellMode, inputSize: number, hiddenSize: number, options: CellOptions = {}) {
+  protected constructor(
+    name: string,
+    mode: CellMode,
+    inputSize: number,
+    hiddenSize: number,
+    options: CellOptions = {},
+  ) {
     super();
     this.name = name;
     checkInt(name, 'inputSize', inputSize);
     checkInt(name, 'hiddenSize', hiddenSize);
     const bias = options.bias ?? true;
-    if (typeof bias !== 'boolean') throw new InvalidArgumentError({ fn: name, argument: 'options.bias', expected: 'a boolean', received: bias });
+    if (typeof bias !== 'boolean')
+      throw new InvalidArgumentError({
+        fn: name,
+        argument: 'options.bias',
+        expected: 'a boolean',
+        received: bias,
+      });
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.bias = bias;
@@ -61,25 +82,68 @@ export abstract class CellBase extends Module {
   protected checkArgs(x: Tensor, state: Partial<CellState> | undefined): boolean {
     const fn = `${this.name}.forward`;
     if (x === null || typeof x !== 'object' || !Array.isArray((x as Tensor).shape)) {
-      throw new InvalidArgumentError({ fn, argument: 'input', expected: 'a float32 tensor', received: x });
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'input',
+        expected: 'a float32 tensor',
+        received: x,
+      });
     }
-    if (x.dtype !== 'float32') throw new DTypeError({ fn, argument: 'input', expected: 'a float32 tensor', received: `a ${x.dtype} tensor` });
+    if (x.dtype !== 'float32')
+      throw new DTypeError({
+        fn,
+        argument: 'input',
+        expected: 'a float32 tensor',
+        received: `a ${x.dtype} tensor`,
+      });
     if (x.shape.length !== 1 && x.shape.length !== 2) {
-      throw new ShapeError({ fn, argument: 'input', expected: 'of rank 2 ([B, inputSize]) or 1 ([inputSize])', received: [...x.shape] });
+      throw new ShapeError({
+        fn,
+        argument: 'input',
+        expected: 'of rank 2 ([B, inputSize]) or 1 ([inputSize])',
+        received: [...x.shape],
+      });
     }
     const features = x.shape[x.shape.length - 1]!;
-    if (features !== this.inputSize) throw new ShapeError({ fn, argument: 'input size', expected: String(this.inputSize), received: features });
+    if (features !== this.inputSize)
+      throw new ShapeError({
+        fn,
+        argument: 'input size',
+        expected: String(this.inputSize),
+        received: features,
+      });
     const batched = x.shape.length === 2;
     const want = batched ? [x.shape[0]!, this.hiddenSize] : [this.hiddenSize];
     for (const key of ['h', 'c'] as const) {
       const s = state?.[key];
       if (!s) continue;
-      if (s.dtype !== 'float32') throw new DTypeError({ fn, argument: key, expected: 'a float32 tensor', received: `a ${s.dtype} tensor` });
-      if (batched && s.shape.length === 2 && s.shape[1] === this.hiddenSize && s.shape[0] !== want[0]) {
-        throw new ShapeError({ fn, argument: `${key} batch size`, expected: `${want[0]} (the input's batch size)`, received: s.shape[0] });
+      if (s.dtype !== 'float32')
+        throw new DTypeError({
+          fn,
+          argument: key,
+          expected: 'a float32 tensor',
+          received: `a ${s.dtype} tensor`,
+        });
+      if (
+        batched &&
+        s.shape.length === 2 &&
+        s.shape[1] === this.hiddenSize &&
+        s.shape[0] !== want[0]
+      ) {
+        throw new ShapeError({
+          fn,
+          argument: `${key} batch size`,
+          expected: `${want[0]} (the input's batch size)`,
+          received: s.shape[0],
+        });
       }
       if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
-        throw new ShapeError({ fn, argument: key, expected: `of shape [${want.join(', ')}]`, received: [...s.shape] });
+        throw new ShapeError({
+          fn,
+          argument: key,
+          expected: `of shape [${want.join(', ')}]`,
+          received: [...s.shape],
+        });
       }
     }
     return batched;
@@ -92,8 +156,15 @@ export abstract class CellBase extends Module {
       const x2 = batched ? x : tf.expandDims(x, 0); // [B, I]
       const zeros = () => tf.zeros([x2.shape[0]!, this.hiddenSize]);
       const lift = (t: Tensor | undefined) => (t ? (batched ? t : tf.expandDims(t, 0)) : zeros()); // [B, H]
-      const s0: CellState = this.spec.hasCell ? { h: lift(state?.h), c: lift(state?.c) } : { h: lift(state?.h) };
-      const w = { wIh: this.weightIh.value, wHh: this.weightHh.value, bIh: this.biasIh?.value ?? null, bHh: this.biasHh?.value ?? null };
+      const s0: CellState = this.spec.hasCell
+        ? { h: lift(state?.h), c: lift(state?.c) }
+        : { h: lift(state?.h) };
+      const w = {
+        wIh: this.weightIh.value,
+        wHh: this.weightHh.value,
+        bIh: this.biasIh?.value ?? null,
+        bHh: this.biasHh?.value ?? null,
+      };
       const s = this.spec.step(x2, s0, w);
       const drop = (t: Tensor) => (batched ? t : tf.squeeze(t, [0]));
       return (s.c ? { h: drop(s.h), c: drop(s.c) } : { h: drop(s.h) }) as { h: Tensor; c?: Tensor };

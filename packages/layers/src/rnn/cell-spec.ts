@@ -73,7 +73,12 @@ export const CELL_SPECS: Record<CellMode, CellSpec> = {
  * The composed reference for one direction of one layer: all input projections in one matmul,
  * then the step in a loop. x [T, B, I], s0 [B, H] each -> output [T, B, H] and the final state.
  */
-export function runSequenceComposed(spec: CellSpec, x: Tensor, s0: CellState, w: CellWeights): { output: Tensor; state: CellState } {
+export function runSequenceComposed(
+  spec: CellSpec,
+  x: Tensor,
+  s0: CellState,
+  w: CellWeights,
+): { output: Tensor; state: CellState } {
   const r = tf.tidy(() => {
     const xProj = projectInput(x, w.wIh, w.bIh); // [T, B, G*H]
     const steps = unstack0(xProj); // T × [B, G*H]

@@ -10,7 +10,13 @@ export function hasFusedSequence(mode: CellMode): boolean {
  * One direction of one layer through @recurrent/core's whole-sequence op: x [T, B, I] ->
  * output [T, B, H] (aligned with x also when `reverse`) and the final state [B, H].
  */
-export function runSequenceFused(spec: CellSpec, x: Tensor, s0: CellState, w: CellWeights, reverse: boolean): { output: Tensor; state: CellState } {
+export function runSequenceFused(
+  spec: CellSpec,
+  x: Tensor,
+  s0: CellState,
+  w: CellWeights,
+  reverse: boolean,
+): { output: Tensor; state: CellState } {
   switch (spec.mode) {
     case 'lstm': {
       const r = lstmSequence(x, s0.h, s0.c!, w.wIh, w.wHh, w.bIh, w.bHh, { reverse });

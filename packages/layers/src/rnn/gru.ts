@@ -14,7 +14,8 @@ export class GRU extends RNNBase {
 
   /** Runs the sequence from h0 [L*D, B, H] (zeros when absent). The caller disposes the results. */
   forward(x: Tensor, h0?: Tensor | RecurrentState): { output: Tensor; h: Tensor } {
-    const state = h0 === undefined ? undefined : 'h' in h0 && !('shape' in h0) ? h0 : { h: h0 as Tensor };
+    const state =
+      h0 === undefined ? undefined : 'h' in h0 && !('shape' in h0) ? h0 : { h: h0 as Tensor };
     const r = this.forwardState(x, state);
     return { output: r.output, h: r.state.h };
   }

@@ -20,7 +20,14 @@ import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
 import type { Parameter } from '../module/parameter';
-import { CELL_SPECS, runSequenceComposed, type CellMode, type CellSpec, type CellState, type CellWeights } from './cell-spec';
+import {
+  CELL_SPECS,
+  runSequenceComposed,
+  type CellMode,
+  type CellSpec,
+  type CellState,
+  type CellWeights,
+} from './cell-spec';
 import { runSequenceFused, hasFusedSequence } from './fused';
 import type { RecurrentState } from './state';
 import { unstack0 } from './unstack';
@@ -85,7 +92,13 @@ export abstract class RNNBase extends Module {
   /** Weights packed for the fused generation step, with the data ids they were packed from. */
   private packed: { from: unknown[]; layers: PackedStepWeights[] } | null = null;
 
-  protected constructor(name: string, mode: CellMode, inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+  protected constructor(
+    name: string,
+    mode: CellMode,
+    inputSize: number,
+    hiddenSize: number,
+    options: RNNBaseOptions = {},
+  ) {
     super();
     this.name = name;
     checkInt(name, 'inputSize', inputSize);
@@ -95,7 +108,12 @@ export abstract class RNNBase extends Module {
     this.batchFirst = checkBool(name, 'options.batchFirst', options.batchFirst ?? false);
     this.bidirectional = checkBool(name, 'options.bidirectional', options.bidirectional ?? false);
     this.dropout = checkNumber(name, 'options.dropout', options.dropout ?? 0, { min: 0, max: 1 });
-    this.implementation = checkOneOf(name, 'options.implementation', options.implementation ?? 'fused', ['fused', 'composed'] as const);
+    this.implementation = checkOneOf(
+      name,
+      'options.implementation',
+      options.implementation ?? 'fused',
+      ['fused', 'composed'] as const,
+    );
     this.mode = mode;
     this.spec = CELL_SPECS[mode];
     this.inputSize = inputSize;
@@ -147,49 +165,124 @@ export abstract class RNNBase extends Module {
    * Checks an input and an optional state against the layer, as PyTorch's `check_forward_args`,
    * and returns the batch size, the sequence length and whether the input has a batch axis.
    */
-  protected checkForwardArgs(fn: string, x: Tensor, state: RecurrentState | undefined): { batched: boolean; T: number; B: number } {
+  protected checkForwardArgs(
+    fn: string,
+    x: Tensor,
+    state: RecurrentState | undefined,
+  ): { batched: boolean; T: number; B: number } {
     if (x === null || typeof x !== 'object' || !Array.isArray((x as Tensor).shape)) {
-      throw new InvalidArgumentError({ fn, argument: 'input', expected: 'a float32 tensor', received: x });
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'input',
+        expected: 'a float32 tensor',
+        received: x,
+      });
     }
-    if (x.dtype !== 'float32') throw new DTypeError({ fn, argument: 'input', expected: 'a float32 tensor', received: `a ${x.dtype} tensor` });
+    if (x.dtype !== 'float32')
+      throw new DTypeError({
+        fn,
+        argument: 'input',
+        expected: 'a float32 tensor',
+        received: `a ${x.dtype} tensor`,
+      });
     const rank = x.shape.length;
     if (rank !== 2 && rank !== 3) {
       const layout = this.batchFirst ? '[B, T, inputSize]' : '[T, B, inputSize]';
-      throw new ShapeError({ fn, argument: 'input', expected: `of rank 3 (${layout}) or 2 ([T, inputSize], unbatched)`, received: [...x.shape] });
+      throw new ShapeError({
+        fn,
+        argument: 'input',
+        expected: `of rank 3 (${layout}) or 2 ([T, inputSize], unbatched)`,
+        received: [...x.shape],
+      });
     }
     const features = x.shape[rank - 1]!;
-    if (features !== this.inputSize) throw new ShapeError({ fn, argument: 'input size', expected: String(this.inputSize), received: features });
+    if (features !== this.inputSize)
+      throw new ShapeError({
+        fn,
+        argument: 'input size',
+        expected: String(this.inputSize),
+        received: features,
+      });
     const batched = rank === 3;
     const T = batched && this.batchFirst ? x.shape[1]! : x.shape[0]!;
     const B = batched ? (this.batchFirst ? x.shape[0]! : x.shape[1]!) : 1;
-    if (T < 1) throw new ShapeError({ fn, argument: 'input', expected: 'a sequence of at least one step', received: [...x.shape] });
-    if (B < 1) throw new ShapeError({ fn, argument: 'input', expected: 'a batch of at least one row', received: [...x.shape] });
-    if (state !== undefined) {
+    if (T < 1)
+      throw new ShapeError({
+        fn,
+        argument: 'input',
+        expected: 'a sequence of at least one step',
+        received: [...x.shape],
+      });
+    if (B < 1)
+      throw new ShapeError({
+        fn,
+        argument: 'input',
+        expected: 'a batch of at least one row',
+        received: [...x.shape],
+      });
+    if (state !== undefined) this.checkState(fn, state, B, batched);
+    return { batched, T, B };
+  }
+
+  /** Checks a state against the layer and a batch of B: h (and c) [L*D, B, H], or [L*D, H] unbatched. */
+  protected checkState(fn: string, state: RecurrentState, B: number, batched: boolean): void {
+    {
       const names = this.spec.hasCell ? (['h', 'c'] as const) : (['h'] as const);
       if (this.spec.hasCell && (!state || !state.h || !state.c)) {
-        throw new InvalidArgumentError({ fn, argument: 'state', expected: 'both h and c (an LSTM state)', received: state && Object.keys(state) });
+        throw new InvalidArgumentError({
+          fn,
+          argument: 'state',
+          expected: 'both h and c (an LSTM state)',
+          received: state && Object.keys(state),
+        });
       }
       const [ld, , hs] = this.stateShape(B);
       const want = batched ? [ld, B, hs] : [ld, hs];
       for (const key of names) {
         const s = state[key]!;
-        if (s.dtype !== 'float32') throw new DTypeError({ fn, argument: `state.${key}`, expected: 'a float32 tensor', received: `a ${s.dtype} tensor` });
-        if (batched && s.shape.length === 3 && s.shape[0] === ld && s.shape[2] === hs && s.shape[1] !== B) {
-          throw new ShapeError({ fn, argument: `state.${key} batch size`, expected: `${B} (the input's batch size)`, received: s.shape[1] });
+        if (s.dtype !== 'float32')
+          throw new DTypeError({
+            fn,
+            argument: `state.${key}`,
+            expected: 'a float32 tensor',
+            received: `a ${s.dtype} tensor`,
+          });
+        if (
+          batched &&
+          s.shape.length === 3 &&
+          s.shape[0] === ld &&
+          s.shape[2] === hs &&
+          s.shape[1] !== B
+        ) {
+          throw new ShapeError({
+            fn,
+            argument: `state.${key} batch size`,
+            expected: `${B} (the input's batch size)`,
+            received: s.shape[1],
+          });
         }
         if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
           const why = `[numLayers * numDirections = ${ld}, ${batched ? `batch = ${B}, ` : ''}hiddenSize = ${hs}]`;
-          throw new ShapeError({ fn, argument: `state.${key}`, expected: `of shape ${why}`, received: [...s.shape] });
+          throw new ShapeError({
+            fn,
+            argument: `state.${key}`,
+            expected: `of shape ${why}`,
+            received: [...s.shape],
+          });
         }
       }
     }
-    return { batched, T, B };
   }
 
   /** The layer-direction's tensors. */
   protected weights(layer: number, direction: number): CellWeights {
     const p = this.cells[layer]![direction]!;
-    return { wIh: p.wIh.value, wHh: p.wHh.value, bIh: p.bIh?.value ?? null, bHh: p.bHh?.value ?? null };
+    return {
+      wIh: p.wIh.value,
+      wHh: p.wHh.value,
+      bIh: p.bIh?.value ?? null,
+      bHh: p.bHh?.value ?? null,
+    };
   }
 
   /**
@@ -204,8 +297,18 @@ export abstract class RNNBase extends Module {
     const fused = this.usesFusedOp;
     const result = tf.tidy(() => {
       let xs = batched ? (this.batchFirst ? tf.transpose(x, [1, 0, 2]) : x) : tf.expandDims(x, 1); // [T, B, I]
-      const h0 = state ? (batched ? state.h : tf.expandDims(state.h, 1)) : tf.zeros(this.stateShape(B)); // [L*D, B, H]
-      const c0 = this.spec.hasCell ? (state?.c ? (batched ? state.c : tf.expandDims(state.c, 1)) : tf.zeros(this.stateShape(B))) : null;
+      const h0 = state
+        ? batched
+          ? state.h
+          : tf.expandDims(state.h, 1)
+        : tf.zeros(this.stateShape(B)); // [L*D, B, H]
+      const c0 = this.spec.hasCell
+        ? state?.c
+          ? batched
+            ? state.c
+            : tf.expandDims(state.c, 1)
+          : tf.zeros(this.stateShape(B))
+        : null;
       const h0s = unstack0(h0); // L*D × [B, H]
       const c0s = c0 ? unstack0(c0) : null;
       const hn: Tensor[] = [];
@@ -229,9 +332,14 @@ export abstract class RNNBase extends Module {
           if (r.state.c) cn.push(r.state.c);
         }
         xs = D === 2 ? tf.concat(outs, 2) : outs[0]!; // [T, B, D*H]
-        if (layer < L - 1 && this.dropout > 0 && this.training) xs = dropoutOp(xs, this.dropout, this.random ?? getRandom());
+        if (layer < L - 1 && this.dropout > 0 && this.training)
+          xs = dropoutOp(xs, this.dropout, this.random ?? getRandom());
       }
-      let output = batched ? (this.batchFirst ? tf.transpose(xs, [1, 0, 2]) : xs) : tf.squeeze(xs, [1]);
+      let output = batched
+        ? this.batchFirst
+          ? tf.transpose(xs, [1, 0, 2])
+          : xs
+        : tf.squeeze(xs, [1]);
       let h = tf.stack(hn, 0); // [L*D, B, H]
       let c = cn.length ? tf.stack(cn, 0) : null;
       if (!batched) {
@@ -257,13 +365,25 @@ export abstract class RNNBase extends Module {
    */
   private packedStepWeights(): PackedStepWeights[] {
     const from = this.parameters().map((p) => p.variable.dataId as unknown);
-    if (this.packed && this.packed.from.length === from.length && this.packed.from.every((d, i) => d === from[i])) return this.packed.layers;
+    if (
+      this.packed &&
+      this.packed.from.length === from.length &&
+      this.packed.from.every((d, i) => d === from[i])
+    )
+      return this.packed.layers;
     this.disposePacked();
     const kind = this.mode === 'lstm' ? 'lstm' : this.mode === 'gru' ? 'gru' : 'rnn';
     const nonlinearity = this.mode === 'rnn_relu' ? 'relu' : 'tanh';
     const layers = this.cells.map((dirs) => {
       const p = dirs[0]!;
-      const packed = packStepWeights(kind, p.wIh.value, p.wHh.value, p.bIh?.value ?? null, p.bHh?.value ?? null, { nonlinearity });
+      const packed = packStepWeights(
+        kind,
+        p.wIh.value,
+        p.wHh.value,
+        p.bIh?.value ?? null,
+        p.bHh?.value ?? null,
+        { nonlinearity },
+      );
       tf.keep(packed.weight);
       return packed;
     });
@@ -287,28 +407,63 @@ export abstract class RNNBase extends Module {
    * runs @recurrent/core's fused steps, which have no gradient; in training mode the composed,
    * differentiable step.
    */
-  stepState(x: Tensor, state: RecurrentState): RNNForwardResult {
+  stepState(x: Tensor, state?: RecurrentState): RNNForwardResult {
     const fn = `${this.name}.step`;
-    if (this.bidirectional) throw new InvalidArgumentError({ fn, argument: 'this', expected: 'a unidirectional layer (a bidirectional one cannot step)', received: 'bidirectional' });
-    if (x.shape.length !== 2) throw new ShapeError({ fn, argument: 'input', expected: 'of shape [B, inputSize]', received: [...x.shape] });
-    // A step is a sequence of one: reuse the sequence checks on [1, B, I].
-    const { B } = this.checkForwardArgs(fn, { shape: this.batchFirst ? [x.shape[0]!, 1, x.shape[1]!] : [1, ...x.shape], dtype: x.dtype } as unknown as Tensor, state);
-    void B;
+    if (this.bidirectional)
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'layer',
+        expected: 'unidirectional (a bidirectional layer cannot step)',
+        received: 'bidirectional',
+      });
+    if (!x || !Array.isArray(x.shape))
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'input',
+        expected: 'a float32 tensor',
+        received: x,
+      });
+    if (x.dtype !== 'float32')
+      throw new DTypeError({
+        fn,
+        argument: 'input',
+        expected: 'a float32 tensor',
+        received: `a ${x.dtype} tensor`,
+      });
+    if (x.shape.length !== 2)
+      throw new ShapeError({
+        fn,
+        argument: 'input',
+        expected: 'of shape [B, inputSize]',
+        received: [...x.shape],
+      });
+    if (x.shape[1] !== this.inputSize)
+      throw new ShapeError({
+        fn,
+        argument: 'input size',
+        expected: String(this.inputSize),
+        received: x.shape[1],
+      });
+    if (state !== undefined) this.checkState(fn, state, x.shape[0]!, true);
     const fast = !this.training;
     const packed = fast ? this.packedStepWeights() : null;
     const result = tf.tidy(() => {
-      const hs = unstack0(state.h); // L × [B, H]
-      const cs = state.c ? unstack0(state.c) : null;
+      const s0 = state ?? this.zeroState(x.shape[0]!);
+      const hs = unstack0(s0.h); // L × [B, H]
+      const cs = s0.c ? unstack0(s0.c) : null;
       let input = x;
       const hn: Tensor[] = [];
       const cn: Tensor[] = [];
       for (let layer = 0; layer < this.numLayers; layer++) {
-        const s0: CellState = cs ? { h: hs[layer]!, c: cs[layer]! } : { h: hs[layer]! };
-        const s = packed ? this.fusedStep(input, s0, packed[layer]!) : this.spec.step(input, s0, this.weights(layer, 0));
+        const sl: CellState = cs ? { h: hs[layer]!, c: cs[layer]! } : { h: hs[layer]! };
+        const s = packed
+          ? this.fusedStep(input, sl, packed[layer]!)
+          : this.spec.step(input, sl, this.weights(layer, 0));
         hn.push(s.h);
         if (s.c) cn.push(s.c);
         input = s.h;
-        if (layer < this.numLayers - 1 && this.dropout > 0 && this.training) input = dropoutOp(input, this.dropout, this.random ?? getRandom());
+        if (layer < this.numLayers - 1 && this.dropout > 0 && this.training)
+          input = dropoutOp(input, this.dropout, this.random ?? getRandom());
       }
       const h = tf.stack(hn, 0); // [L, B, H]
       const output = tf.clone(input); // [B, H]
@@ -320,6 +475,7 @@ export abstract class RNNBase extends Module {
 }
 
 function checkBool(fn: string, argument: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidArgumentError({ fn, argument, expected: 'a boolean', received: value });
+  if (typeof value !== 'boolean')
+    throw new InvalidArgumentError({ fn, argument, expected: 'a boolean', received: value });
   return value;
 }

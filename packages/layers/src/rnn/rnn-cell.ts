@@ -5,9 +5,24 @@ import { CellBase, type CellOptions } from './cell-base';
 export class RNNCell extends CellBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
-  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
-    const nonlinearity = checkOneOf('RNNCell', 'options.nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
-    super('RNNCell', nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', inputSize, hiddenSize, options);
+  constructor(
+    inputSize: number,
+    hiddenSize: number,
+    options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {},
+  ) {
+    const nonlinearity = checkOneOf(
+      'RNNCell',
+      'options.nonlinearity',
+      options.nonlinearity ?? 'tanh',
+      ['tanh', 'relu'] as const,
+    );
+    super(
+      'RNNCell',
+      nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu',
+      inputSize,
+      hiddenSize,
+      options,
+    );
     this.nonlinearity = nonlinearity;
   }
 

@@ -1,4 +1,13 @@
-import { assertNoLeak, DTypeError, init, InvalidArgumentError, Random, ShapeError, tf, type Tensor } from '@recurrent/core';
+import {
+  assertNoLeak,
+  DTypeError,
+  init,
+  InvalidArgumentError,
+  Random,
+  ShapeError,
+  tf,
+  type Tensor,
+} from '@recurrent/core';
 import { expectTensorsClose } from '@recurrent/core/testing';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +23,16 @@ beforeAll(async () => {
   await init();
 });
 
-const randn = (shape: number[], seed: number): Tensor => tf.tensor(new Random(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape);
+const randn = (shape: number[], seed: number): Tensor =>
+  tf.tensor(new Random(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape);
 
 type Kind = 'rnn' | 'lstm' | 'gru';
-function make(kind: Kind, I: number, H: number, options: ConstructorParameters<typeof LSTM>[2] = {}): RNNBase {
+function make(
+  kind: Kind,
+  I: number,
+  H: number,
+  options: ConstructorParameters<typeof LSTM>[2] = {},
+): RNNBase {
   const o = { random: new Random(1), ...options };
   return kind === 'lstm' ? new LSTM(I, H, o) : kind === 'gru' ? new GRU(I, H, o) : new RNN(I, H, o);
 }
@@ -27,13 +42,24 @@ describe('RNN / LSTM / GRU parameters', () => {
     const m = new LSTM(5, 6, { numLayers: 2, bidirectional: true, random: new Random(0) });
     const named = m.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`);
     expect(named.slice(0, 8)).toEqual([
-      'weight_ih_l0:24x5', 'weight_hh_l0:24x6', 'bias_ih_l0:24', 'bias_hh_l0:24',
-      'weight_ih_l0_reverse:24x5', 'weight_hh_l0_reverse:24x6', 'bias_ih_l0_reverse:24', 'bias_hh_l0_reverse:24',
+      'weight_ih_l0:24x5',
+      'weight_hh_l0:24x6',
+      'bias_ih_l0:24',
+      'bias_hh_l0:24',
+      'weight_ih_l0_reverse:24x5',
+      'weight_hh_l0_reverse:24x6',
+      'bias_ih_l0_reverse:24',
+      'bias_hh_l0_reverse:24',
     ]);
     expect(named[8]).toBe('weight_ih_l1:24x12');
     expect(named).toHaveLength(16);
-    expect(new GRU(3, 4, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight_ih_l0', 'weight_hh_l0']);
-    expect(new RNNCell(3, 4).namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`)).toEqual(['weight_ih:4x3', 'weight_hh:4x4', 'bias_ih:4', 'bias_hh:4']);
+    expect(new GRU(3, 4, { bias: false }).namedParameters().map(([n]) => n)).toEqual([
+      'weight_ih_l0',
+      'weight_hh_l0',
+    ]);
+    expect(
+      new RNNCell(3, 4).namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`),
+    ).toEqual(['weight_ih:4x3', 'weight_hh:4x4', 'bias_ih:4', 'bias_hh:4']);
     m.dispose();
   });
 
@@ -98,9 +124,22 @@ describe('RNN / LSTM / GRU forward', () => {
       const first = m.forwardState(x1);
       const second = m.forwardState(x2, first.state);
       expectTensorsClose(second.state.h, whole.state.h, { name: `${kind} h`, atol: 1e-6 });
-      expectTensorsClose(tf.concat([first.output, second.output], 0), whole.output, { name: `${kind} output`, atol: 1e-6 });
+      expectTensorsClose(tf.concat([first.output, second.output], 0), whole.output, {
+        name: `${kind} output`,
+        atol: 1e-6,
+      });
       m.dispose();
-      tf.dispose([x, x1, x2, whole.output, whole.state.h, first.output, first.state.h, second.output, second.state.h]);
+      tf.dispose([
+        x,
+        x1,
+        x2,
+        whole.output,
+        whole.state.h,
+        first.output,
+        first.state.h,
+        second.output,
+        second.state.h,
+      ]);
       if (whole.state.c) tf.dispose([whole.state.c, first.state.c!, second.state.c!]);
     }
   });
@@ -119,7 +158,8 @@ describe('RNN / LSTM / GRU forward', () => {
           const uni = make(kind, I, H, { random: new Random(seed + 1) });
           const dict = bi.stateDict();
           const reverseOnly: Record<string, Tensor> = {};
-          for (const [k, v] of Object.entries(dict)) if (k.endsWith('_reverse')) reverseOnly[k.replace('_reverse', '')] = v;
+          for (const [k, v] of Object.entries(dict))
+            if (k.endsWith('_reverse')) reverseOnly[k.replace('_reverse', '')] = v;
           uni.loadStateDict(reverseOnly);
           tf.dispose(Object.values(dict));
           tf.tidy(() => {
@@ -127,8 +167,14 @@ describe('RNN / LSTM / GRU forward', () => {
             const both = bi.forwardState(x);
             const one = uni.forwardState(tf.reverse(x, 0));
             const reverseHalf = tf.slice(both.output, [0, 0, H], [T, B, H]);
-            expectTensorsClose(reverseHalf, tf.reverse(one.output, 0), { atol: 1e-6, name: 'reverse half' });
-            expectTensorsClose(tf.slice(both.state.h, [1, 0, 0], [1, B, H]), one.state.h, { atol: 1e-6, name: 'h_n reverse' });
+            expectTensorsClose(reverseHalf, tf.reverse(one.output, 0), {
+              atol: 1e-6,
+              name: 'reverse half',
+            });
+            expectTensorsClose(tf.slice(both.state.h, [1, 0, 0], [1, B, H]), one.state.h, {
+              atol: 1e-6,
+              name: 'h_n reverse',
+            });
           });
           bi.dispose();
           uni.dispose();
@@ -166,32 +212,41 @@ describe('RNN / LSTM / GRU forward', () => {
       ['RNN', make('rnn', 3, 4, { numLayers: 2, bidirectional: true })],
       ['LSTM', make('lstm', 3, 4, { numLayers: 2, bidirectional: true, dropout: 0.2 })],
       ['GRU', make('gru', 3, 4, { batchFirst: true })],
-      ['LSTM composed', make('lstm', 3, 4, { numLayers: 2, bidirectional: true, implementation: 'composed' })],
+      [
+        'LSTM composed',
+        make('lstm', 3, 4, { numLayers: 2, bidirectional: true, implementation: 'composed' }),
+      ],
       ['RNN composed', make('rnn', 3, 4, { implementation: 'composed' })],
     ];
     const x = randn([5, 2, 3], 3);
     for (const [label, m] of layers) {
-      await assertNoLeak(() => {
-        const { value, grads } = tf.variableGrads(() => {
-          const r = m.forwardState(x);
-          return tf.add(tf.sum(r.output), tf.sum(r.state.h)) as tf.Scalar;
-        });
-        value.dispose();
-        tf.dispose(Object.values(grads));
-      }, { label });
+      await assertNoLeak(
+        () => {
+          const { value, grads } = tf.variableGrads(() => {
+            const r = m.forwardState(x);
+            return tf.add(tf.sum(r.output), tf.sum(r.state.h)) as tf.Scalar;
+          });
+          value.dispose();
+          tf.dispose(Object.values(grads));
+        },
+        { label },
+      );
       m.dispose();
     }
     const cells = [new RNNCell(3, 4), new LSTMCell(3, 4), new GRUCell(3, 4)];
     const x2 = randn([2, 3], 4);
     for (const cell of cells) {
-      await assertNoLeak(() => {
-        const { value, grads } = tf.variableGrads(() => {
-          const h = cell instanceof LSTMCell ? cell.forward(x2).c : cell.forward(x2);
-          return tf.sum(h) as tf.Scalar;
-        });
-        value.dispose();
-        tf.dispose(Object.values(grads));
-      }, { label: cell.constructor.name });
+      await assertNoLeak(
+        () => {
+          const { value, grads } = tf.variableGrads(() => {
+            const h = cell instanceof LSTMCell ? cell.forward(x2).c : cell.forward(x2);
+            return tf.sum(h) as tf.Scalar;
+          });
+          value.dispose();
+          tf.dispose(Object.values(grads));
+        },
+        { label: cell.constructor.name },
+      );
       cell.dispose();
     }
     tf.dispose([x, x2]);
@@ -199,11 +254,24 @@ describe('RNN / LSTM / GRU forward', () => {
 });
 
 describe('fused whole-sequence ops against the composed per-step reference', () => {
-  for (const [kind, extra] of [['lstm', {}], ['gru', {}], ['rnn', {}], ['rnn', { nonlinearity: 'relu' }]] as const) {
+  for (const [kind, extra] of [
+    ['lstm', {}],
+    ['gru', {}],
+    ['rnn', {}],
+    ['rnn', { nonlinearity: 'relu' }],
+  ] as const) {
     it(`${kind}${'nonlinearity' in extra ? '/relu' : ''}: same outputs, states and gradients (stacked, bidirectional, batchFirst)`, () => {
       const options = { numLayers: 2, bidirectional: true, batchFirst: true, ...extra };
-      const fused = make(kind, 3, 5, { ...options, implementation: 'fused', random: new Random(8) });
-      const composed = make(kind, 3, 5, { ...options, implementation: 'composed', random: new Random(8) });
+      const fused = make(kind, 3, 5, {
+        ...options,
+        implementation: 'fused',
+        random: new Random(8),
+      });
+      const composed = make(kind, 3, 5, {
+        ...options,
+        implementation: 'composed',
+        random: new Random(8),
+      });
       expect(fused.usesFusedOp).toBe(true);
       expect(composed.usesFusedOp).toBe(false);
       const x = tf.variable(randn([2, 7, 3], 12)); // [B, T, I]
@@ -215,7 +283,9 @@ describe('fused whole-sequence ops against the composed per-step reference', () 
         let outputs: Float32Array[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const r = m.forwardState(x, m.mode === 'lstm' ? { h: h0, c: c0 } : { h: h0 });
-          outputs = [r.output, r.state.h, ...(r.state.c ? [r.state.c] : [])].map((t) => t.dataSync() as Float32Array);
+          outputs = [r.output, r.state.h, ...(r.state.c ? [r.state.c] : [])].map(
+            (t) => t.dataSync() as Float32Array,
+          );
           let loss = tf.add(tf.sum(tf.mul(r.output, g)), tf.sum(tf.square(r.state.h)));
           if (r.state.c) loss = tf.add(loss, tf.sum(r.state.c));
           return loss as tf.Scalar;
@@ -230,9 +300,16 @@ describe('fused whole-sequence ops against the composed per-step reference', () 
       };
       const a = run(fused);
       const b = run(composed);
-      a.outputs.forEach((o, i) => expectTensorsClose({ shape: [o.length], data: o }, { shape: [o.length], data: b.outputs[i]! }, { atol: 1e-5, name: `output ${i}` }));
+      a.outputs.forEach((o, i) =>
+        expectTensorsClose(
+          { shape: [o.length], data: o },
+          { shape: [o.length], data: b.outputs[i]! },
+          { atol: 1e-5, name: `output ${i}` },
+        ),
+      );
       expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
-      for (const [name, t] of Object.entries(a.grads)) expectTensorsClose(t, b.grads[name]!, { atol: 1e-4, name: `grad ${name}` });
+      for (const [name, t] of Object.entries(a.grads))
+        expectTensorsClose(t, b.grads[name]!, { atol: 1e-4, name: `grad ${name}` });
       tf.dispose([x, h0, c0, g, ...Object.values(a.grads), ...Object.values(b.grads)]);
       fused.dispose();
       composed.dispose();
@@ -256,7 +333,9 @@ describe('RNN / LSTM / GRU errors (typed, before any tensor work)', () => {
     const n = tf.memory().numTensors;
     expect(() => m.forward(rank4)).toThrow(/must be of rank 3/);
     expect(() => m.forward(ints)).toThrow(DTypeError);
-    expect(() => m.forward(x3, { h: hBatch, c: hBatch })).toThrow("LSTM.forward: 'state.h batch size' must be 2 (the input's batch size), got 3");
+    expect(() => m.forward(x3, { h: hBatch, c: hBatch })).toThrow(
+      "LSTM.forward: 'state.h batch size' must be 2 (the input's batch size), got 3",
+    );
     expect(() => m.forward(x3, { h: hLayers, c })).toThrow(/numLayers \* numDirections = 2/);
     expect(() => m.forward(x3, { h: c } as never)).toThrow(/both h and c/);
     const gru = new GRU(5, 6, { bidirectional: true });
@@ -270,7 +349,9 @@ describe('RNN / LSTM / GRU errors (typed, before any tensor work)', () => {
     const cell = new RNNCell(5, 3);
     expect(() => cell.forward(x)).toThrow(/rank 2/);
     const [cx, ch] = [tf.zeros([2, 5]), tf.zeros([4, 3])];
-    expect(() => cell.forward(cx, ch)).toThrow("RNNCell.forward: 'h batch size' must be 2 (the input's batch size), got 4");
+    expect(() => cell.forward(cx, ch)).toThrow(
+      "RNNCell.forward: 'h batch size' must be 2 (the input's batch size), got 4",
+    );
     tf.dispose([x, x3, rank4, ints, hBatch, hLayers, c, cx, ch]);
     m.dispose();
     cell.dispose();

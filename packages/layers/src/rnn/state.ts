@@ -15,7 +15,10 @@ export function disposeState(s: RecurrentState | null | undefined): void {
 
 /** A copy of `t` through which no gradient flows (PyTorch's `detach`). */
 export function detach(t: Tensor): Tensor {
-  const f = tf.customGrad((...inputs) => ({ value: tf.clone(inputs[0] as Tensor), gradFunc: (dy: Tensor) => tf.zerosLike(dy) }));
+  const f = tf.customGrad((...inputs) => ({
+    value: tf.clone(inputs[0] as Tensor),
+    gradFunc: (dy: Tensor) => tf.zerosLike(dy),
+  }));
   return f(t);
 }
 

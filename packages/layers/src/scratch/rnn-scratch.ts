@@ -1,4 +1,13 @@
-import { checkInt, checkNumber, getRandom, rnnCellStep, ShapeError, tf, type Random, type Tensor } from '@recurrent/core';
+import {
+  checkInt,
+  checkNumber,
+  getRandom,
+  rnnCellStep,
+  ShapeError,
+  tf,
+  type Random,
+  type Tensor,
+} from '@recurrent/core';
 import { checkTokenIds } from '../embedding/check-ids';
 import { parameterFrom } from '../init/make-parameter';
 import { normalTensor } from '../init/uniform';
@@ -53,12 +62,28 @@ export class RNNScratch extends Module {
   rnn(inputs: Tensor, h?: Tensor): { outputs: Tensor; h: Tensor } {
     const fn = 'RNNScratch.rnn';
     if (inputs.shape.length !== 3 || inputs.shape[2] !== this.numInputs) {
-      throw new ShapeError({ fn, argument: 'inputs', expected: `of shape [T, B, ${this.numInputs}]`, received: [...inputs.shape] });
+      throw new ShapeError({
+        fn,
+        argument: 'inputs',
+        expected: `of shape [T, B, ${this.numInputs}]`,
+        received: [...inputs.shape],
+      });
     }
     const [T, B] = inputs.shape as [number, number, number];
-    if (T < 1) throw new ShapeError({ fn, argument: 'inputs', expected: 'a sequence of at least one step', received: [...inputs.shape] });
+    if (T < 1)
+      throw new ShapeError({
+        fn,
+        argument: 'inputs',
+        expected: 'a sequence of at least one step',
+        received: [...inputs.shape],
+      });
     if (h && (h.shape.length !== 2 || h.shape[0] !== B || h.shape[1] !== this.numHiddens)) {
-      throw new ShapeError({ fn, argument: 'h', expected: `of shape [${B}, ${this.numHiddens}]`, received: [...h.shape] });
+      throw new ShapeError({
+        fn,
+        argument: 'h',
+        expected: `of shape [${B}, ${this.numHiddens}]`,
+        received: [...h.shape],
+      });
     }
     const r = tf.tidy(() => {
       const wIh = tf.transpose(this.W_xh.value); // [H, I]: PyTorch's layout
@@ -85,7 +110,13 @@ export class RNNScratch extends Module {
 
   /** A language model step over one-hot ids: ids int32 [B, T] -> logits [B, T, Q] and the last h. */
   forward(ids: Tensor, h?: Tensor): { logits: Tensor; h: Tensor } {
-    if (ids.shape.length !== 2) throw new ShapeError({ fn: 'RNNScratch.forward', argument: 'ids', expected: 'an int32 tensor of shape [B, T]', received: [...ids.shape] });
+    if (ids.shape.length !== 2)
+      throw new ShapeError({
+        fn: 'RNNScratch.forward',
+        argument: 'ids',
+        expected: 'an int32 tensor of shape [B, T]',
+        received: [...ids.shape],
+      });
     checkTokenIds('RNNScratch.forward', 'ids', ids, this.numInputs);
     const r = tf.tidy(() => {
       const x = tf.cast(tf.oneHot(tf.transpose(ids), this.numInputs), 'float32'); // [T, B, V]
