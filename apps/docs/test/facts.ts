@@ -60,4 +60,14 @@ export const facts: Record<string, (out: string) => void> = {
     expect(ppl.at(-1)!).toBeLessThan(14); // uniform over 28 characters would be 28
     expect(out).toMatch(/greedy: "the whale .{40}"/);
   },
+  'lstm-gru': (out) => {
+    expect(out).toContain('LSTM: weight_ih_l0 [12, 5], weight_hh_l0 [12, 3], bias_ih_l0 [12], bias_hh_l0 [12]');
+    expect(out).toContain('GRU: weight_ih_l0 [9, 5], weight_hh_l0 [9, 3], bias_ih_l0 [9], bias_hh_l0 [9]');
+    for (const cell of ['lstm', 'gru']) {
+      const m = new RegExp(`^${cell}: \\d+ parameters, perplexity by epoch ([\\d. >-]+)$`, 'm').exec(out);
+      expect(m, cell).not.toBeNull();
+      const ppl = m![1]!.split(' -> ').map(Number);
+      expect(ppl.at(-1)!).toBeLessThan(ppl[0]!);
+    }
+  },
 };
