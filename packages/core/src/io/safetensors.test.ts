@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, SafetensorsError } from '../index';
 import { decodeSafetensors, encodeSafetensors, parseSafetensors } from './safetensors';
@@ -96,6 +97,47 @@ describe('encodeSafetensors / decodeSafetensors', () => {
     expect(Array.from(d.b!.dataSync())).toEqual([1, -3]);
     expect(Array.from(d.d!.dataSync())).toEqual([0.25]);
     tf.dispose(Object.values(d));
+  });
+
+  it('round-trips any set of named float32/int32/int64 arrays (property)', () => {
+    const entry = fc
+      .tuple(fc.constantFrom('F32' as const, 'I32' as const, 'I64' as const), fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }))
+      .chain(([dtype, shape]) => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const values = dtype === 'F32' ? fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n }) : fc.array(fc.integer(), { minLength: n, maxLength: n });
+        return values.map((v) => ({
+          dtype,
+          shape,
+          data: dtype === 'F32' ? Float32Array.from(v) : dtype === 'I32' ? Int32Array.from(v) : BigInt64Array.from(v, (x) => BigInt(x)),
+        }));
+      });
+    const names = fc.string({ minLength: 1, maxLength: 6 }).filter((n) => n !== '__metadata__');
+    fc.assert(
+      fc.property(fc.dictionary(names, entry, { maxKeys: 5 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }), (tensors, metadata) => {
+        const bytes = encodeSafetensors(tensors, metadata);
+        expect(new DataView(bytes.buffer).getUint32(0, true) % 8).toBe(0);
+        const parsed = parseSafetensors(bytes);
+        expect(parsed.metadata).toEqual(metadata);
+        expect(Object.keys(parsed.tensors).sort()).toEqual(Object.keys(tensors).sort());
+        for (const [name, t] of Object.entries(tensors)) {
+          const got = parsed.tensors[name]!;
+          expect(got.dtype).toBe(t.dtype);
+          expect(got.shape).toEqual(t.shape);
+          expect(got.data).toEqual(t.data);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps a tensor named __proto__ as an ordinary entry', () => {
+    const file = rawFile(JSON.stringify({ ['__proto__']: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }), f32(5));
+    const parsed = parseSafetensors(file);
+    expect(Object.keys(parsed.tensors)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(parsed.tensors)).toBe(Object.prototype);
+    const decoded = decodeSafetensors(file);
+    expect(Object.keys(decoded)).toEqual(['__proto__']);
+    tf.dispose(Object.values(decoded));
   });
 
   it('relies on offsets, not on key order, and reads from a Uint8Array view at any byte offset', () => {

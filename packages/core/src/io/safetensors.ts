@@ -175,6 +175,11 @@ function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Reco
   return { entries, metadata, dataStart };
 }
 
+/** Sets an own property even for names like `__proto__` (a file may name a tensor anything). */
+function define<T>(record: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function copyData(bytes: Uint8Array, start: number, end: number, dtype: SafetensorsDType): SafetensorsData {
@@ -215,7 +220,7 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   const { entries, metadata, dataStart } = readHeader(bytes);
   const tensors: Record<string, SafetensorsEntry> = {};
   for (const e of entries) {
-    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: copyData(bytes, dataStart + e.begin, dataStart + e.end, e.dtype) };
+    define(tensors, e.name, { dtype: e.dtype, shape: e.shape, data: copyData(bytes, dataStart + e.begin, dataStart + e.end, e.dtype) });
   }
   return { tensors, metadata };
 }
@@ -279,7 +284,7 @@ export function decodeSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   const { tensors } = parseSafetensors(bytes);
   const converted = Object.entries(tensors).map(([name, entry]) => [name, entry.shape, toTfData(name, entry)] as const);
   const out: Record<string, Tensor> = {};
-  for (const [name, shape, { values, dtype }] of converted) out[name] = tf.tensor(values, shape, dtype);
+  for (const [name, shape, { values, dtype }] of converted) define(out, name, tf.tensor(values, shape, dtype));
   return out;
 }
 
