@@ -17,7 +17,7 @@ export const guides: GuideEntry[] = [
   { name: 'nplm', title: 'NPLM on three sentences' },
   { name: 'time-machine', title: 'A character language model' },
   { name: 'lstm-gru', title: 'LSTM and GRU' },
-  // { name: 'chinese-jieba', title: 'Chinese with jieba' },
+  { name: 'chinese-jieba', title: 'Chinese with jieba' },
   { name: 'sampling', title: 'Random vs sequential sampling' },
   { name: 'ngrams', title: 'n-grams' },
 ];

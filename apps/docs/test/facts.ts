@@ -70,4 +70,9 @@ export const facts: Record<string, (out: string) => void> = {
       expect(ppl.at(-1)!).toBeLessThan(ppl[0]!);
     }
   },
+  'chinese-jieba': (out) => {
+    // jieba's segmentation (the same as Python's jieba.lcut) and a memorised continuation.
+    expect(out).toContain('我们 / 先 / 把 / 句子 / 切成 / 词 / ， / 再 / 把 / 词 / 变成 / 编号 / 。');
+    expect(out).toContain('模型读到 -> 模型读到前面的词，就能猜出下一个词。');
+  },
 };
