@@ -67,7 +67,8 @@ const yieldToEventLoop = (): Promise<void> =>
 /**
  * Continues text after a prefix with a recurrent language model: warm-up on the prefix (state
  * carried, as `predict_ch8`), then one model step per token with greedy choice, sampling
- * through logits processors, or beam search; streaming, cancellable, batched.
+ * through logits processors, or beam search; streaming, cancellable, batched. Put a model you
+ * built yourself in eval mode first (`model.eval()`: no dropout, fused steps); `loadGenerator` does.
  */
 export class Generator {
   readonly model: GenerationModel;
