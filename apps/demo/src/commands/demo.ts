@@ -60,7 +60,7 @@ export function registerDemoCommand(program: Command): Command {
     });
 }
 
-const TEMPS = [0.5, 1.0];
+const TEMPS = [0.6, 1.0];
 
 function positiveIntOrZero(v: string): number {
   return v.trim() === '0' ? 0 : positiveInt(v);
@@ -117,7 +117,15 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
 
     const batchPerplexity: number[] = [];
     const tty = process.stderr.isTTY === true;
+    const trainStart = Date.now();
+    const trainBudget = budget - probe.seconds;
     for (let e = 0; e < options.epochs; e++) {
+      if (e > 0) {
+        // Keep to the budget on a busy machine: size the remaining epochs by the time left.
+        const left = trainBudget - (Date.now() - trainStart) / 1000;
+        const last = session.history[session.history.length - 1];
+        if (last && last.tokensPerSecond > 0) session.limitCorpus((last.tokensPerSecond * Math.max(1, left)) / (options.epochs - e));
+      }
       const bar = new cliProgress.SingleBar(
         {
           format: `epoch ${e + 1}/${options.epochs} [{bar}] {value}/{total} batches | loss {loss} | {tps} tokens/s`,
