@@ -90,8 +90,17 @@ const num = (c: TorchCase, key: string): number => c.config[key] as number;
 const bool = (c: TorchCase, key: string, fallback: boolean): boolean =>
   (c.config[key] as boolean | undefined) ?? fallback;
 
+/**
+ * `RECURRENT_RNN_IMPLEMENTATION=composed` runs the recurrent layers on the per-step reference
+ * instead of the fused whole-sequence ops (the default).
+ */
+function implementation(): 'fused' | 'composed' {
+  return process.env.RECURRENT_RNN_IMPLEMENTATION === 'composed' ? 'composed' : 'fused';
+}
+
 function recurrentOptions(c: TorchCase) {
   return {
+    implementation: implementation(),
     numLayers: (c.config.num_layers as number | undefined) ?? 1,
     bias: bool(c, 'bias', true),
     batchFirst: bool(c, 'batch_first', false),
