@@ -83,12 +83,18 @@ describe('BatchMatMul on wasm', () => {
     const a = tf.randomNormal([3, 24, 24]);
     const b = tf.randomNormal([3, 24, 24]);
     const w = tf.randomNormal([21, 24]);
+    const small = tf.randomNormal([4, 40]);
+    const smallT = tf.randomNormal([40, 4]);
+    const w2 = tf.randomNormal([24, 40]);
+    const w2T = tf.randomNormal([40, 24]);
     expectNoKernelLeak(() => {
       for (const [tA, tB] of combos) tf.dispose(tf.matMul(a, b, tA, tB));
       tf.dispose(tf.matMul(a, w, false, true));
       tf.dispose(tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y)))([a, b]));
+      // small left sides: computed transposed
+      tf.dispose([tf.matMul(small, w2, false, true), tf.matMul(smallT, w2T, true, false), tf.matMul(smallT, w2, true, true)]);
     });
-    tf.dispose([a, b, w]);
+    tf.dispose([a, b, w, small, smallT, w2, w2T]);
   });
 });
 

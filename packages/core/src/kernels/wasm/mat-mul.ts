@@ -161,13 +161,15 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
     // Cᵀ = op(B)ᵀ · op(A)ᵀ: the stored B is the left side as it lies when transposed, and the
     // small op(A)ᵀ is what XNNPACK packs.
     const left = transposeB ? view(b, [1, n, k]) : transposeLast2(backend, view(b, [1, k, n])); // [1, N, K]
-    const right = transposeA ? view(a, [1, k, m]) : transposeLast2(backend, view(a, [1, m, k])); // [1, K, M]
+    // XNNPACK caches the packed right side by tensor id, assuming ids are weights that keep one
+    // shape; an activation must not be cached that way, so it is always a fresh copy.
+    const right = transposeA ? copyBatch(backend, a, 0, k, m, k * m) : transposeLast2(backend, view(a, [1, m, k])); // [1, K, M]
     const ct = original({ inputs: { a: left, b: right }, backend: backend as never, attrs: plain }) as TensorInfo; // [1, N, M]
     const out = transposeLast2(backend, ct); // [1, M, N]
     out.shape = outShape;
     backend.disposeData(ct.dataId);
     if (!transposeB) backend.disposeData(left.dataId);
-    if (!transposeA) backend.disposeData(right.dataId);
+    backend.disposeData(right.dataId);
     return out;
   }
   const a3 = transposeA ? transposeLast2(backend, a) : a; // [..., M, K]
