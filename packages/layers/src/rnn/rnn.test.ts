@@ -115,6 +115,27 @@ describe('RNN / LSTM / GRU forward', () => {
     m.dispose();
   });
 
+  it('cells take unbatched input and default to a zero state; RNN and GRU take h0 as a tensor or a state', () => {
+    const cell = new LSTMCell(3, 4, { random: new Random(2) });
+    const x = randn([3], 1);
+    const one = cell.forward(x);
+    expect(one.h.shape).toEqual([4]);
+    const batched = cell.forward(tf.reshape(x, [1, 3]), {
+      h: tf.zeros([1, 4]),
+      c: tf.zeros([1, 4]),
+    });
+    expectTensorsClose(tf.reshape(batched.c, [4]), one.c, { atol: 0, rtol: 0 });
+    const rnn = new RNN(3, 4);
+    const xs = randn([2, 1, 3], 2);
+    const h0 = randn([1, 1, 4], 3);
+    const a = rnn.forward(xs, h0);
+    const b = rnn.forward(xs, { h: h0 });
+    expectTensorsClose(a.output, b.output, { atol: 0, rtol: 0 });
+    tf.dispose([x, one.h, one.c, batched.h, batched.c, xs, h0, a.output, a.h, b.output, b.h]);
+    cell.dispose();
+    rnn.dispose();
+  });
+
   it('continues a sequence: two halves with the state carried equal one whole run', () => {
     for (const kind of ['rnn', 'lstm', 'gru'] as const) {
       const m = make(kind, 3, 4, { numLayers: 2 });
@@ -346,6 +367,11 @@ describe('RNN / LSTM / GRU errors (typed, before any tensor work)', () => {
     expect(() => new RNN(5, 0)).toThrow(InvalidArgumentError);
     expect(() => new RNN(5, 3, { nonlinearity: 'sigmoid' as 'tanh' })).toThrow(/nonlinearity/);
     expect(() => new LSTM(5, 3, { dropout: 1.5 })).toThrow(/dropout/);
+    const bi = new GRU(5, 6, { bidirectional: true });
+    const step = tf.zeros([2, 5]);
+    expect(() => bi.stepState(step)).toThrow(/a bidirectional layer cannot step/);
+    bi.dispose();
+    step.dispose();
     const cell = new RNNCell(5, 3);
     expect(() => cell.forward(x)).toThrow(/rank 2/);
     const [cx, ch] = [tf.zeros([2, 5]), tf.zeros([4, 3])];
