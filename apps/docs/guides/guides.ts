@@ -15,9 +15,9 @@ export const guides: GuideEntry[] = [
   { name: 'batch-first', title: 'batchFirst' },
   { name: 'hello-ohlol', title: 'hello → ohlol' },
   { name: 'nplm', title: 'NPLM on three sentences' },
+  { name: 'ngrams', title: 'n-grams' },
+  { name: 'sampling', title: 'Random vs sequential sampling' },
   { name: 'time-machine', title: 'A character language model' },
   { name: 'lstm-gru', title: 'LSTM and GRU' },
   { name: 'chinese-jieba', title: 'Chinese with jieba' },
-  { name: 'sampling', title: 'Random vs sequential sampling' },
-  { name: 'ngrams', title: 'n-grams' },
 ];
