@@ -14,7 +14,7 @@ import {
   RNNCell,
   type Module,
 } from '@recurrent/layers';
-import type { CaseComputation, FixtureTensor, KindRunner, TorchCase } from '../case';
+import type { CaseComputation, KindRunner, TorchCase } from '../case';
 
 type Plain = { shape: readonly number[]; data: ArrayLike<number> };
 
@@ -189,4 +189,3 @@ export const LAYER_KINDS: Record<string, KindRunner> = {
   linear: linearKind,
 };
 
-export type { FixtureTensor };
