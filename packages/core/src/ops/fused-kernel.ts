@@ -40,6 +40,22 @@ export function isRecording(): boolean {
   return (tf.engine() as unknown as KernelFuncEngine).isTapeOn();
 }
 
+interface HeapBackend {
+  wasm?: { HEAPU8: Uint8Array };
+  dataIdMap?: { get(dataId: object): { memoryOffset?: number | null } | undefined };
+}
+
+/**
+ * A float32 tensor's values without copying when they live in the wasm heap (a view valid only
+ * until the next tensor allocation), else a copy.
+ */
+export function viewF32(t: Tensor): Float32Array {
+  const backend = tf.backend() as unknown as HeapBackend;
+  const offset = backend.wasm && backend.dataIdMap ? backend.dataIdMap.get(t.dataId)?.memoryOffset : null;
+  if (offset != null && t.dtype === 'float32') return new Float32Array(backend.wasm!.HEAPU8.buffer, offset, t.size);
+  return t.dataSync() as Float32Array;
+}
+
 /** A copy of a float32 tensor's values (synchronous). */
 export function readF32(t: Tensor): Float32Array {
   return t.dataSync() as Float32Array;
@@ -99,22 +115,27 @@ export function columnSumsOnce(a: Float32Array, rows: number, cols: number): () 
   };
 }
 
-/**
- * The input-side gradients of a whole sequence from the stacked pre-activation gradients
- * dG [T*B, G*H] (one matmul each, no transposed-matmul paths): dX [T, B, I] and dWih [G*H, I].
- */
+/** dX [T, B, I] = dG [T*B, G*H] · wIh [G*H, I] (one plain matmul). */
 export function inputGradX(dG: Tensor, wIh: Tensor, xShape: number[]): Tensor {
-  return tf.reshape(tf.matMul(dG, wIh), xShape); // [T*B, G*H]·[G*H, I] -> [T, B, I]
+  return tf.reshape(tf.matMul(dG, wIh), xShape);
 }
 
-export function inputGradW(dG: Tensor, x: Tensor): Tensor {
-  const [T, B, I] = x.shape as [number, number, number];
-  const xT = tf.transpose(tf.reshape(x, [T * B, I])); // [I, T*B]
-  return tf.transpose(tf.matMul(xT, dG)); // [I, G*H] -> [G*H, I]
+/**
+ * A weight gradient over all steps at once: dGT [G*H, T*B] · rhs [T*B, K] -> [G*H, K]. The
+ * transposed gate gradients are the left operand, so XNNPACK packs only the small right side
+ * (the inputs or the previous states) instead of the [T*B, G*H] gradients.
+ */
+export function weightGrad(dGT: Tensor, rhs: Tensor): Tensor {
+  return tf.matMul(dGT, rhs);
 }
 
-/** dWhh [G*H, H] from the previous states laid out as [H, T*B] and dG [T*B, G*H]. */
-export function hiddenGradW(hPrevT: Float32Array, H: number, TB: number, dG: Tensor): Tensor {
-  const hp = tf.tensor(hPrevT, [H, TB], 'float32');
-  return tf.transpose(tf.matMul(hp, dG)); // [H, G*H] -> [G*H, H]
+/** The states each step started from, [T*B, H] in time order (h0 for the first processed step). */
+export function previousStates(hs: Float32Array, h0: Float32Array, T: number, BH: number, reverse: boolean): Float32Array {
+  const out = new Float32Array(T * BH);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const tp = s === 0 ? -1 : reverse ? t + 1 : t - 1;
+    out.set(tp < 0 ? h0 : hs.subarray(tp * BH, (tp + 1) * BH), t * BH);
+  }
+  return out;
 }

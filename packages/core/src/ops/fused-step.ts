@@ -4,7 +4,8 @@ import { tf, type Tensor } from '../backend/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkOneOf, checkRank } from '../validate';
 import type { LstmStepResult, RnnNonlinearity } from './cell-step';
-import { biasValues, matMulValues, readF32, tensorOf } from './fused-kernel';
+import { biasValues, readF32, tensorOf, viewF32 } from './fused-kernel';
+import { rowMatMul, type RowMatMul } from './row-matmul';
 
 export type StepKind = 'lstm' | 'gru' | 'rnn';
 
@@ -21,6 +22,8 @@ export interface PackedStepWeights {
   readonly weight: Tensor;
   /** [N] summed biases (GRU: r, z summed; then b_in; then b_hn). */
   readonly bias: Float64Array;
+  /** The reusable product for a batch size (made on first use, freed by `dispose`). */
+  product(batch: number): RowMatMul;
   dispose(): void;
 }
 
@@ -79,10 +82,28 @@ export function packStepWeights(
     }
   }
   const weight = tf.tensor(w, [I + H, N], 'float32');
-  return { kind, inputSize: I, hiddenSize: H, nonlinearity, weight, bias, dispose: () => weight.dispose() };
+  const products = new Map<number, RowMatMul>();
+  return {
+    kind,
+    inputSize: I,
+    hiddenSize: H,
+    nonlinearity,
+    weight,
+    bias,
+    product(batch: number): RowMatMul {
+      let p = products.get(batch);
+      if (!p) products.set(batch, (p = rowMatMul(weight, batch)));
+      return p;
+    },
+    dispose() {
+      for (const p of products.values()) p.dispose();
+      products.clear();
+      weight.dispose();
+    },
+  };
 }
 
-function stepInputs(fn: string, kind: StepKind, x: Tensor, h: Tensor, packed: PackedStepWeights): { B: number; hv: Float32Array; pre: Float32Array } {
+function stepInputs(fn: string, kind: StepKind, x: Tensor, h: Tensor, packed: PackedStepWeights): { B: number; mm: RowMatMul } {
   if (packed.kind !== kind) {
     throw new InvalidArgumentError({ fn, argument: 'packed', expected: `weights packed for '${kind}'`, received: `weights packed for '${packed.kind}'` });
   }
@@ -94,15 +115,34 @@ function stepInputs(fn: string, kind: StepKind, x: Tensor, h: Tensor, packed: Pa
   if (h.shape.length !== 2 || h.shape[0] !== B || h.shape[1] !== H) {
     throw new ShapeError({ fn, argument: 'h', expected: `of shape [${B}, ${H}]`, received: [...h.shape] });
   }
-  const xv = readF32(x);
-  const hv = readF32(h);
+  const mm = packed.product(B);
   const K = I + H;
-  const xh = new Float32Array(B * K); // [B, I + H]
+  const xh = mm.input(); // [B, I + H]
+  const xv = viewF32(x);
+  const hv = viewF32(h);
   for (let b = 0; b < B; b++) {
     xh.set(xv.subarray(b * I, (b + 1) * I), b * K);
     xh.set(hv.subarray(b * H, (b + 1) * H), b * K + I);
   }
-  return { B, hv, pre: matMulValues(xh, B, K, packed.weight) };
+  return { B, mm };
+}
+
+function addLstmBias(out: Float32Array, bias: Float64Array, B: number, H: number): void {
+  const G = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const o = b * G;
+    for (let k = 0; k < G; k++) {
+      const z = out[o + k]! + bias[k]!;
+      out[o + k] = k >= 2 * H && k < 3 * H ? 2 * z : z; // σ(2z) gives tanh for the g gate
+    }
+  }
+}
+
+function addBias(out: Float32Array, bias: Float64Array, B: number, N: number, scale: number): void {
+  for (let b = 0; b < B; b++) {
+    const o = b * N;
+    for (let k = 0; k < N; k++) out[o + k] = scale * (out[o + k]! + bias[k]!);
+  }
 }
 
 /** One LSTM step without gradient, for generation: x [B, I], h and c [B, H] -> new { h, c }. */
@@ -111,9 +151,10 @@ export function lstmStep(x: Tensor, h: Tensor, c: Tensor, packed: PackedStepWeig
   if (c.shape.length !== 2 || c.shape[0] !== h.shape[0] || c.shape[1] !== H) {
     throw new ShapeError({ fn: 'lstmStep', argument: 'c', expected: `of the shape of h`, received: [...c.shape] });
   }
-  const { B, pre } = stepInputs('lstmStep', 'lstm', x, h, packed);
-  const cv = readF32(c);
+  const { B, mm } = stepInputs('lstmStep', 'lstm', x, h, packed);
   const bias = packed.bias;
+  const sig = mm.run((out) => addLstmBias(out, bias, B, H), true); // [B, 4H]
+  const cv = viewF32(c);
   const G = 4 * H;
   const hOut = new Float32Array(B * H);
   const cOut = new Float32Array(B * H);
@@ -121,13 +162,9 @@ export function lstmStep(x: Tensor, h: Tensor, c: Tensor, packed: PackedStepWeig
     const go = b * G;
     const so = b * H;
     for (let j = 0; j < H; j++) {
-      const i = 1 / (1 + Math.exp(-(pre[go + j]! + bias[j]!)));
-      const f = 1 / (1 + Math.exp(-(pre[go + H + j]! + bias[H + j]!)));
-      const g = 2 / (1 + Math.exp(-2 * (pre[go + 2 * H + j]! + bias[2 * H + j]!))) - 1;
-      const o = 1 / (1 + Math.exp(-(pre[go + 3 * H + j]! + bias[3 * H + j]!)));
-      const cn = f * cv[so + j]! + i * g;
+      const cn = sig[go + H + j]! * cv[so + j]! + sig[go + j]! * (2 * sig[go + 2 * H + j]! - 1);
       cOut[so + j] = cn;
-      hOut[so + j] = o * (2 / (1 + Math.exp(-2 * cn)) - 1);
+      hOut[so + j] = sig[go + 3 * H + j]! * (2 / (1 + Math.exp(-2 * cn)) - 1);
     }
   }
   return { h: tensorOf(hOut, [B, H]), c: tensorOf(cOut, [B, H]) };
@@ -135,19 +172,20 @@ export function lstmStep(x: Tensor, h: Tensor, c: Tensor, packed: PackedStepWeig
 
 /** One GRU step without gradient, for generation: x [B, I], h [B, H] -> h' [B, H]. */
 export function gruStep(x: Tensor, h: Tensor, packed: PackedStepWeights): Tensor {
-  const { B, hv, pre } = stepInputs('gruStep', 'gru', x, h, packed);
+  const { B, mm } = stepInputs('gruStep', 'gru', x, h, packed);
   const H = packed.hiddenSize;
-  const bias = packed.bias;
   const N = 4 * H;
+  const sig = mm.run((out) => addBias(out, packed.bias, B, N, 1), true); // [B, 4H]: σ(r), σ(z), unused, unused
+  const pre = mm.product(); // [B, 4H]: …, W_in x + b_in, W_hn h + b_hn
+  const hv = viewF32(h);
   const out = new Float32Array(B * H);
   for (let b = 0; b < B; b++) {
     const go = b * N;
     const so = b * H;
     for (let j = 0; j < H; j++) {
-      const r = 1 / (1 + Math.exp(-(pre[go + j]! + bias[j]!)));
-      const z = 1 / (1 + Math.exp(-(pre[go + H + j]! + bias[H + j]!)));
-      const hn = pre[go + 3 * H + j]! + bias[3 * H + j]!;
-      const n = 2 / (1 + Math.exp(-2 * (pre[go + 2 * H + j]! + bias[2 * H + j]! + r * hn))) - 1;
+      const r = sig[go + j]!;
+      const z = sig[go + H + j]!;
+      const n = 2 / (1 + Math.exp(-2 * (pre[go + 2 * H + j]! + r * pre[go + 3 * H + j]!))) - 1;
       out[so + j] = n + z * (hv[so + j]! - n);
     }
   }
@@ -156,14 +194,11 @@ export function gruStep(x: Tensor, h: Tensor, packed: PackedStepWeights): Tensor
 
 /** One plain RNN step without gradient, for generation: x [B, I], h [B, H] -> h' [B, H]. */
 export function rnnStep(x: Tensor, h: Tensor, packed: PackedStepWeights): Tensor {
-  const { B, pre } = stepInputs('rnnStep', 'rnn', x, h, packed);
+  const { B, mm } = stepInputs('rnnStep', 'rnn', x, h, packed);
   const H = packed.hiddenSize;
-  const bias = packed.bias;
   const relu = packed.nonlinearity === 'relu';
+  const v = mm.run((o) => addBias(o, packed.bias, B, H, relu ? 1 : 2), !relu); // tanh(z) = 2σ(2z) − 1
   const out = new Float32Array(B * H);
-  for (let k = 0; k < B * H; k++) {
-    const z = pre[k]! + bias[k % H]!;
-    out[k] = relu ? (z > 0 ? z : 0) : 2 / (1 + Math.exp(-2 * z)) - 1;
-  }
+  for (let k = 0; k < B * H; k++) out[k] = relu ? (v[k]! > 0 ? v[k]! : 0) : 2 * v[k]! - 1;
   return tensorOf(out, [B, H]);
 }

@@ -3,7 +3,7 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSumsOnce, hiddenGradW, inputGradW, inputGradX, readF32, runFused, tensorOf } from './fused-kernel';
+import { biasValues, columnSumsOnce, inputGradX, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -67,22 +67,18 @@ function gateGrads(
   dGi: Float32Array,
   dGh: Float32Array,
   dGhStep: Float32Array,
-  hPrevT: Float32Array,
   t: number,
-  T: number,
   B: number,
   H: number,
 ): void {
   const G = 3 * H;
   const A = 4 * H;
-  const TB = T * B;
   for (let b = 0; b < B; b++) {
     const go = (t * B + b) * G;
     const ro = b * G;
     const ao = (t * B + b) * A;
     const so = (t * B + b) * H;
     const po = b * H;
-    const col = t * B + b;
     for (let j = 0; j < H; j++) {
       const dhv = dOut[so + j]! + dh[po + j]! + direct[po + j]!;
       const r = acts[ao + j]!;
@@ -104,7 +100,6 @@ function gateGrads(
       dGhStep[ro + H + j] = dzPre;
       dGhStep[ro + 2 * H + j] = dhn;
       direct[po + j] = dhv * z;
-      hPrevT[j * TB + col] = hp;
     }
   }
 }
@@ -167,13 +162,12 @@ export function gruSequence(
     const direct = new Float32Array(BH); // dh'·z: the part of dh_prev that skips the matmul
     const dGi = new Float32Array(T * B * G); // [T, B, 3H] input-side pre-activation gradients
     const dGh = new Float32Array(T * B * G); // [T, B, 3H] hidden-side pre-activation gradients
-    const hPrevT = new Float32Array(H * T * B); // [H, T*B]
     const mm = rowMatMul(wHhS, B); // [B, 3H]·[3H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        gateGrads(dOut, dh, direct, acts, tp < 0 ? saved.h0 : hs, tp < 0 ? 0 : tp * BH, dGi, dGh, mm.input(), hPrevT, t, T, B, H);
+        gateGrads(dOut, dh, direct, acts, tp < 0 ? saved.h0 : hs, tp < 0 ? 0 : tp * BH, dGi, dGh, mm.input(), t, B, H);
         dh = mm.run();
       }
       const d0 = new Float32Array(BH);
@@ -183,12 +177,14 @@ export function gruSequence(
       mm.dispose();
     }
     const dGit = tensorOf(dGi, [T * B, G]);
-    const dGht = tensorOf(dGh, [T * B, G]);
+    const dGiT = tf.transpose(dGit); // [3H, T*B]
+    const dGhT = tf.transpose(tensorOf(dGh, [T * B, G])); // [3H, T*B]
+    const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const grads: Record<string, () => Tensor> = {
       x: () => inputGradX(dGit, wIhS, [T, B, I]),
       h0: () => tensorOf(dh, [B, H]),
-      wIh: () => inputGradW(dGit, xs),
-      wHh: () => hiddenGradW(hPrevT, H, T * B, dGht),
+      wIh: () => weightGrad(dGiT, tf.reshape(xs, [T * B, I])),
+      wHh: () => weightGrad(dGhT, hPrev),
     };
     if (bIh) grads.bIh = columnSumsOnce(dGi, T * B, G);
     if (bHh) grads.bHh = columnSumsOnce(dGh, T * B, G);

@@ -5,7 +5,7 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { biasValues, columnSumsOnce, hiddenGradW, inputGradW, inputGradX, readF32, runFused, tensorOf } from './fused-kernel';
+import { biasValues, columnSumsOnce, inputGradX, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -79,24 +79,18 @@ function gateGrads(
   tcs: Float32Array,
   cPrev: Float32Array,
   cPrevBase: number,
-  hPrev: Float32Array,
-  hPrevBase: number,
   dG: Float32Array,
   dGStep: Float32Array,
-  hPrevT: Float32Array,
   t: number,
-  T: number,
   B: number,
   H: number,
 ): void {
   const G = 4 * H;
-  const TB = T * B;
   for (let b = 0; b < B; b++) {
     const go = (t * B + b) * G;
     const ro = b * G;
     const so = (t * B + b) * H;
     const po = b * H;
-    const col = t * B + b;
     for (let j = 0; j < H; j++) {
       const dhv = dOut[so + j]! + dh[po + j]!;
       const i = acts[go + j]!;
@@ -118,7 +112,6 @@ function gateGrads(
       dGStep[ro + 2 * H + j] = dg;
       dGStep[ro + 3 * H + j] = dO;
       dc[po + j] = dct * f;
-      hPrevT[j * TB + col] = hPrev[hPrevBase + po + j]!;
     }
   }
 }
@@ -192,14 +185,12 @@ export function lstmSequence(
     let dh: Float32Array = readF32(dys[1]!).slice();
     const dc = readF32(dys[2]!).slice();
     const dG = new Float32Array(T * B * G); // [T, B, 4H] pre-activation gradients
-    const hPrevT = new Float32Array(H * T * B); // [H, T*B] previous hidden state per step
     const mm = rowMatMul(wHhS, B); // [B, 4H]·[4H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        const pb = tp < 0 ? 0 : tp * BH;
-        gateGrads(dOut, dh, dc, acts, tcs, tp < 0 ? saved.c0 : cs, pb, tp < 0 ? saved.h0 : hs, pb, dG, mm.input(), hPrevT, t, T, B, H);
+        gateGrads(dOut, dh, dc, acts, tcs, tp < 0 ? saved.c0 : cs, tp < 0 ? 0 : tp * BH, dG, mm.input(), t, B, H);
         dh = mm.run();
       }
       dh = dh.slice();
@@ -207,12 +198,14 @@ export function lstmSequence(
       mm.dispose();
     }
     const dGt = tensorOf(dG, [T * B, G]);
+    const dGT = tf.transpose(dGt); // [4H, T*B]
+    const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const grads: Record<string, () => Tensor> = {
       x: () => inputGradX(dGt, wIhS, [T, B, I]),
       h0: () => tensorOf(dh, [B, H]),
       c0: () => tensorOf(dc, [B, H]),
-      wIh: () => inputGradW(dGt, xs),
-      wHh: () => hiddenGradW(hPrevT, H, T * B, dGt),
+      wIh: () => weightGrad(dGT, tf.reshape(xs, [T * B, I])),
+      wHh: () => weightGrad(dGT, hPrev),
     };
     const dBias = columnSumsOnce(dG, T * B, G); // both biases get the same gradient
     if (bIh) grads.bIh = dBias;

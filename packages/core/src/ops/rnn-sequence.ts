@@ -4,7 +4,7 @@ import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSumsOnce, hiddenGradW, inputGradW, inputGradX, readF32, runFused, tensorOf } from './fused-kernel';
+import { biasValues, columnSumsOnce, inputGradX, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -37,12 +37,10 @@ function storeState(v: Float32Array, tanh: boolean, hNext: Float32Array, hs: Flo
   }
 }
 
-function preGrads(dOut: Float32Array, dh: Float32Array, hs: Float32Array, hPrev: Float32Array, hPrevBase: number, dG: Float32Array, dGStep: Float32Array, hPrevT: Float32Array, t: number, T: number, B: number, H: number, relu: boolean): void {
-  const TB = T * B;
+function preGrads(dOut: Float32Array, dh: Float32Array, hs: Float32Array, dG: Float32Array, dGStep: Float32Array, t: number, B: number, H: number, relu: boolean): void {
   const so = t * B * H;
   for (let b = 0; b < B; b++) {
     const po = b * H;
-    const col = t * B + b;
     for (let j = 0; j < H; j++) {
       const k = po + j;
       const y = hs[so + k]!;
@@ -50,7 +48,6 @@ function preGrads(dOut: Float32Array, dh: Float32Array, hs: Float32Array, hPrev:
       const d = relu ? (y > 0 ? dhv : 0) : dhv * (1 - y * y);
       dG[so + k] = d;
       dGStep[k] = d;
-      hPrevT[j * TB + col] = hPrev[hPrevBase + k]!;
     }
   }
 }
@@ -109,13 +106,11 @@ export function rnnSequence(
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const dG = new Float32Array(T * BH); // [T, B, H] pre-activation gradients
-    const hPrevT = new Float32Array(H * T * B); // [H, T*B]
     const mm = rowMatMul(wHhS, B); // [B, H]·[H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
         const t = tAt(s);
-        const tp = s === 0 ? -1 : tAt(s - 1);
-        preGrads(dOut, dh, hs, tp < 0 ? saved.h0 : hs, tp < 0 ? 0 : tp * BH, dG, mm.input(), hPrevT, t, T, B, H, relu);
+        preGrads(dOut, dh, hs, dG, mm.input(), t, B, H, relu);
         dh = mm.run();
       }
       dh = dh.slice();
@@ -123,11 +118,13 @@ export function rnnSequence(
       mm.dispose();
     }
     const dGt = tensorOf(dG, [T * B, H]);
+    const dGT = tf.transpose(dGt); // [H, T*B]
+    const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const grads: Record<string, () => Tensor> = {
       x: () => inputGradX(dGt, wIhS, [T, B, I]),
       h0: () => tensorOf(dh, [B, H]),
-      wIh: () => inputGradW(dGt, xs),
-      wHh: () => hiddenGradW(hPrevT, H, T * B, dGt),
+      wIh: () => weightGrad(dGT, tf.reshape(xs, [T * B, I])),
+      wHh: () => weightGrad(dGT, hPrev),
     };
     const dBias = columnSumsOnce(dG, T * B, H);
     if (bIh) grads.bIh = dBias;
