@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,7 +10,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const appDir = join(here, '..');
 const configFile = join(appDir, 'vite.config.ts');
-const screenshot = join(appDir, 'test-results', 'browser.png');
+const resultsDir = join(appDir, 'test-results');
+const screenshot = join(resultsDir, 'browser.png');
 const hasChromium = existsSync(CHROMIUM);
 
 if (!hasChromium) {
@@ -23,6 +24,13 @@ interface DemoState {
   training: boolean;
   generated: string[];
   errors: string[];
+}
+
+/** Clicks Generate and waits for the worker's answer. */
+async function generate(page: Page): Promise<void> {
+  const before = (await demoState(page)).generated.length;
+  await page.click('#generate');
+  await page.waitForFunction((n) => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.generated.length > n, before, { timeout: 20_000 });
 }
 
 const demoState = (page: Page): Promise<DemoState> => page.evaluate(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo);
@@ -41,7 +49,7 @@ describe.skipIf(!hasChromium)('browser page', () => {
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
     });
-    page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    page = await browser.newPage({ viewport: { width: 1200, height: 1400 }, acceptDownloads: true });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('vite preview did not report a URL');
@@ -85,8 +93,7 @@ describe.skipIf(!hasChromium)('browser page', () => {
 
     await page.fill('#prefix', 'The whale ');
     await page.fill('#gen-tokens', '120');
-    await page.click('#generate');
-    await page.waitForFunction(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.generated.length > 0, null, { timeout: 20_000 });
+    await generate(page);
     const text = (await page.locator('#output').textContent()) ?? '';
     expect(text.startsWith('The whale ')).toBe(true);
     expect(text.length).toBeGreaterThan('The whale '.length + 60);
@@ -95,4 +102,68 @@ describe.skipIf(!hasChromium)('browser page', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('downloads the checkpoint as config.json + model.safetensors and loads it back', async () => {
+    const saved: string[] = [];
+    const downloads = new Promise<void>((resolve) => {
+      page.on('download', async (d) => {
+        const path = join(resultsDir, d.suggestedFilename());
+        await d.saveAs(path);
+        saved.push(path);
+        if (saved.length === 2) resolve();
+      });
+    });
+    await page.click('#download');
+    await downloads;
+    expect(saved.map((p) => p.split('/').pop()).sort()).toEqual(['config.json', 'model.safetensors']);
+    const config = JSON.parse(readFileSync(join(resultsDir, 'config.json'), 'utf8')) as { format: string; hiddenSize: number };
+    expect(config).toMatchObject({ format: 'recurrent-lm/1', hiddenSize: 64 });
+
+    await page.setInputFiles('#load', saved);
+    await page.waitForFunction(() => /^loaded /.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 10_000 });
+    await page.fill('#prefix', 'Call me ');
+    await page.fill('#gen-tokens', '40');
+    await generate(page);
+    await expect(page.locator('#output').textContent()).resolves.toMatch(/^Call me .{20,}/s);
+  });
+
+  it('trains on pasted Chinese text split into words by jieba and continues a Chinese prefix', async () => {
+    await page.fill('#paste', chineseText());
+    await page.selectOption('#level', 'jieba');
+    await page.fill('#hidden', '32');
+    await page.fill('#batch', '8');
+    await page.fill('#steps', '8');
+    await page.fill('#epochs', '2');
+    await page.click('#train');
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { recurrentDemo: DemoState }).recurrentDemo;
+        return s.errors.length > 0 || (!s.training && s.epochs.length >= 2);
+      },
+      null,
+      { timeout: 30_000, polling: 250 },
+    );
+    const s = await demoState(page);
+    expect(s.errors).toEqual([]);
+    await expect(page.locator('#status').textContent()).resolves.toMatch(/done/);
+    await page.fill('#prefix', '我们');
+    await page.fill('#gen-tokens', '20');
+    await generate(page);
+    const text = (await page.locator('#output').textContent()) ?? '';
+    expect(text.startsWith('我们')).toBe(true);
+    expect(text).toMatch(/^我们[\u4e00-\u9fff，。]{4,}/u);
+    await page.screenshot({ path: join(resultsDir, 'browser-zh.png'), fullPage: true });
+  });
 });
+
+/** A small Chinese corpus written for this test: simple sentences in a few combinations. */
+function chineseText(): string {
+  const subjects = ['我们', '他们', '老师', '学生', '孩子们'];
+  const verbs = ['喜欢', '每天', '常常', '今天'];
+  const objects = ['在公园里散步', '去图书馆看书', '一起学习中文', '在河边画画', '听音乐唱歌'];
+  const lines: string[] = [];
+  for (let i = 0; i < 120; i++) {
+    lines.push(`${subjects[i % 5]}${verbs[(i * 3) % 4]}${objects[(i * 7) % 5]}，天气很好。`);
+  }
+  return lines.join('');
+}
