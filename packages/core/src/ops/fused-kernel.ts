@@ -139,3 +139,28 @@ export function previousStates(hs: Float32Array, h0: Float32Array, T: number, BH
   }
   return out;
 }
+
+/**
+ * Scratch arrays reused across sequences (the per-sequence buffers are megabytes; allocating
+ * them fresh each call keeps V8's large-object collector busy). Only used where tensors copy
+ * the values they are made from (wasm), so a released array is never still owned by a tensor.
+ */
+const scratchPool = new Map<number, Float32Array[]>();
+
+export function poolingEnabled(): boolean {
+  return tf.getBackend() === 'wasm';
+}
+
+/** A Float32Array of `n` elements with arbitrary contents (the caller overwrites every element). */
+export function acquireScratch(n: number): Float32Array {
+  return scratchPool.get(n)?.pop() ?? new Float32Array(n);
+}
+
+export function releaseScratch(...arrays: Float32Array[]): void {
+  if (!poolingEnabled()) return;
+  for (const a of arrays) {
+    let list = scratchPool.get(a.length);
+    if (!list) scratchPool.set(a.length, (list = []));
+    if (list.length < 8) list.push(a);
+  }
+}

@@ -5,7 +5,7 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { biasValues, columnSumsOnce, inputGradX, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, inputGradX, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -145,6 +145,7 @@ export function lstmSequence(
     c0: new Float32Array(0),
   };
 
+  const recording = isRecording();
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
     const xp = tf.tidy(() => tf.matMul(tf.reshape(x, [T * B, I]), tf.transpose(wIh))); // [T*B, 4H]
@@ -153,10 +154,11 @@ export function lstmSequence(
     const bias = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
     for (let j = 0; j < G; j++) bias[j] = bias[j]! + bh[j]!;
-    const acts = new Float32Array(T * B * G);
-    const cs = new Float32Array(T * BH);
-    const tcs = new Float32Array(T * BH);
-    const hs = new Float32Array(T * BH);
+    const pool = poolingEnabled();
+    const acts = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G);
+    const cs = pool ? acquireScratch(T * BH) : new Float32Array(T * BH);
+    const tcs = pool ? acquireScratch(T * BH) : new Float32Array(T * BH);
+    const hs = new Float32Array(T * BH); // becomes the output tensor's values
     const h0v = readF32(h0);
     const c0v = readF32(c0);
     const wHhT = tf.transpose(wHh); // [H, 4H]
@@ -173,9 +175,11 @@ export function lstmSequence(
       mm.dispose();
       wHhT.dispose();
     }
-    Object.assign(saved, { acts, cs, tcs, hs, h0: h0v, c0: c0v });
     const tl = tAt(T - 1);
-    return [tensorOf(hs, [T, B, H]), tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H]), tensorOf(cs.slice(tl * BH, (tl + 1) * BH), [B, H])];
+    const outs = [tensorOf(hs, [T, B, H]), tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H]), tensorOf(cs.slice(tl * BH, (tl + 1) * BH), [B, H])];
+    if (recording) Object.assign(saved, { acts, cs, tcs, hs, h0: h0v, c0: c0v });
+    else releaseScratch(acts, cs, tcs);
+    return outs;
   };
 
   const backward = (dys: Tensor[], savedTensors: Tensor[]) => {
@@ -184,7 +188,8 @@ export function lstmSequence(
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const dc = readF32(dys[2]!).slice();
-    const dG = new Float32Array(T * B * G); // [T, B, 4H] pre-activation gradients
+    const pool = poolingEnabled();
+    const dG = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G); // [T, B, 4H] pre-activation gradients
     const mm = rowMatMul(wHhS, B); // [B, 4H]·[4H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
@@ -200,6 +205,8 @@ export function lstmSequence(
     const dGt = tensorOf(dG, [T * B, G]);
     const dGT = tf.transpose(dGt); // [4H, T*B]
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
+    const dBiasValues = bIh || bHh ? columnSumValues(dG, T * B, G) : null;
+    releaseScratch(dG, acts, cs, tcs);
     const grads: Record<string, () => Tensor> = {
       x: () => inputGradX(dGt, wIhS, [T, B, I]),
       h0: () => tensorOf(dh, [B, H]),
@@ -207,9 +214,9 @@ export function lstmSequence(
       wIh: () => weightGrad(dGT, tf.reshape(xs, [T * B, I])),
       wHh: () => weightGrad(dGT, hPrev),
     };
-    const dBias = columnSumsOnce(dG, T * B, G); // both biases get the same gradient
-    if (bIh) grads.bIh = dBias;
-    if (bHh) grads.bHh = dBias;
+    // Both biases get the same gradient.
+    if (bIh) grads.bIh = () => tensorOf(dBiasValues!.slice(), [G]);
+    if (bHh) grads.bHh = () => tensorOf(dBiasValues!.slice(), [G]);
     return grads;
   };
 
