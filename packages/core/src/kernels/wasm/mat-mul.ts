@@ -124,11 +124,19 @@ const transposeCost = (elements: number): number => elements * (elements > BIG ?
 const packCost = (elements: number): number => elements * (elements > BIG ? 60 : 10);
 
 /**
- * Whether computing Cᵀ = op(B)ᵀ·op(A)ᵀ (packing op(A)ᵀ, [K, M]) beats C = op(A)·op(B) (packing
- * op(B), [K, N]). It does when A is the small side, as in matMul's input gradient dY·Wᵀ.
+ * Right-hand sides the stock kernel has packed and cached (by tensor id, until disposal): weights
+ * used untransposed, whose next product costs no packing. Keyed by dataId, so it forgets them
+ * with the tensor.
  */
-function swapIsCheaper(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): boolean {
-  const direct = (transposeA ? transposeCost(m * k) : 0) + (transposeB ? transposeCost(k * n) : 0) + packCost(k * n);
+const packedWeights = new WeakSet<object>();
+
+/**
+ * Whether computing Cᵀ = op(B)ᵀ·op(A)ᵀ (packing op(A)ᵀ, [K, M]) beats C = op(A)·op(B) (packing
+ * op(B), [K, N], nothing when `bPacked`). It does when A is the small side, as in matMul's
+ * input gradient dY·Wᵀ.
+ */
+function swapIsCheaper(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, bPacked: boolean): boolean {
+  const direct = (transposeA ? transposeCost(m * k) : 0) + (transposeB ? transposeCost(k * n) : 0) + (bPacked ? 0 : packCost(k * n));
   const swapped = (transposeB ? 0 : transposeCost(k * n)) + (transposeA ? 0 : transposeCost(m * k)) + transposeCost(m * n) + packCost(k * m);
   return swapped < direct;
 }
@@ -154,10 +162,13 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   const nB = sizeOf(batchB);
   const nOut = sizeOf(batchOut);
   if (nOut * m * n === 0 || k === 0) return zeros(backend, outShape, 'float32');
-  if (!transposeA && !transposeB && nA === 1 && nB === 1) return undefined; // already fast
+  if (!transposeA && !transposeB && nA === 1 && nB === 1) {
+    packedWeights.add(b.dataId); // the stock kernel packs b now and keeps it
+    return undefined; // already fast
+  }
   if (nB !== 1 && m * k * n < SPLIT_MIN_WORK) return undefined; // tiny batched products
   const plain = { transposeA: false, transposeB: false };
-  if (nA === 1 && nB === 1 && swapIsCheaper(m, k, n, transposeA, transposeB)) {
+  if (nA === 1 && nB === 1 && swapIsCheaper(m, k, n, transposeA, transposeB, !transposeB && packedWeights.has(b.dataId))) {
     // Cᵀ = op(B)ᵀ · op(A)ᵀ: the stored B is the left side as it lies when transposed, and the
     // small op(A)ᵀ is what XNNPACK packs.
     const left = transposeB ? view(b, [1, n, k]) : transposeLast2(backend, view(b, [1, k, n])); // [1, N, K]
@@ -176,6 +187,7 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   const b3 = transposeB ? transposeLast2(backend, b) : b; // [..., K, N]
   let out: TensorInfo;
   if (nB === 1) {
+    if (b3 === b) packedWeights.add(b.dataId);
     // One product: every batch of A stacked as rows, [nA·M, K] x [K, N].
     out = original({ inputs: { a: view(a3, [1, nA * m, k]), b: view(b3, [1, k, n]) }, backend: backend as never, attrs: plain }) as TensorInfo;
     out.shape = outShape;
