@@ -71,7 +71,7 @@ async function measure(spec: Spec, make: () => Runner, args: Args, runs = args.r
 }
 
 function fmt(v: number | null, digits = 0): string {
-  return v === null ? 'fails' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 async function main(): Promise<void> {
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       variants.coreOpsFused = await measure(spec, () => (isTrain ? directTrainer(spec, 'fused') : directGenerator(spec)), args);
       if (isTrain && spec.layers === 1) variants.coreOpsComposed = await measure(spec, () => directTrainer(spec, 'composed'), args, 1);
     }
-    let baseline: Measured = { tokensPerSec: null, error: 'not run' };
+    let baseline: Measured = { tokensPerSec: null, error: 'not run (--no-baseline)' };
     if (args.baseline) {
       unregisterWasmFixes(); // the baseline runs on tfjs's stock kernels
       try {
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       name: spec.name,
       recurrentTokensPerSec: r === null ? null : Math.round(r),
       baselineTokensPerSec: b === null ? null : Math.round(b),
-      baselineStatus: b === null ? `fails: ${baseline.error}` : 'ok',
+      baselineStatus: b === null ? (args.baseline ? `fails: ${baseline.error}` : 'not run') : 'ok',
       ratio: r !== null && b !== null ? Number((r / b).toFixed(2)) : null,
       matmulPeakGflops: Number(peak.toFixed(2)),
       flopsPerToken: flops,
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k} ${fmt(v.tokensPerSec)} (cpu ${fmt(v.tokensPerCpuSec ?? null)})`)
       .join(', ');
     console.log(
-      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s  baseline ${fmt(b).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
+      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s  baseline ${(b === null && args.baseline ? 'fails' : fmt(b)).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
     );
   }
   const result = { machine: { ...machineInfo(backend), matmulPeakGflops: Number(peak.toFixed(2)), matmulPeakGflopsPerCpuSecond: Number(peaks.cpu.toFixed(2)), totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, workloads };
