@@ -124,7 +124,9 @@ for (const p of PACKAGES) {
     if (bad.length > 0) issues.push(`workspace: ranges left in the tarball: ${bad.map(([d, r]) => `${d}@${r}`).join(', ')}`);
     const listing = run('tar', ['-tzf', file], work).out.split('\n');
     if (!listing.includes('package/README.md')) issues.push('README.md not in the tarball');
-    if (listing.some((f) => /\.test\.ts$/.test(f))) issues.push('test files in the tarball');
+    if (listing.some((f) => /\.test(-d)?\.ts$/.test(f))) issues.push('test files in the tarball');
+    const fixtures = listing.filter((f) => /(^|\/)(__fixtures__|fixtures)\//.test(f));
+    if (fixtures.length > 0) issues.push(`${fixtures.length} test fixture files in the tarball (e.g. ${fixtures[0]}): exclude them in "files"`);
 
     const publint = run(bin('publint'), ['run', '--strict', file], work);
     // --strict turns warnings into errors (non-zero exit); suggestions are reported, not failed.
