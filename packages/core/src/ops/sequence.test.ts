@@ -121,18 +121,31 @@ describe('lstmSequence: edge cases', () => {
     });
   });
 
-  it('does not leak tensors in forward or backward', async () => {
-    const rng = new Random(3);
-    const ts = [randomTensor(rng, [5, 2, 3]), tf.zeros([2, 4]), tf.zeros([2, 4]), randomTensor(rng, [16, 3]), randomTensor(rng, [16, 4]), randomTensor(rng, [16]), randomTensor(rng, [16])];
-    const [x, h0, c0, wIh, wHh, bIh, bHh] = ts as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
-    await assertNoLeak(() => {
-      const r = lstmSequence(x, h0, c0, wIh, wHh, bIh, bHh);
-      tf.dispose([r.output, r.h, r.c]);
-      const g = tf.grads((a: Tensor, b: Tensor) => tf.sum(lstmSequence(x, h0, c0, a, b, bIh, bHh).output))([wIh, wHh]);
-      tf.dispose(g);
-    }, { runs: 3, label: 'lstmSequence' });
-    tf.dispose(ts);
-  });
+  for (const kind of ['lstm', 'gru', 'rnn'] as const) {
+    it(`${kind}: does not leak tensors in forward (with and without a tape) or backward`, async () => {
+      const rng = new Random(3);
+      const G = { lstm: 4, gru: 3, rnn: 1 }[kind];
+      const ts = [randomTensor(rng, [5, 2, 3]), tf.zeros([2, 4]), tf.zeros([2, 4]), randomTensor(rng, [G * 4, 3]), randomTensor(rng, [G * 4, 4]), randomTensor(rng, [G * 4]), randomTensor(rng, [G * 4])];
+      const [x, h0, c0, wIh, wHh, bIh, bHh] = ts as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+      const run = (a: Tensor, b: Tensor): { output: Tensor; h: Tensor; c?: Tensor } =>
+        kind === 'lstm' ? lstmSequence(x, h0, c0, a, b, bIh, bHh) : kind === 'gru' ? gruSequence(x, h0, a, b, bIh, bHh) : rnnSequence(x, h0, a, b, bIh, bHh);
+      await assertNoLeak(
+        () => {
+          const r = run(wIh, wHh);
+          tf.dispose([r.output, r.h, ...(r.c ? [r.c] : [])]);
+          const g = tf.grads((a: Tensor, b: Tensor) => tf.sum(run(a, b).output))([wIh, wHh]);
+          tf.dispose(g);
+        },
+        { runs: 3, label: `${kind}Sequence` },
+      );
+      // The per-step buffers live on the backend outside the engine's count: check them there too.
+      const ids = (): number => tf.engine().backend.numDataIds();
+      const before = ids();
+      tf.dispose(tf.grads((a: Tensor, b: Tensor) => tf.sum(run(a, b).output))([wIh, wHh]));
+      expect(ids()).toBe(before);
+      tf.dispose(ts);
+    });
+  }
 
   it('rejects bad shapes before allocating', () => {
     const z = (s: number[]): Tensor => tf.zeros(s);
