@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { init } from '@recurrent/core';
+import { readModelCheckpoint } from '@recurrent/layers';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,12 +121,28 @@ describe.skipIf(!hasChromium)('browser page', () => {
     const config = JSON.parse(readFileSync(join(resultsDir, 'config.json'), 'utf8')) as { format: string; hiddenSize: number };
     expect(config).toMatchObject({ format: 'recurrent-lm/1', hiddenSize: 64 });
 
+    // The same files load in Node, as the CLI's `generate --checkpoint` reads them.
+    await init();
+    const fromNode = await readModelCheckpoint(resultsDir);
+    expect(fromNode.config.hiddenSize).toBe(64);
+    fromNode.model.dispose();
+
     await page.setInputFiles('#load', saved);
     await page.waitForFunction(() => /^loaded /.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 10_000 });
     await page.fill('#prefix', 'Call me ');
     await page.fill('#gen-tokens', '40');
     await generate(page);
     await expect(page.locator('#output').textContent()).resolves.toMatch(/^Call me .{20,}/s);
+  });
+
+  it('stops training when asked', async () => {
+    await page.fill('#epochs', '200');
+    await page.click('#train');
+    await page.waitForFunction(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.epochs.length >= 1, null, { timeout: 30_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => !(window as unknown as { recurrentDemo: DemoState }).recurrentDemo.training, null, { timeout: 10_000 });
+    await expect(page.locator('#status').textContent()).resolves.toBe('stopped');
+    expect((await demoState(page)).epochs.length).toBeLessThan(200);
   });
 
   it('trains on pasted Chinese text split into words by jieba and continues a Chinese prefix', async () => {
