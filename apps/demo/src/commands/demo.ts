@@ -153,10 +153,13 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
     await mkdir(resolve(out, '..'), { recursive: true });
     await saveSessionCheckpoint(session, out);
 
+    // One seed per sample: with a shared seed the same random draws would pull every prefix's
+    // continuation onto the same text once the state has forgotten the prefix.
+    let sample = 0;
     for (const temperature of options.temperature) {
       write(`--- temperature ${temperature} ---\n`);
       for (const prefix of options.prefix) {
-        const text = await session.generate(prefix, { tokens: options.tokens, temperature, seed: options.seed });
+        const text = await session.generate(prefix, { tokens: options.tokens, temperature, seed: options.seed * 1000 + sample++ });
         write(`${text.replace(/\s+$/u, '')}\n\n`);
       }
     }
