@@ -88,3 +88,15 @@ describe('Random', () => {
     expect(() => new Random(0).categorical([0, 0])).toThrow(/'weights' must be non-negative finite weights/);
   });
 });
+
+describe('Random seeding', () => {
+  it('nearby seeds start unrelated streams (the first draws are not shared)', () => {
+    const firsts = Array.from({ length: 64 }, (_, s) => new Random(s).float());
+    const mean = firsts.reduce((a, b) => a + b, 0) / firsts.length;
+    expect(mean).toBeGreaterThan(0.35);
+    expect(mean).toBeLessThan(0.65);
+    expect(new Set(firsts.map((x) => x.toFixed(3))).size).toBeGreaterThan(55);
+    const forks = Array.from({ length: 16 }, (_, s) => new Random(s).fork().float());
+    expect(Math.max(...forks) - Math.min(...forks)).toBeGreaterThan(0.5);
+  });
+});

@@ -11,6 +11,26 @@ export interface RandomState {
 
 const TWO_POW_32 = 4294967296;
 
+/** splitmix32: a well-mixed 32-bit sequence from any seed, so nearby seeds give unrelated streams. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
+}
+
+/**
+ * pure-rand's `xoroshiro128plus(seed)` puts the seed into the state almost raw, so its first
+ * outputs are close to 1 for every small seed. Fill the 128-bit state through splitmix32 instead.
+ */
+function seededXoroshiro(seed: number): prand.RandomGenerator {
+  const st = { s: (seed | 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) | 0, 0x27d4eb2d) };
+  const words = [splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st)];
+  if (words.every((w) => w === 0)) words[3] = 1; // the all-zero state is a fixed point
+  return prand.xoroshiro128plus.fromState(words);
+}
+
 /**
  * A seeded random source (xoroshiro128+ from `pure-rand`). Every random choice in Recurrent
  * (parameter init, dropout masks, shuffling, sampling) draws from one of these, so a seed
@@ -24,7 +44,7 @@ export class Random {
     if (!Number.isFinite(seed) || !Number.isInteger(seed)) {
       throw new InvalidArgumentError({ fn: 'Random', argument: 'seed', expected: 'an integer', received: seed });
     }
-    this.gen = prand.xoroshiro128plus(seed | 0 ^ Math.floor(seed / TWO_POW_32));
+    this.gen = seededXoroshiro(seed);
   }
 
   static fromState(state: RandomState): Random {
