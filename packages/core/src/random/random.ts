@@ -26,8 +26,8 @@ function splitmix32(state: { s: number }): number {
  */
 function seededXoroshiro(seed: number): prand.RandomGenerator {
   const st = { s: (seed | 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) | 0, 0x27d4eb2d) };
-  const words = [splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st)];
-  if (words.every((w) => w === 0)) words[3] = 1; // the all-zero state is a fixed point
+  const words: number[] = [splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st)];
+  if (!words.some((w) => w !== 0)) words[3] = 1; // the all-zero state is a fixed point
   return prand.xoroshiro128plus.fromState(words);
 }
 
