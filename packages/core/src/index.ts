@@ -35,6 +35,7 @@ export { gruSequence } from './ops/gru-sequence';
 export { rnnSequence, type RnnSequenceOptions } from './ops/rnn-sequence';
 export { lstmSequenceComposed, gruSequenceComposed, rnnSequenceComposed, type SequenceResult } from './ops/composed-sequence';
 export type { SequenceOptions } from './ops/sequence-args';
-export { packStepWeights, lstmStep, gruStep, rnnStep, type PackedStepWeights, type StepKind } from './ops/fused-step';
+export { packStepWeights, lstmStep, gruStep, rnnStep, type PackedStepWeights, type StepKind, type StepValuesInput, type StepValuesResult } from './ops/fused-step';
+export { rowMatMul, type RowMatMul } from './ops/row-matmul';
 export { parseSafetensors, decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER, type SafetensorsDType, type SafetensorsData, type SafetensorsEntry, type SafetensorsArray, type ParsedSafetensors } from './io/safetensors';
 export { registerWasmFixes, unregisterWasmFixes, wasmFixesRegistered } from './kernels/register';

@@ -53,6 +53,29 @@ describe('fused single steps equal the composed cell steps', () => {
     });
   }
 
+  it('stepValues with token ids (a row lookup) equals the step on their one-hot vectors', () => {
+    const rng = new Random(7);
+    const [B, I, H] = [3, 6, 5];
+    const ids = [4, 0, 5];
+    tf.tidy(() => {
+      const x = tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), I), 'float32'); // [B, I]
+      const h = randomTensor(rng, [B, H], 0.5);
+      const c = randomTensor(rng, [B, H], 0.5);
+      for (const [kind, G, nonlinearity] of [['lstm', 4, 'tanh'], ['gru', 3, 'tanh'], ['rnn', 1, 'tanh'], ['rnn', 1, 'relu']] as const) {
+        const wIh = randomTensor(rng, [G * H, I], 0.6);
+        const wHh = randomTensor(rng, [G * H, H], 0.6);
+        const p = packStepWeights(kind, wIh, wHh, randomTensor(rng, [G * H], 0.5), randomTensor(rng, [G * H], 0.5), { nonlinearity });
+        const cv = kind === 'lstm' ? (c.dataSync() as Float32Array) : null;
+        const byIds = p.stepValues({ ids }, h.dataSync() as Float32Array, cv, B);
+        const byX = p.stepValues({ x: x.dataSync() as Float32Array }, h.dataSync() as Float32Array, cv, B);
+        expect(maxAbsDiff(byIds.h, byX.h)).toBeLessThan(1e-6);
+        if (kind === 'lstm') expect(maxAbsDiff(byIds.c!, byX.c!)).toBeLessThan(1e-6);
+        else expect(byIds.c).toBeNull();
+        p.dispose();
+      }
+    });
+  });
+
   it('rejects weights packed for another cell and bad shapes, and does not leak', async () => {
     const rng = new Random(1);
     const wIh = randomTensor(rng, [12, 2]);

@@ -4,10 +4,19 @@ import { tf, type Tensor } from '../backend/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkOneOf, checkRank } from '../validate';
 import type { LstmStepResult, RnnNonlinearity } from './cell-step';
-import { biasValues, readF32, tensorOf, viewF32 } from './fused-kernel';
+import { biasValues, readF32, tensorOf } from './fused-kernel';
 import { rowMatMul, type RowMatMul } from './row-matmul';
 
 export type StepKind = 'lstm' | 'gru' | 'rnn';
+
+/** The input of `PackedStepWeights.stepValues`: vectors x [B, I], or token ids [B] standing for one-hot vectors. */
+export type StepValuesInput = { x: Float32Array } | { ids: ArrayLike<number> };
+
+/** New states of `stepValues`: h (and c for LSTM) [B, H] as plain arrays. */
+export interface StepValuesResult {
+  h: Float32Array;
+  c: Float32Array | null;
+}
 
 /**
  * Weights of one recurrent layer prepared for the fused steps; the caller keeps it across steps
@@ -24,6 +33,12 @@ export interface PackedStepWeights {
   readonly bias: Float64Array;
   /** The reusable product for a batch size (made on first use, freed by `dispose`). */
   product(batch: number): RowMatMul;
+  /**
+   * One step on plain arrays, without tensors in or out (generation's fast path). `input` is
+   * x [B, I] or, for a one-hot input, token ids [B]: the input projection is then row `id` of
+   * wIhᵀ (a lookup) and only h goes through the matmul. h, c [B, H] (c for LSTM only, else null).
+   */
+  stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): StepValuesResult;
   dispose(): void;
 }
 
@@ -82,7 +97,13 @@ export function packStepWeights(
     }
   }
   const weight = tf.tensor(w, [I + H, N], 'float32');
+  // The input rows (wIhᵀ, [I, N]) for lookups, and the hidden rows as their own weight [H, N],
+  // made on the first id step (the x steps use the stacked weight).
+  const inputRows = w.subarray(0, I * N);
+  let hiddenWeight: Tensor | null = null;
   const products = new Map<number, RowMatMul>();
+  const hiddenProducts = new Map<number, RowMatMul>();
+  const spec: StepSpec = { kind, I, H, N, bias, relu: nonlinearity === 'relu' };
   return {
     kind,
     inputSize: I,
@@ -95,15 +116,103 @@ export function packStepWeights(
       if (!p) products.set(batch, (p = rowMatMul(weight, batch)));
       return p;
     },
+    stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): StepValuesResult {
+      if ('ids' in input) {
+        let p = hiddenProducts.get(batch);
+        if (!p) {
+          hiddenWeight ??= tf.tensor(w.slice(I * N), [H, N], 'float32');
+          hiddenProducts.set(batch, (p = rowMatMul(hiddenWeight, batch)));
+        }
+        p.input().set(h.subarray(0, batch * H));
+        return gateStep(spec, p, h, c, batch, input.ids, inputRows);
+      }
+      const p = this.product(batch);
+      const K = I + H;
+      const xh = p.input(); // [B, I + H]
+      for (let b = 0; b < batch; b++) {
+        xh.set(input.x.subarray(b * I, (b + 1) * I), b * K);
+        xh.set(h.subarray(b * H, (b + 1) * H), b * K + I);
+      }
+      return gateStep(spec, p, h, c, batch, null, inputRows);
+    },
     dispose() {
       for (const p of products.values()) p.dispose();
+      for (const p of hiddenProducts.values()) p.dispose();
       products.clear();
+      hiddenProducts.clear();
+      hiddenWeight?.dispose();
+      hiddenWeight = null;
       weight.dispose();
     },
   };
 }
 
-function stepInputs(fn: string, kind: StepKind, x: Tensor, h: Tensor, packed: PackedStepWeights): { B: number; mm: RowMatMul } {
+interface StepSpec {
+  kind: StepKind;
+  I: number;
+  H: number;
+  N: number;
+  bias: Float64Array;
+  relu: boolean;
+}
+
+/**
+ * out[b] = scale(out[b] + bias + rows[ids[b]]) where rows (the input rows of the packed weight)
+ * are added only for id steps; the scale doubles the LSTM g block and every tanh RNN column
+ * (σ(2z) gives tanh), and is 1 elsewhere.
+ */
+function addBiasAndRows(spec: StepSpec, out: Float32Array, B: number, ids: ArrayLike<number> | null, rows: Float32Array): void {
+  const { kind, H, N, bias } = spec;
+  const lo = kind === 'lstm' ? 2 * H : kind === 'rnn' && !spec.relu ? 0 : N;
+  const hi = kind === 'lstm' ? 3 * H : N;
+  for (let b = 0; b < B; b++) {
+    const o = b * N;
+    const r = ids ? ids[b]! * N : -1;
+    for (let k = 0; k < N; k++) {
+      const z = out[o + k]! + bias[k]! + (r >= 0 ? rows[r + k]! : 0);
+      out[o + k] = k >= lo && k < hi ? 2 * z : z;
+    }
+  }
+}
+
+/** The product (already holding its input), then the gate math of one step. */
+function gateStep(spec: StepSpec, mm: RowMatMul, hPrev: Float32Array, cPrev: Float32Array | null, B: number, ids: ArrayLike<number> | null, rows: Float32Array): StepValuesResult {
+  const { kind, H, N } = spec;
+  const sigmoid = !(kind === 'rnn' && spec.relu);
+  const sig = mm.run((out) => addBiasAndRows(spec, out, B, ids, rows), sigmoid); // [B, N]
+  const hOut = new Float32Array(B * H);
+  if (kind === 'lstm') {
+    const cOut = new Float32Array(B * H);
+    for (let b = 0; b < B; b++) {
+      const go = b * N;
+      const so = b * H;
+      for (let j = 0; j < H; j++) {
+        const cn = sig[go + H + j]! * cPrev![so + j]! + sig[go + j]! * (2 * sig[go + 2 * H + j]! - 1);
+        cOut[so + j] = cn;
+        hOut[so + j] = sig[go + 3 * H + j]! * (2 / (1 + Math.exp(-2 * cn)) - 1);
+      }
+    }
+    return { h: hOut, c: cOut };
+  }
+  if (kind === 'gru') {
+    const pre = mm.product(); // [B, 4H]: …, W_in x + b_in, W_hn h + b_hn
+    for (let b = 0; b < B; b++) {
+      const go = b * N;
+      const so = b * H;
+      for (let j = 0; j < H; j++) {
+        const r = sig[go + j]!;
+        const z = sig[go + H + j]!;
+        const n = 2 / (1 + Math.exp(-2 * (pre[go + 2 * H + j]! + r * pre[go + 3 * H + j]!))) - 1;
+        hOut[so + j] = n + z * (hPrev[so + j]! - n);
+      }
+    }
+    return { h: hOut, c: null };
+  }
+  for (let k = 0; k < B * H; k++) hOut[k] = spec.relu ? (sig[k]! > 0 ? sig[k]! : 0) : 2 * sig[k]! - 1;
+  return { h: hOut, c: null };
+}
+
+function checkStep(fn: string, kind: StepKind, x: Tensor, h: Tensor, packed: PackedStepWeights): number {
   if (packed.kind !== kind) {
     throw new InvalidArgumentError({ fn, argument: 'packed', expected: `weights packed for '${kind}'`, received: `weights packed for '${packed.kind}'` });
   }
@@ -115,34 +224,7 @@ function stepInputs(fn: string, kind: StepKind, x: Tensor, h: Tensor, packed: Pa
   if (h.shape.length !== 2 || h.shape[0] !== B || h.shape[1] !== H) {
     throw new ShapeError({ fn, argument: 'h', expected: `of shape [${B}, ${H}]`, received: [...h.shape] });
   }
-  const mm = packed.product(B);
-  const K = I + H;
-  const xh = mm.input(); // [B, I + H]
-  const xv = viewF32(x);
-  const hv = viewF32(h);
-  for (let b = 0; b < B; b++) {
-    xh.set(xv.subarray(b * I, (b + 1) * I), b * K);
-    xh.set(hv.subarray(b * H, (b + 1) * H), b * K + I);
-  }
-  return { B, mm };
-}
-
-function addLstmBias(out: Float32Array, bias: Float64Array, B: number, H: number): void {
-  const G = 4 * H;
-  for (let b = 0; b < B; b++) {
-    const o = b * G;
-    for (let k = 0; k < G; k++) {
-      const z = out[o + k]! + bias[k]!;
-      out[o + k] = k >= 2 * H && k < 3 * H ? 2 * z : z; // σ(2z) gives tanh for the g gate
-    }
-  }
-}
-
-function addBias(out: Float32Array, bias: Float64Array, B: number, N: number, scale: number): void {
-  for (let b = 0; b < B; b++) {
-    const o = b * N;
-    for (let k = 0; k < N; k++) out[o + k] = scale * (out[o + k]! + bias[k]!);
-  }
+  return B;
 }
 
 /** One LSTM step without gradient, for generation: x [B, I], h and c [B, H] -> new { h, c }. */
@@ -151,54 +233,19 @@ export function lstmStep(x: Tensor, h: Tensor, c: Tensor, packed: PackedStepWeig
   if (c.shape.length !== 2 || c.shape[0] !== h.shape[0] || c.shape[1] !== H) {
     throw new ShapeError({ fn: 'lstmStep', argument: 'c', expected: `of the shape of h`, received: [...c.shape] });
   }
-  const { B, mm } = stepInputs('lstmStep', 'lstm', x, h, packed);
-  const bias = packed.bias;
-  const sig = mm.run((out) => addLstmBias(out, bias, B, H), true); // [B, 4H]
-  const cv = viewF32(c);
-  const G = 4 * H;
-  const hOut = new Float32Array(B * H);
-  const cOut = new Float32Array(B * H);
-  for (let b = 0; b < B; b++) {
-    const go = b * G;
-    const so = b * H;
-    for (let j = 0; j < H; j++) {
-      const cn = sig[go + H + j]! * cv[so + j]! + sig[go + j]! * (2 * sig[go + 2 * H + j]! - 1);
-      cOut[so + j] = cn;
-      hOut[so + j] = sig[go + 3 * H + j]! * (2 / (1 + Math.exp(-2 * cn)) - 1);
-    }
-  }
-  return { h: tensorOf(hOut, [B, H]), c: tensorOf(cOut, [B, H]) };
+  const B = checkStep('lstmStep', 'lstm', x, h, packed);
+  const r = packed.stepValues({ x: readF32(x) }, readF32(h), readF32(c), B);
+  return { h: tensorOf(r.h, [B, H]), c: tensorOf(r.c!, [B, H]) };
 }
 
 /** One GRU step without gradient, for generation: x [B, I], h [B, H] -> h' [B, H]. */
 export function gruStep(x: Tensor, h: Tensor, packed: PackedStepWeights): Tensor {
-  const { B, mm } = stepInputs('gruStep', 'gru', x, h, packed);
-  const H = packed.hiddenSize;
-  const N = 4 * H;
-  const sig = mm.run((out) => addBias(out, packed.bias, B, N, 1), true); // [B, 4H]: σ(r), σ(z), unused, unused
-  const pre = mm.product(); // [B, 4H]: …, W_in x + b_in, W_hn h + b_hn
-  const hv = viewF32(h);
-  const out = new Float32Array(B * H);
-  for (let b = 0; b < B; b++) {
-    const go = b * N;
-    const so = b * H;
-    for (let j = 0; j < H; j++) {
-      const r = sig[go + j]!;
-      const z = sig[go + H + j]!;
-      const n = 2 / (1 + Math.exp(-2 * (pre[go + 2 * H + j]! + r * pre[go + 3 * H + j]!))) - 1;
-      out[so + j] = n + z * (hv[so + j]! - n);
-    }
-  }
-  return tensorOf(out, [B, H]);
+  const B = checkStep('gruStep', 'gru', x, h, packed);
+  return tensorOf(packed.stepValues({ x: readF32(x) }, readF32(h), null, B).h, [B, packed.hiddenSize]);
 }
 
 /** One plain RNN step without gradient, for generation: x [B, I], h [B, H] -> h' [B, H]. */
 export function rnnStep(x: Tensor, h: Tensor, packed: PackedStepWeights): Tensor {
-  const { B, mm } = stepInputs('rnnStep', 'rnn', x, h, packed);
-  const H = packed.hiddenSize;
-  const relu = packed.nonlinearity === 'relu';
-  const v = mm.run((o) => addBias(o, packed.bias, B, H, relu ? 1 : 2), !relu); // tanh(z) = 2σ(2z) − 1
-  const out = new Float32Array(B * H);
-  for (let k = 0; k < B * H; k++) out[k] = relu ? (v[k]! > 0 ? v[k]! : 0) : 2 * v[k]! - 1;
-  return tensorOf(out, [B, H]);
+  const B = checkStep('rnnStep', 'rnn', x, h, packed);
+  return tensorOf(packed.stepValues({ x: readF32(x) }, readF32(h), null, B).h, [B, packed.hiddenSize]);
 }

@@ -3,15 +3,29 @@ import {
   checkInt,
   getRandom,
   InvalidArgumentError,
+  rowMatMul,
   ShapeError,
   tf,
   type Random,
+  type RowMatMul,
   type Tensor,
 } from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
 import type { Parameter } from '../module/parameter';
+import { DerivedCache } from '../rnn/derived-cache';
+
+/** The eval-mode head: wᵀ [in, out] kept packed, the bias as values, products per batch size. */
+interface TransposedHead {
+  weightT: Tensor;
+  bias: Float32Array | null;
+  products: Map<number, RowMatMul>;
+}
+
+function isTapeOn(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
 
 export interface LinearOptions {
   /** Adds a learned bias (default true). */
@@ -29,6 +43,21 @@ export class Linear extends Module {
   readonly outFeatures: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
+  /**
+   * wᵀ for eval mode, rebuilt when a parameter changes: transposing per call gives XNNPACK a new
+   * right-hand side to repack on every call (every generated token).
+   */
+  private readonly head = new DerivedCache<TransposedHead>(
+    () => ({
+      weightT: tf.keep(tf.transpose(this.weight.value)), // [in, out]
+      bias: this.bias ? (this.bias.value.dataSync() as Float32Array) : null,
+      products: new Map(),
+    }),
+    (head) => {
+      for (const p of head.products.values()) p.dispose();
+      head.weightT.dispose();
+    },
+  );
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -73,12 +102,40 @@ export class Linear extends Module {
         received: last,
       });
     }
+    // Eval mode without a gradient tape uses the cached wᵀ (same numbers, no per-call repack).
+    const cached = !this.training && !isTapeOn() ? this.head.get(this.parameters()).weightT : null;
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(x2, tf.transpose(this.weight.value)); // [N, out]
+      let y = tf.matMul(x2, cached ?? tf.transpose(this.weight.value)); // [N, out]
       if (this.bias) y = tf.add(y, this.bias.value);
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
+  }
+
+  /**
+   * Generation's head on plain arrays (no tensors made, no gradient): x [rows, in] values ->
+   * [rows, out] values, through the cached wᵀ.
+   */
+  forwardValues(x: Float32Array, rows: number): Float32Array {
+    const head = this.head.get(this.parameters());
+    let mm = head.products.get(rows);
+    if (!mm) head.products.set(rows, (mm = rowMatMul(head.weightT, rows)));
+    mm.input().set(x.subarray(0, rows * this.inFeatures));
+    const out = this.outFeatures;
+    const b = head.bias;
+    const y = mm.run(
+      b
+        ? (v) => {
+            for (let r = 0; r < rows; r++) for (let k = 0; k < out; k++) v[r * out + k] = v[r * out + k]! + b[k]!;
+          }
+        : undefined,
+    );
+    return y.slice(); // [rows, out] (the view lives only until the next product)
+  }
+
+  override dispose(): void {
+    this.head.dispose();
+    super.dispose();
   }
 }

@@ -141,7 +141,8 @@ describe('LanguageModel', () => {
     for (const s of [s0, first.state, second.state, reference.state]) disposeState(s);
     const before = tf.memory().numTensors;
     m.dispose();
-    expect(before - tf.memory().numTensors).toBe(10 + 2); // 10 parameters and 2 packed layers
+    // 10 parameters, 2 packed layers, layer 0's hidden rows (for the id lookup) and the head's wᵀ
+    expect(before - tf.memory().numTensors).toBe(10 + 2 + 1 + 1);
     other.dispose();
   });
 

@@ -7,6 +7,7 @@ import {
   ShapeError,
   tf,
   type Random,
+  type StepValuesInput,
   type Tensor,
 } from '@recurrent/core';
 import { checkTokenIds } from '../embedding/check-ids';
@@ -175,7 +176,7 @@ export class LanguageModel extends Module {
         received: ids?.shape ? [...ids.shape] : ids,
       });
     }
-    checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
+    const idValues = checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
     if (!state || !state.h)
       throw new InvalidArgumentError({
         fn,
@@ -183,6 +184,7 @@ export class LanguageModel extends Module {
         expected: 'a state (from beginState or forward)',
         received: state,
       });
+    if (!this.training) return this.stepFast(idValues, ids, state);
     const r = tf.tidy(() => {
       const x = this.embed(ids); // [B, E]
       const { output, state: s } = this.rnn.stepState(x, state); // output [B, H]
@@ -190,5 +192,33 @@ export class LanguageModel extends Module {
       return s.c ? { logits, h: s.h, c: s.c } : { logits, h: s.h };
     });
     return { logits: r.logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+
+  /**
+   * The eval-mode step on plain arrays: a one-hot input is a row lookup of the packed input
+   * weight (an embedding input is looked up as usual), the layers run core's fused steps, the head
+   * multiplies by its cached wᵀ, and only the results become tensors.
+   */
+  private stepFast(
+    idValues: Int32Array,
+    ids: Tensor,
+    state: RecurrentState,
+  ): { logits: Tensor; state: RecurrentState } {
+    const B = idValues.length;
+    this.rnn.checkStepState(state, B);
+    let input: StepValuesInput = { ids: idValues };
+    if (this.embedding) {
+      const e = this.embedding.forward(ids); // [B, E]
+      input = { x: e.dataSync() as Float32Array };
+      e.dispose();
+    }
+    const r = this.rnn.stepValues(input, state, B);
+    const logits = this.linear.forwardValues(r.top, B); // [B, V]
+    const shape = [this.config.numLayers, B, this.config.hiddenSize];
+    const h = tf.tensor(r.h, shape, 'float32'); // [L, B, H]
+    return {
+      logits: tf.tensor(logits, [B, this.config.vocabSize], 'float32'),
+      state: r.c ? { h, c: tf.tensor(r.c, shape, 'float32') } : { h },
+    };
   }
 }

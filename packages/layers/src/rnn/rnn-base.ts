@@ -9,6 +9,7 @@ import {
   packStepWeights,
   rnnStep,
   type PackedStepWeights,
+  type StepValuesInput,
   InvalidArgumentError,
   ShapeError,
   tf,
@@ -28,6 +29,7 @@ import {
   type CellState,
   type CellWeights,
 } from './cell-spec';
+import { DerivedCache } from './derived-cache';
 import { runSequenceFused, hasFusedSequence } from './fused';
 import type { RecurrentState } from './state';
 import { unstack0 } from './unstack';
@@ -89,8 +91,13 @@ export abstract class RNNBase extends Module {
   protected readonly name: string;
   private readonly random: Random | undefined;
   private readonly cells: DirectionParams[][] = [];
-  /** Weights packed for the fused generation step, with the data ids they were packed from. */
-  private packed: { from: unknown[]; layers: PackedStepWeights[] } | null = null;
+  /** Weights packed for the fused generation steps (re-packed when a parameter changes). */
+  private readonly packed = new DerivedCache<PackedStepWeights[]>(
+    () => this.buildPacked(),
+    (layers) => {
+      for (const p of layers) p.dispose();
+    },
+  );
 
   protected constructor(
     name: string,
@@ -364,17 +371,13 @@ export abstract class RNNBase extends Module {
    * parameter's data changed (an assign gives a variable a new data id).
    */
   private packedStepWeights(): PackedStepWeights[] {
-    const from = this.parameters().map((p) => p.variable.dataId as unknown);
-    if (
-      this.packed &&
-      this.packed.from.length === from.length &&
-      this.packed.from.every((d, i) => d === from[i])
-    )
-      return this.packed.layers;
-    this.disposePacked();
+    return this.packed.get(this.parameters());
+  }
+
+  private buildPacked(): PackedStepWeights[] {
     const kind = this.mode === 'lstm' ? 'lstm' : this.mode === 'gru' ? 'gru' : 'rnn';
     const nonlinearity = this.mode === 'rnn_relu' ? 'relu' : 'tanh';
-    const layers = this.cells.map((dirs) => {
+    return this.cells.map((dirs) => {
       const p = dirs[0]!;
       const packed = packStepWeights(
         kind,
@@ -387,18 +390,61 @@ export abstract class RNNBase extends Module {
       tf.keep(packed.weight);
       return packed;
     });
-    this.packed = { from, layers };
-    return layers;
-  }
-
-  private disposePacked(): void {
-    for (const p of this.packed?.layers ?? []) p.dispose();
-    this.packed = null;
   }
 
   override dispose(): void {
-    this.disposePacked();
+    this.packed.dispose();
     super.dispose();
+  }
+
+  /** Checks a state for `stepValues`/`stepState` on a batch of B (unidirectional layers only). */
+  checkStepState(state: RecurrentState, batch: number): void {
+    const fn = `${this.name}.step`;
+    if (this.bidirectional)
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'layer',
+        expected: 'unidirectional (a bidirectional layer cannot step)',
+        received: 'bidirectional',
+      });
+    this.checkState(fn, state, batch, true);
+  }
+
+  /**
+   * Generation's step on plain arrays (no tensors made, no gradient, dropout off as in eval
+   * mode): checks the state, then runs every layer's fused step. Layer 0 takes `input`: x values
+   * [B, I], or token ids [B] standing for one-hot vectors (the input projection is a row lookup).
+   * Returns the new h (and c for LSTM) [L, B, H] values and the top layer's h [B, H].
+   */
+  stepValues(
+    input: StepValuesInput,
+    state: RecurrentState,
+    batch: number,
+  ): { h: Float32Array; c: Float32Array | null; top: Float32Array } {
+    this.checkStepState(state, batch);
+    const packed = this.packedStepWeights();
+    const BH = batch * this.hiddenSize;
+    const L = this.numLayers;
+    const h0 = state.h.dataSync() as Float32Array; // [L, B, H] (a copy)
+    const c0 = state.c ? (state.c.dataSync() as Float32Array) : null;
+    const h = new Float32Array(L * BH);
+    const c = c0 ? new Float32Array(L * BH) : null;
+    let x = input;
+    let top = h0;
+    for (let layer = 0; layer < L; layer++) {
+      const at = layer * BH;
+      const r = packed[layer]!.stepValues(
+        x,
+        h0.subarray(at, at + BH),
+        c0 ? c0.subarray(at, at + BH) : null,
+        batch,
+      );
+      h.set(r.h, at);
+      if (c && r.c) c.set(r.c, at);
+      top = r.h;
+      x = { x: r.h };
+    }
+    return { h, c, top };
   }
 
   /**
