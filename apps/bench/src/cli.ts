@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     const variants: Record<string, Measured> = {};
     if (args.variants) {
       variants.coreOpsFused = await measure(spec, () => (isTrain ? directTrainer(spec, 'fused') : directGenerator(spec)), args);
+      if (isTrain && spec.input === 'one-hot') variants.layersOneHotMatmul = await measure(spec, () => apiTrainer(spec, undefined, 'one-hot-matmul'), args);
+      if (!isTrain) variants.layersTensorStep = await measure(spec, () => apiGenerator(spec, 'tensor-step'), args);
       if (isTrain && spec.layers === 1) variants.coreOpsComposed = await measure(spec, () => directTrainer(spec, 'composed'), args, 1);
     }
     let baseline: Measured = { tokensPerSec: null, error: 'not run (--no-baseline)' };

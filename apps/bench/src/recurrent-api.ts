@@ -1,11 +1,25 @@
 // Recurrent measured the way users run it: LanguageModel (@recurrent/layers) trained with
 // valueAndGrads, clipGradNorm and SGD (@recurrent/train), and LanguageModel.step for generation.
-import { Random, tf } from '@recurrent/core';
-import { LanguageModel, disposeState, type RecurrentState, type RNNImplementation } from '@recurrent/layers';
+import { Random, tf, type Tensor } from '@recurrent/core';
+import { LanguageModel, disposeState, oneHot, type RecurrentState, type RNNImplementation } from '@recurrent/layers';
 import { SGD, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
 import { randomIds, type GenerateSpec, type Runner, type TrainSpec } from './workloads';
 
-export function apiTrainer(spec: TrainSpec, implementation?: RNNImplementation): Runner {
+/**
+ * LanguageModel.forward as it ran before the id-based input projection (the "before" of that
+ * optimisation, kept for a same-run comparison): one-hot vectors times wIhᵀ.
+ */
+function oneHotMatmulForward(model: LanguageModel, ids: Tensor): { logits: Tensor; state: RecurrentState } {
+  const x = oneHot(tf.transpose(ids), model.config.vocabSize); // [T, B, V]
+  const { output, state } = model.rnn.forwardState(x, undefined); // [T, B, H]
+  const logits =
+    model.config.vocabSize <= model.config.hiddenSize
+      ? tf.transpose(model.linear.forward(output), [1, 0, 2])
+      : model.linear.forward(tf.transpose(output, [1, 0, 2])); // [B, T, V], as LanguageModel.forward
+  return { logits, state };
+}
+
+export function apiTrainer(spec: TrainSpec, implementation?: RNNImplementation, path: 'fast' | 'one-hot-matmul' = 'fast'): Runner {
   const { vocab: V, batch: B, steps: T } = spec;
   const model = new LanguageModel({
     cell: spec.cell,
@@ -25,7 +39,7 @@ export function apiTrainer(spec: TrainSpec, implementation?: RNNImplementation):
     run() {
       opt.zeroGrad();
       valueAndGrads(params, () => {
-        const { logits, state } = model.forward(ids); // [B, T, V]
+        const { logits, state } = path === 'fast' ? model.forward(ids) : oneHotMatmulForward(model, ids); // [B, T, V]
         disposeState(state);
         return crossEntropy(tf.reshape(logits, [B * T, V]), labels);
       });
@@ -40,7 +54,23 @@ export function apiTrainer(spec: TrainSpec, implementation?: RNNImplementation):
   };
 }
 
-export function apiGenerator(spec: GenerateSpec): Runner {
+/**
+ * The eval-mode step as LanguageModel.step ran it before its array fast path (the "before" of
+ * that optimisation, kept for a same-run comparison): one-hot tensor, RNN.stepState (fused
+ * steps on tensors), head transposing its weight on every call.
+ */
+function tensorStep(model: LanguageModel, ids: Tensor, state: RecurrentState): { logits: Tensor; state: RecurrentState } {
+  const r = tf.tidy(() => {
+    const x = oneHot(ids, model.config.vocabSize); // [B, V]
+    const { output, state: s } = model.rnn.stepState(x, state); // [B, H]
+    const w = model.linear.weight.value;
+    const logits = tf.add(tf.matMul(output, tf.transpose(w)), model.linear.bias!.value); // [B, V]
+    return { logits, h: s.h, c: s.c! };
+  });
+  return { logits: r.logits, state: { h: r.h, c: r.c } };
+}
+
+export function apiGenerator(spec: GenerateSpec, path: 'fast' | 'tensor-step' = 'fast'): Runner {
   const model = new LanguageModel({ cell: spec.cell, input: 'one-hot', vocabSize: spec.vocab, hiddenSize: spec.hidden, random: new Random(0) });
   model.eval();
   const prefix = randomIds(spec.prefix, spec.vocab, 3);
@@ -50,7 +80,7 @@ export function apiGenerator(spec: GenerateSpec): Runner {
       let token = prefix[0]!;
       for (let s = 0; s < spec.prefix + spec.tokens - 1; s++) {
         const ids = tf.tensor1d([token], 'int32');
-        const r = model.step(ids, state);
+        const r = path === 'fast' ? model.step(ids, state) : tensorStep(model, ids, state);
         ids.dispose();
         disposeState(state);
         state = r.state;

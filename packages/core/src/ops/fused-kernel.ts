@@ -115,6 +115,40 @@ export function columnSumsOnce(a: Float32Array, rows: number, cols: number): () 
   };
 }
 
+/**
+ * The input projections of every step, [T*B, G] values: x [T*B, I] · wIhᵀ in one matmul, or,
+ * when x is given by one-hot token ids, row `id` of wIhᵀ for each (a lookup: no one-hot tensor,
+ * no matmul, the same numbers).
+ */
+export function inputProjection(x: Tensor, wIh: Tensor, ids: Int32Array | null, rows: number, I: number, G: number): Float32Array {
+  if (ids) {
+    const wT = transposeValues(readF32(wIh), G, I); // [I, G]
+    const out = new Float32Array(rows * G);
+    for (let r = 0; r < rows; r++) out.set(wT.subarray(ids[r]! * G, (ids[r]! + 1) * G), r * G);
+    return out;
+  }
+  const xp = tf.tidy(() => tf.matMul(tf.reshape(x, [rows, I]), tf.transpose(wIh))); // [T*B, G]
+  const v = readF32(xp);
+  xp.dispose();
+  return v;
+}
+
+/**
+ * The input weight's gradient [G, I] for one-hot ids: row r of dG [T*B, G] is added into column
+ * ids[r] (a scatter-add instead of dGᵀ · oneHot(ids); sums in float64).
+ */
+export function idsWeightGradValues(dG: Float32Array, ids: Int32Array, G: number, I: number): Float32Array {
+  const acc = new Float64Array(I * G); // [I, G]
+  for (let r = 0; r < ids.length; r++) {
+    const o = ids[r]! * G;
+    const d = r * G;
+    for (let k = 0; k < G; k++) acc[o + k] = acc[o + k]! + dG[d + k]!;
+  }
+  const out = new Float32Array(G * I);
+  for (let i = 0; i < I; i++) for (let k = 0; k < G; k++) out[k * I + i] = acc[i * G + k]!;
+  return out;
+}
+
 /** dX [T, B, I] = dG [T*B, G*H] · wIh [G*H, I] (one plain matmul). */
 export function inputGradX(dG: Tensor, wIh: Tensor, xShape: number[]): Tensor {
   return tf.reshape(tf.matMul(dG, wIh), xShape);

@@ -3,7 +3,7 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSumsOnce, inputGradX, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { biasValues, columnSumsOnce, idsWeightGradValues, inputGradX, inputProjection, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -106,7 +106,8 @@ function gateGrads(
 
 /**
  * Runs a GRU layer (one direction) over a whole sequence; differentiable w.r.t. every input.
- * x [T, B, I], h0 [B, H], wIh [3H, I], wHh [3H, H], biases [3H] or null. Returns output [T, B, H]
+ * x [T, B, I] (or int32 token ids [T, B] standing for one-hot vectors of size I: the input
+ * projection is then a row lookup of wIhᵀ and its gradient a scatter-add), h0 [B, H], wIh [3H, I], wHh [3H, H], biases [3H] or null. Returns output [T, B, H]
  * and the final state h [B, H].
  */
 export function gruSequence(
@@ -118,7 +119,7 @@ export function gruSequence(
   bHh: Tensor | null,
   options: SequenceOptions = {},
 ): SequenceResult {
-  const { T, B, I, H } = checkSequenceArgs('gruSequence', 3, x, h0, null, wIh, wHh, bIh, bHh);
+  const { T, B, I, H, ids } = checkSequenceArgs('gruSequence', 3, x, h0, null, wIh, wHh, bIh, bHh);
   const reverse = options.reverse ?? false;
   const G = 3 * H;
   const BH = B * H;
@@ -127,9 +128,7 @@ export function gruSequence(
 
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
-    const xp = tf.tidy(() => tf.matMul(tf.reshape(x, [T * B, I]), tf.transpose(wIh))); // [T*B, 3H]
-    const xpv = readF32(xp);
-    xp.dispose();
+    const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 3H]
     const bi = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
     const acts = new Float32Array(T * B * 4 * H); // r, z, n, W_hn h + b_hn
@@ -176,14 +175,15 @@ export function gruSequence(
     } finally {
       mm.dispose();
     }
+    const dWihIds = ids ? idsWeightGradValues(dGi, ids, G, I) : null; // one-hot input: scatter-add
     const dGit = tensorOf(dGi, [T * B, G]);
     const dGiT = tf.transpose(dGit); // [3H, T*B]
     const dGhT = tf.transpose(tensorOf(dGh, [T * B, G])); // [3H, T*B]
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const grads: Record<string, () => Tensor> = {
-      x: () => inputGradX(dGit, wIhS, [T, B, I]),
+      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGit, wIhS, [T, B, I])),
       h0: () => tensorOf(dh, [B, H]),
-      wIh: () => weightGrad(dGiT, tf.reshape(xs, [T * B, I])),
+      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGiT, tf.reshape(xs, [T * B, I]))),
       wHh: () => weightGrad(dGhT, hPrev),
     };
     if (bIh) grads.bIh = columnSumsOnce(dGi, T * B, G);

@@ -5,7 +5,7 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { acquireScratch, biasValues, columnSumValues, inputGradX, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -118,7 +118,8 @@ function gateGrads(
 
 /**
  * Runs an LSTM layer (one direction) over a whole sequence; differentiable w.r.t. every input.
- * x [T, B, I], h0 and c0 [B, H], wIh [4H, I], wHh [4H, H], biases [4H] or null (gates i, f, g, o).
+ * x [T, B, I] (or int32 token ids [T, B] standing for one-hot vectors of size I: the input
+ * projection is then a row lookup of wIhᵀ and its gradient a scatter-add), h0 and c0 [B, H], wIh [4H, I], wHh [4H, H], biases [4H] or null (gates i, f, g, o).
  * With `reverse`, time runs from T−1 to 0 and `output[t]` is the state after consuming x[t].
  */
 export function lstmSequence(
@@ -131,7 +132,7 @@ export function lstmSequence(
   bHh: Tensor | null,
   options: SequenceOptions = {},
 ): LstmSequenceResult {
-  const { T, B, I, H } = checkSequenceArgs('lstmSequence', 4, x, h0, c0, wIh, wHh, bIh, bHh);
+  const { T, B, I, H, ids } = checkSequenceArgs('lstmSequence', 4, x, h0, c0, wIh, wHh, bIh, bHh);
   const reverse = options.reverse ?? false;
   const G = 4 * H;
   const BH = B * H;
@@ -148,9 +149,7 @@ export function lstmSequence(
   const recording = isRecording();
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
-    const xp = tf.tidy(() => tf.matMul(tf.reshape(x, [T * B, I]), tf.transpose(wIh))); // [T*B, 4H]
-    const xpv = readF32(xp);
-    xp.dispose();
+    const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 4H]
     const bias = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
     for (let j = 0; j < G; j++) bias[j] = bias[j]! + bh[j]!;
@@ -202,16 +201,17 @@ export function lstmSequence(
     } finally {
       mm.dispose();
     }
+    const dWihIds = ids ? idsWeightGradValues(dG, ids, G, I) : null; // one-hot input: scatter-add
     const dGt = tensorOf(dG, [T * B, G]);
     const dGT = tf.transpose(dGt); // [4H, T*B]
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const dBiasValues = bIh || bHh ? columnSumValues(dG, T * B, G) : null;
     releaseScratch(dG, acts, cs, tcs);
     const grads: Record<string, () => Tensor> = {
-      x: () => inputGradX(dGt, wIhS, [T, B, I]),
+      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
       h0: () => tensorOf(dh, [B, H]),
       c0: () => tensorOf(dc, [B, H]),
-      wIh: () => weightGrad(dGT, tf.reshape(xs, [T * B, I])),
+      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
       wHh: () => weightGrad(dGT, hPrev),
     };
     // Both biases get the same gradient.

@@ -4,7 +4,7 @@ import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSumsOnce, inputGradX, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { biasValues, columnSumsOnce, idsWeightGradValues, inputGradX, inputProjection, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -54,7 +54,8 @@ function preGrads(dOut: Float32Array, dh: Float32Array, hs: Float32Array, dG: Fl
 
 /**
  * Runs a plain RNN layer (one direction) over a whole sequence: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
- * x [T, B, I], h0 [B, H], wIh [H, I], wHh [H, H], biases [H] or null. Differentiable w.r.t. every input.
+ * x [T, B, I] (or int32 token ids [T, B] standing for one-hot vectors of size I: the input
+ * projection is then a row lookup of wIhᵀ and its gradient a scatter-add), h0 [B, H], wIh [H, I], wHh [H, H], biases [H] or null. Differentiable w.r.t. every input.
  */
 export function rnnSequence(
   x: Tensor,
@@ -65,7 +66,7 @@ export function rnnSequence(
   bHh: Tensor | null,
   options: RnnSequenceOptions = {},
 ): SequenceResult {
-  const { T, B, I, H } = checkSequenceArgs('rnnSequence', 1, x, h0, null, wIh, wHh, bIh, bHh);
+  const { T, B, I, H, ids } = checkSequenceArgs('rnnSequence', 1, x, h0, null, wIh, wHh, bIh, bHh);
   const relu = checkOneOf('rnnSequence', 'options.nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const) === 'relu';
   const reverse = options.reverse ?? false;
   const BH = B * H;
@@ -74,9 +75,7 @@ export function rnnSequence(
 
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
-    const xp = tf.tidy(() => tf.matMul(tf.reshape(x, [T * B, I]), tf.transpose(wIh))); // [T*B, H]
-    const xpv = readF32(xp);
-    xp.dispose();
+    const xpv = inputProjection(x, wIh, ids, T * B, I, H); // [T*B, H]
     const bias = biasValues(bIh, H);
     const bh = biasValues(bHh, H);
     for (let j = 0; j < H; j++) bias[j] = bias[j]! + bh[j]!;
@@ -117,13 +116,14 @@ export function rnnSequence(
     } finally {
       mm.dispose();
     }
+    const dWihIds = ids ? idsWeightGradValues(dG, ids, H, I) : null; // one-hot input: scatter-add
     const dGt = tensorOf(dG, [T * B, H]);
     const dGT = tf.transpose(dGt); // [H, T*B]
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const grads: Record<string, () => Tensor> = {
-      x: () => inputGradX(dGt, wIhS, [T, B, I]),
+      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
       h0: () => tensorOf(dh, [B, H]),
-      wIh: () => weightGrad(dGT, tf.reshape(xs, [T * B, I])),
+      wIh: () => (dWihIds ? tensorOf(dWihIds, [H, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
       wHh: () => weightGrad(dGT, hPrev),
     };
     const dBias = columnSumsOnce(dG, T * B, H);

@@ -1,6 +1,6 @@
 // Validation shared by the whole-sequence ops (runs before any tensor is made).
 import type { Tensor } from '../backend/tf';
-import { ShapeError } from '../errors';
+import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkDType, checkRank } from '../validate';
 
 /** Options of the whole-sequence ops. */
@@ -14,8 +14,14 @@ export interface SequenceDims {
   B: number;
   I: number;
   H: number;
+  /** The token ids when x is int32 [T, B] (one-hot input given by ids), else null. */
+  ids: Int32Array | null;
 }
 
+/**
+ * Checks the arguments of a whole-sequence op. x is float32 [T, B, I], or int32 token ids
+ * [T, B] standing for their one-hot vectors of size I = wIh's columns (ids in [0, I)).
+ */
 export function checkSequenceArgs(
   fn: string,
   gates: number,
@@ -27,10 +33,16 @@ export function checkSequenceArgs(
   bIh: Tensor | null,
   bHh: Tensor | null,
 ): SequenceDims {
-  checkRank(fn, 'x', x, 3);
-  checkDType(fn, 'x', x, 'float32');
+  const byIds = x?.dtype === 'int32';
+  if (byIds) checkRank(fn, 'x', x, 2);
+  else {
+    checkRank(fn, 'x', x, 3);
+    checkDType(fn, 'x', x, 'float32');
+  }
   checkRank(fn, 'wHh', wHh, 2);
-  const [T, B, I] = x.shape as [number, number, number];
+  const T = x.shape[0]!;
+  const B = x.shape[1]!;
+  const I = byIds ? (wIh.shape[1] ?? 0) : x.shape[2]!;
   const H = wHh.shape[1]!;
   const GH = gates * H;
   if (wHh.shape[0] !== GH || H < 1) {
@@ -52,7 +64,15 @@ export function checkSequenceArgs(
     }
   }
   if (T < 1 || B < 1) throw new ShapeError({ fn, argument: 'x', expected: 'a non-empty [T, B, I] tensor', received: [...x.shape] });
-  return { T, B, I, H };
+  let ids: Int32Array | null = null;
+  if (byIds) {
+    ids = x.dataSync() as Int32Array;
+    for (let k = 0; k < ids.length; k++) {
+      const v = ids[k]!;
+      if (v < 0 || v >= I) throw new InvalidArgumentError({ fn, argument: 'x', expected: `token ids in [0, ${I})`, received: `id ${v} at index ${k}` });
+    }
+  }
+  return { T, B, I, H, ids };
 }
 
 /** Named inputs of the fused node (biases only when present). */

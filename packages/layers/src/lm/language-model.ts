@@ -149,8 +149,10 @@ export class LanguageModel extends Module {
     }
     checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
     const r = tf.tidy(() => {
-      const x = this.embed(tf.transpose(ids)); // [T, B, E]
-      const { output, state: s } = this.rnn.forwardState(x, state); // output [T, B, H]
+      // One-hot input goes in as ids: the recurrent layer looks rows of wIhᵀ up (no one-hot matmul).
+      const { output, state: s } = this.embedding
+        ? this.rnn.forwardState(this.embedding.forward(tf.transpose(ids)), state) // output [T, B, H]
+        : this.rnn.forwardOneHot(tf.transpose(ids), state); // output [T, B, H]
       // Transpose whichever of hidden output and logits is smaller back to batch-first.
       const logits =
         this.config.vocabSize <= this.config.hiddenSize

@@ -17,6 +17,8 @@ import {
   type Tensor,
 } from '@recurrent/core';
 import { dropout as dropoutOp } from '../dropout/dropout';
+import { checkTokenIds } from '../embedding/check-ids';
+import { oneHot } from '../embedding/one-hot';
 import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
@@ -299,11 +301,49 @@ export abstract class RNNBase extends Module {
   forwardState(x: Tensor, state?: RecurrentState): RNNForwardResult {
     const fn = `${this.name}.forward`;
     const { batched, B } = this.checkForwardArgs(fn, x, state);
+    return this.runLayers(B, state, batched, () =>
+      batched ? (this.batchFirst ? tf.transpose(x, [1, 0, 2]) : x) : tf.expandDims(x, 1),
+    );
+  }
+
+  /**
+   * `forwardState(oneHot(ids, inputSize))` for token ids: ids int32 [T, B] (time-major whatever
+   * batchFirst says; the output follows batchFirst as usual). With the fused ops the first
+   * layer's input projection is a row lookup of wIhᵀ and its weight gradient a scatter-add (the
+   * same numbers as the one-hot matmul, without the one-hot tensor and its FLOPs).
+   */
+  forwardOneHot(ids: Tensor, state?: RecurrentState): RNNForwardResult {
+    const fn = `${this.name}.forwardOneHot`;
+    if (!ids || !Array.isArray(ids.shape) || ids.shape.length !== 2)
+      throw new ShapeError({
+        fn,
+        argument: 'ids',
+        expected: 'an int32 tensor of shape [T, B]',
+        received: ids?.shape ? [...ids.shape] : ids,
+      });
+    checkTokenIds(fn, 'ids', ids, this.inputSize);
+    const [T, B] = ids.shape as [number, number];
+    if (T < 1 || B < 1)
+      throw new ShapeError({ fn, argument: 'ids', expected: 'a non-empty [T, B] tensor', received: [T, B] });
+    if (state !== undefined) this.checkState(fn, state, B, true);
+    return this.runLayers(B, state, true, () =>
+      this.usesFusedOp ? ids : oneHot(ids, this.inputSize),
+    );
+  }
+
+  /** The loop over layers and directions; `input()` gives layer 0's [T, B, I] (or int32 ids [T, B] for the fused ops). */
+  private runLayers(
+    B: number,
+    state: RecurrentState | undefined,
+    batched: boolean,
+    input: () => Tensor,
+  ): RNNForwardResult {
     const L = this.numLayers;
     const D = this.numDirections;
     const fused = this.usesFusedOp;
     const result = tf.tidy(() => {
-      let xs = batched ? (this.batchFirst ? tf.transpose(x, [1, 0, 2]) : x) : tf.expandDims(x, 1); // [T, B, I]
+      const x = input();
+      let xs = x; // [T, B, I]
       const h0 = state
         ? batched
           ? state.h
