@@ -115,22 +115,28 @@ export function columnSumsOnce(a: Float32Array, rows: number, cols: number): () 
   };
 }
 
+/** The input projections of every step: row r (step t, batch b: r = t*B + b) starts at `values[offsets[r]]`. */
+export interface InputProjection {
+  values: Float32Array;
+  offsets: Int32Array; // [T*B]
+}
+
 /**
- * The input projections of every step, [T*B, G] values: x [T*B, I] · wIhᵀ in one matmul, or,
- * when x is given by one-hot token ids, row `id` of wIhᵀ for each (a lookup: no one-hot tensor,
- * no matmul, the same numbers).
+ * The input projections of every step: x [T*B, I] · wIhᵀ in one matmul ([T*B, G] values), or,
+ * when x is given by one-hot token ids, wIhᵀ itself ([I, G]) with each row pointing at the row
+ * of its id (a lookup: no one-hot tensor, no matmul, no copy, the same numbers).
  */
-export function inputProjection(x: Tensor, wIh: Tensor, ids: Int32Array | null, rows: number, I: number, G: number): Float32Array {
+export function inputProjection(x: Tensor, wIh: Tensor, ids: Int32Array | null, rows: number, I: number, G: number): InputProjection {
+  const offsets = new Int32Array(rows);
   if (ids) {
-    const wT = transposeValues(readF32(wIh), G, I); // [I, G]
-    const out = new Float32Array(rows * G);
-    for (let r = 0; r < rows; r++) out.set(wT.subarray(ids[r]! * G, (ids[r]! + 1) * G), r * G);
-    return out;
+    for (let r = 0; r < rows; r++) offsets[r] = ids[r]! * G;
+    return { values: transposeValues(readF32(wIh), G, I), offsets }; // [I, G]
   }
+  for (let r = 0; r < rows; r++) offsets[r] = r * G;
   const xp = tf.tidy(() => tf.matMul(tf.reshape(x, [rows, I]), tf.transpose(wIh))); // [T*B, G]
-  const v = readF32(xp);
+  const values = readF32(xp);
   xp.dispose();
-  return v;
+  return { values, offsets };
 }
 
 /**

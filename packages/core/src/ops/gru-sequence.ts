@@ -3,18 +3,19 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSumsOnce, idsWeightGradValues, inputGradX, inputProjection, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
 /** r, z columns: out += xp + b_i + b_h (for the sigmoid); n columns: out += b_hn (kept as W_hn h + b_hn). */
-function addInput(out: Float32Array, xp: Float32Array, base: number, bi: Float64Array, bh: Float64Array, B: number, H: number): void {
+function addInput(out: Float32Array, xp: InputProjection, row0: number, bi: Float64Array, bh: Float64Array, B: number, H: number): void {
   const G = 3 * H;
   const H2 = 2 * H;
   for (let b = 0; b < B; b++) {
     const o = b * G;
-    const x = base + o;
-    for (let k = 0; k < H2; k++) out[o + k] = out[o + k]! + xp[x + k]! + bi[k]! + bh[k]!;
+    const x = xp.offsets[row0 + b]!;
+    const v = xp.values;
+    for (let k = 0; k < H2; k++) out[o + k] = out[o + k]! + v[x + k]! + bi[k]! + bh[k]!;
     for (let k = H2; k < G; k++) out[o + k] = out[o + k]! + bh[k]!;
   }
 }
@@ -22,7 +23,7 @@ function addInput(out: Float32Array, xp: Float32Array, base: number, bi: Float64
 function update(
   s: Float32Array,
   prod: Float32Array,
-  xp: Float32Array,
+  xp: InputProjection,
   bi: Float64Array,
   hPrev: Float32Array,
   hPrevBase: number,
@@ -37,7 +38,7 @@ function update(
   const A = 4 * H;
   for (let b = 0; b < B; b++) {
     const o = b * G;
-    const x = (t * B + b) * G;
+    const x = xp.offsets[t * B + b]!;
     const ao = (t * B + b) * A;
     const so = (t * B + b) * H;
     const po = b * H;
@@ -45,7 +46,7 @@ function update(
       const r = s[o + j]!;
       const z = s[o + H + j]!;
       const hn = prod[o + 2 * H + j]!;
-      const n = 2 / (1 + Math.exp(-2 * (xp[x + 2 * H + j]! + bi[2 * H + j]! + r * hn))) - 1;
+      const n = 2 / (1 + Math.exp(-2 * (xp.values[x + 2 * H + j]! + bi[2 * H + j]! + r * hn))) - 1;
       const h = n + z * (hPrev[hPrevBase + po + j]! - n);
       acts[ao + j] = r;
       acts[ao + H + j] = z;
@@ -125,13 +126,15 @@ export function gruSequence(
   const BH = B * H;
   const tAt = (s: number): number => (reverse ? T - 1 - s : s);
   const saved = { acts: new Float32Array(0), hs: new Float32Array(0), h0: new Float32Array(0) };
+  const recording = isRecording();
 
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
     const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 3H]
     const bi = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
-    const acts = new Float32Array(T * B * 4 * H); // r, z, n, W_hn h + b_hn
+    const pool = poolingEnabled();
+    const acts = pool ? acquireScratch(T * B * 4 * H) : new Float32Array(T * B * 4 * H); // r, z, n, W_hn h + b_hn
     const hs = new Float32Array(T * BH);
     const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, 3H]
@@ -141,14 +144,15 @@ export function gruSequence(
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        const sig = mm.run((out) => addInput(out, xpv, t * B * G, bi, bh, B, H), true); // [B, 3H]
+        const sig = mm.run((out) => addInput(out, xpv, t * B, bi, bh, B, H), true); // [B, 3H]
         update(sig, mm.product(), xpv, bi, tp < 0 ? h0v : hs, tp < 0 ? 0 : tp * BH, mm.input(), acts, hs, t, B, H);
       }
     } finally {
       mm.dispose();
       wHhT.dispose();
     }
-    Object.assign(saved, { acts, hs, h0: h0v });
+    if (recording) Object.assign(saved, { acts, hs, h0: h0v });
+    else releaseScratch(acts);
     const tl = tAt(T - 1);
     return [tensorOf(hs, [T, B, H]), tensorOf(hs.slice(tl * BH, (tl + 1) * BH), [B, H])];
   };
@@ -159,8 +163,9 @@ export function gruSequence(
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const direct = new Float32Array(BH); // dh'·z: the part of dh_prev that skips the matmul
-    const dGi = new Float32Array(T * B * G); // [T, B, 3H] input-side pre-activation gradients
-    const dGh = new Float32Array(T * B * G); // [T, B, 3H] hidden-side pre-activation gradients
+    const pool = poolingEnabled();
+    const dGi = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G); // [T, B, 3H] input-side pre-activation gradients
+    const dGh = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G); // [T, B, 3H] hidden-side pre-activation gradients
     const mm = rowMatMul(wHhS, B); // [B, 3H]·[3H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
@@ -180,14 +185,17 @@ export function gruSequence(
     const dGiT = tf.transpose(dGit); // [3H, T*B]
     const dGhT = tf.transpose(tensorOf(dGh, [T * B, G])); // [3H, T*B]
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
+    const dbi = bIh ? columnSumValues(dGi, T * B, G) : null;
+    const dbh = bHh ? columnSumValues(dGh, T * B, G) : null;
+    releaseScratch(dGi, dGh, acts);
     const grads: Record<string, () => Tensor> = {
       x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGit, wIhS, [T, B, I])),
       h0: () => tensorOf(dh, [B, H]),
       wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGiT, tf.reshape(xs, [T * B, I]))),
       wHh: () => weightGrad(dGhT, hPrev),
     };
-    if (bIh) grads.bIh = columnSumsOnce(dGi, T * B, G);
-    if (bHh) grads.bHh = columnSumsOnce(dGh, T * B, G);
+    if (dbi) grads.bIh = () => tensorOf(dbi.slice(), [G]);
+    if (dbh) grads.bHh = () => tensorOf(dbh.slice(), [G]);
     return grads;
   };
 

@@ -5,7 +5,7 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -17,16 +17,17 @@ export type LstmSequenceResult = {
 };
 
 /** out[b, :] += xp[row b of step t] + bias; the g block doubled (σ(2x) gives tanh). */
-function addInput(out: Float32Array, xp: Float32Array, base: number, bias: Float64Array, B: number, H: number): void {
+function addInput(out: Float32Array, xp: InputProjection, row0: number, bias: Float64Array, B: number, H: number): void {
   const G = 4 * H;
   const H2 = 2 * H;
   const H3 = 3 * H;
   for (let b = 0; b < B; b++) {
     const o = b * G;
-    const x = base + o;
-    for (let k = 0; k < H2; k++) out[o + k] = out[o + k]! + xp[x + k]! + bias[k]!;
-    for (let k = H2; k < H3; k++) out[o + k] = 2 * (out[o + k]! + xp[x + k]! + bias[k]!);
-    for (let k = H3; k < G; k++) out[o + k] = out[o + k]! + xp[x + k]! + bias[k]!;
+    const x = xp.offsets[row0 + b]!;
+    const v = xp.values;
+    for (let k = 0; k < H2; k++) out[o + k] = out[o + k]! + v[x + k]! + bias[k]!;
+    for (let k = H2; k < H3; k++) out[o + k] = 2 * (out[o + k]! + v[x + k]! + bias[k]!);
+    for (let k = H3; k < G; k++) out[o + k] = out[o + k]! + v[x + k]! + bias[k]!;
   }
 }
 
@@ -167,7 +168,7 @@ export function lstmSequence(
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        const sig = mm.run((out) => addInput(out, xpv, t * B * G, bias, B, H), true); // [B, 4H]
+        const sig = mm.run((out) => addInput(out, xpv, t * B, bias, B, H), true); // [B, 4H]
         cellUpdate(sig, tp < 0 ? c0v : cs, tp < 0 ? 0 : tp * BH, mm.input(), acts, cs, tcs, hs, t, B, H);
       }
     } finally {

@@ -4,7 +4,7 @@ import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { biasValues, columnSumsOnce, idsWeightGradValues, inputGradX, inputProjection, previousStates, readF32, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -14,16 +14,18 @@ export interface RnnSequenceOptions extends SequenceOptions {
 }
 
 /** out = scale · (out + xp[step] + bias), then relu in place when asked. */
-function addInput(out: Float32Array, xp: Float32Array, base: number, bias: Float64Array, B: number, H: number, relu: boolean): void {
+function addInput(out: Float32Array, xp: InputProjection, row0: number, bias: Float64Array, B: number, H: number, relu: boolean): void {
   for (let b = 0; b < B; b++) {
     const o = b * H;
+    const x = xp.offsets[row0 + b]!;
+    const v = xp.values;
     if (relu) {
       for (let j = 0; j < H; j++) {
-        const z = out[o + j]! + xp[base + o + j]! + bias[j]!;
+        const z = out[o + j]! + v[x + j]! + bias[j]!;
         out[o + j] = z > 0 ? z : 0;
       }
     } else {
-      for (let j = 0; j < H; j++) out[o + j] = 2 * (out[o + j]! + xp[base + o + j]! + bias[j]!);
+      for (let j = 0; j < H; j++) out[o + j] = 2 * (out[o + j]! + v[x + j]! + bias[j]!);
     }
   }
 }
@@ -87,7 +89,7 @@ export function rnnSequence(
       mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
-        const v = mm.run((out) => addInput(out, xpv, t * BH, bias, B, H, relu), !relu); // [B, H]
+        const v = mm.run((out) => addInput(out, xpv, t * B, bias, B, H, relu), !relu); // [B, H]
         storeState(v, !relu, mm.input(), hs, t * BH, BH);
       }
     } finally {
@@ -104,7 +106,7 @@ export function rnnSequence(
     const { hs } = saved;
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
-    const dG = new Float32Array(T * BH); // [T, B, H] pre-activation gradients
+    const dG = poolingEnabled() ? acquireScratch(T * BH) : new Float32Array(T * BH); // [T, B, H] pre-activation gradients
     const mm = rowMatMul(wHhS, B); // [B, H]·[H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
@@ -120,15 +122,16 @@ export function rnnSequence(
     const dGt = tensorOf(dG, [T * B, H]);
     const dGT = tf.transpose(dGt); // [H, T*B]
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
+    const dBias = bIh || bHh ? columnSumValues(dG, T * B, H) : null;
+    releaseScratch(dG);
     const grads: Record<string, () => Tensor> = {
       x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
       h0: () => tensorOf(dh, [B, H]),
       wIh: () => (dWihIds ? tensorOf(dWihIds, [H, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
       wHh: () => weightGrad(dGT, hPrev),
     };
-    const dBias = columnSumsOnce(dG, T * B, H);
-    if (bIh) grads.bIh = dBias;
-    if (bHh) grads.bHh = dBias;
+    if (bIh) grads.bIh = () => tensorOf(dBias!.slice(), [H]);
+    if (bHh) grads.bHh = () => tensorOf(dBias!.slice(), [H]);
     return grads;
   };
 
