@@ -1,6 +1,7 @@
 import { getKernel, getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import { BatchMatMul, Slice, SplitV, Unpack, UnsortedSegmentSum, WASM, _FusedMatMul } from './kernel-names';
+import { BatchMatMul, OneHot, Slice, SplitV, Unpack, UnsortedSegmentSum, WASM, _FusedMatMul } from './kernel-names';
+import { oneHotConfig } from './wasm/one-hot';
 import { makeBatchMatMulConfig, makeFusedMatMulConfig } from './wasm/mat-mul';
 import { makeSliceConfig, makeSplitVConfig, makeUnpackConfig } from './wasm/slice';
 import { unsortedSegmentSumConfig } from './wasm/unsorted-segment-sum';
@@ -35,7 +36,8 @@ function install(name: string, make: (original: KernelConfig | undefined) => Ker
  * Registers Recurrent's fixes for tfjs-backend-wasm 4.22's known traps (see ../shared/ANCHORS.md):
  * - `UnsortedSegmentSum` for wasm, so the gradient of `gather` (an Embedding) works;
  * - `BatchMatMul` / `_FusedMatMul` wrapped so transposed and batched products take XNNPACK;
- * - `Slice`, `Unpack` (unstack) and `SplitV` copying only the bytes they return.
+ * - `Slice`, `Unpack` (unstack) and `SplitV` copying only the bytes they return;
+ * - `OneHot` writing values of the dtype asked for (the stock kernel writes int32 bits).
  * Idempotent; `init()` calls it after the wasm backend is ready. No-op without a wasm backend.
  */
 export function registerWasmFixes(): void {
@@ -49,6 +51,7 @@ export function registerWasmFixes(): void {
   install(Slice, (before) => (before === undefined ? undefined : makeSliceConfig(before.kernelFunc)));
   install(Unpack, (before) => (before === undefined ? undefined : makeUnpackConfig(before.kernelFunc)));
   install(SplitV, (before) => (before === undefined ? undefined : makeSplitVConfig(before.kernelFunc)));
+  install(OneHot, () => oneHotConfig);
 }
 
 /**
