@@ -77,3 +77,18 @@ export function checkDType(fn: string, argument: string, tensor: ShapedLike, dty
     throw new DTypeError({ fn, argument, expected: `a ${allowed.join(' or ')} tensor`, received: `a ${tensor.dtype} tensor` });
   }
 }
+
+/**
+ * Throws unless `value` is a tensor of dtype float32: an `InvalidArgumentError` for a non-tensor,
+ * a `DTypeError` for another dtype. Returns it typed as a tensor.
+ */
+export function checkFloatTensor<T extends ShapedLike>(fn: string, argument: string, value: T | unknown): T {
+  if (value === null || typeof value !== 'object' || !Array.isArray((value as ShapedLike).shape)) {
+    throw new InvalidArgumentError({ fn, argument, expected: 'a float32 tensor', received: value });
+  }
+  const t = value as T;
+  if (t.dtype !== 'float32') {
+    throw new DTypeError({ fn, argument, expected: 'a float32 tensor', received: `a ${t.dtype} tensor` });
+  }
+  return t;
+}

@@ -52,3 +52,13 @@ describe('validators', () => {
     expect(() => checkDType('Embedding.forward', 'ids', t, 'int32')).toThrow("Embedding.forward: 'ids' must be a int32 tensor, got \"a float32 tensor\"");
   });
 });
+
+describe('checkFloatTensor', () => {
+  it('accepts a float32 tensor-like and refuses non-tensors and other dtypes', async () => {
+    const { checkFloatTensor } = await import('../index');
+    const t = { shape: [2, 3], dtype: 'float32' };
+    expect(checkFloatTensor('LSTM.forward', 'input', t)).toBe(t);
+    expect(() => checkFloatTensor('LSTM.forward', 'input', [1, 2])).toThrow("LSTM.forward: 'input' must be a float32 tensor, got [1, 2]");
+    expect(() => checkFloatTensor('LSTM.forward', 'input', { shape: [2], dtype: 'int32' })).toThrow(DTypeError);
+  });
+});
