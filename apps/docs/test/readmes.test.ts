@@ -14,27 +14,41 @@ beforeAll(async () => {
   mkdirSync(snippetDir, { recursive: true });
 });
 
+
+/** Writes a README's first ```ts example to the cache, imports it and returns what it printed. */
+async function runFirstExample(readme: string, name: string): Promise<string[]> {
+  const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(example, 'a ```ts example').toBeDefined();
+  const file = new URL(`${name}.ts`, snippetDir);
+  writeFileSync(file, example!);
+  const before = tf.memory().numTensors;
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    lines.push(args.map(String).join(' '));
+  });
+  try {
+    await import(/* @vite-ignore */ file.href);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(tf.memory().numTensors, 'tensors left by the example').toBe(before);
+  return lines;
+}
+
 describe('package READMEs', () => {
+  it('the root README: a first example that runs', async () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const lines = await runFirstExample(readme, 'root');
+    expect(lines[0], 'perplexity per epoch').toMatch(/^\d+\.\d\d -> \d+\.\d\d$/);
+    expect(lines[1]).toMatch(/^the whale/);
+  }, 120_000);
+
   for (const pkg of PACKAGES) {
     it(`@recurrent/${pkg}: install line and a first example that runs`, async () => {
       const readme = readFileSync(new URL(`../../../packages/${pkg}/README.md`, import.meta.url), 'utf8');
       expect(readme).toMatch(new RegExp(`\`\`\`sh\\nnpm install @recurrent/${pkg}\\b`));
-      const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-      expect(example, 'a ```ts example').toBeDefined();
-      const file = new URL(`${pkg}.ts`, snippetDir);
-      writeFileSync(file, example!);
-      const before = tf.memory().numTensors;
-      const lines: string[] = [];
-      const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-        lines.push(args.map(String).join(' '));
-      });
-      try {
-        await import(/* @vite-ignore */ file.href);
-      } finally {
-        spy.mockRestore();
-      }
+      const lines = await runFirstExample(readme, pkg);
       expect(lines.length, 'the example prints something').toBeGreaterThan(0);
-      expect(tf.memory().numTensors, 'tensors left by the example').toBe(before);
     });
   }
 });
