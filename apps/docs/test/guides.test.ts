@@ -9,8 +9,7 @@ import { init, tf } from '@recurrent/core';
 import { guides } from '../guides/guides';
 import { facts } from './facts';
 
-/** Each guide must run in well under this on a 2-core CI machine (the target is < 10 s). */
-const TIME_LIMIT_MS = 20_000;
+/** Guide timings are printed for information only: speed is measured in benchmarks, never asserted in tests. */
 const timings: string[] = [];
 
 async function captureLog(fn: () => Promise<void>): Promise<string> {
@@ -42,7 +41,6 @@ describe('guides', () => {
       expect(tf.memory().numTensors, 'tensors left alive by the guide').toBe(tensorsBefore);
       await expect(out).toMatchFileSnapshot(`../guides/${guide.name}.out.txt`);
       facts[guide.name]?.(out);
-      expect(ms).toBeLessThan(TIME_LIMIT_MS);
     });
   }
 
