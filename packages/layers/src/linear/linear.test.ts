@@ -73,18 +73,28 @@ describe('Dropout', () => {
       [-1, 0, 0.5],
     ]);
     const reference = (): number[] =>
-      tf.tidy(() => [...tf.add(tf.matMul(x, l.weight.value, false, true), l.bias!.value).dataSync()]);
+      tf.tidy(() => [
+        ...tf.add(tf.matMul(x, l.weight.value, false, true), l.bias!.value).dataSync(),
+      ]);
     const close = (a: ArrayLike<number>, b: number[]) =>
       b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 5));
     const y1 = l.forward(x);
     close(y1.dataSync(), reference());
     close(l.forwardValues(x.dataSync() as Float32Array, 2), reference());
-    l.weight.assign(tf.tensor2d([[1, 0, 0], [0, 0, 2]]));
+    l.weight.assign(
+      tf.tensor2d([
+        [1, 0, 0],
+        [0, 0, 2],
+      ]),
+    );
     l.bias!.assign(tf.tensor1d([5, -5]));
     const y2 = l.forward(x); // rebuilt after the assign
     expect([...y2.dataSync()]).toEqual([6, 1, 4, -4]);
     close(l.forwardValues(x.dataSync() as Float32Array, 2), [6, 1, 4, -4]);
-    const { grads } = tf.variableGrads(() => tf.sum(l.forward(x)) as tf.Scalar, [l.weight.variable]);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(l.forward(x)) as tf.Scalar,
+      [l.weight.variable],
+    );
     expect([...grads[l.weight.variable.name]!.dataSync()]).toEqual([0, 2, 3.5, 0, 2, 3.5]);
     const n = tf.memory().numTensors;
     l.dispose();

@@ -127,7 +127,8 @@ export class Linear extends Module {
     const y = mm.run(
       b
         ? (v) => {
-            for (let r = 0; r < rows; r++) for (let k = 0; k < out; k++) v[r * out + k] = v[r * out + k]! + b[k]!;
+            for (let r = 0; r < rows; r++)
+              for (let k = 0; k < out; k++) v[r * out + k] = v[r * out + k]! + b[k]!;
           }
         : undefined,
     );

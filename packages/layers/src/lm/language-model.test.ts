@@ -149,7 +149,14 @@ describe('LanguageModel', () => {
 
   for (const cell of ['lstm', 'gru', 'rnn'] as const)
     it(`${cell}/one-hot: forward by ids (row lookup, scatter-add gradient) equals the one-hot matmul path, values and every gradient`, () => {
-      const m = new LanguageModel({ cell, input: 'one-hot', vocabSize: 9, hiddenSize: 6, numLayers: 2, random: new Random(5) });
+      const m = new LanguageModel({
+        cell,
+        input: 'one-hot',
+        vocabSize: 9,
+        hiddenSize: 6,
+        numLayers: 2,
+        random: new Random(5),
+      });
       const ids = ids2d([
         [1, 2, 3, 8, 1],
         [4, 4, 0, 7, 2],
@@ -160,19 +167,26 @@ describe('LanguageModel', () => {
       const params = m.namedParameters();
       const run = (byIds: boolean) => {
         let h: Float32Array | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const r = byIds
-            ? m.forward(ids, state0)
-            : (() => {
-                // The reference: one-hot vectors through the same recurrent layer and head.
-                const x = oneHot(tf.transpose(ids), 9); // [T, B, V]
-                const { output, state } = m.rnn.forwardState(x, state0);
-                return { logits: tf.transpose(m.linear.forward(output), [1, 0, 2]), state };
-              })();
-          h = r.state.h.dataSync() as Float32Array;
-          return tf.sum(tf.mul(r.logits, target)) as tf.Scalar;
-        }, params.map(([, p]) => p.variable));
-        const out = { loss: value.dataSync()[0]!, h: h!, grads: params.map(([, p]) => grads[p.variable.name]!.dataSync() as Float32Array) };
+        const { value, grads } = tf.variableGrads(
+          () => {
+            const r = byIds
+              ? m.forward(ids, state0)
+              : (() => {
+                  // The reference: one-hot vectors through the same recurrent layer and head.
+                  const x = oneHot(tf.transpose(ids), 9); // [T, B, V]
+                  const { output, state } = m.rnn.forwardState(x, state0);
+                  return { logits: tf.transpose(m.linear.forward(output), [1, 0, 2]), state };
+                })();
+            h = r.state.h.dataSync() as Float32Array;
+            return tf.sum(tf.mul(r.logits, target)) as tf.Scalar;
+          },
+          params.map(([, p]) => p.variable),
+        );
+        const out = {
+          loss: value.dataSync()[0]!,
+          h: h!,
+          grads: params.map(([, p]) => grads[p.variable.name]!.dataSync() as Float32Array),
+        };
         tf.dispose([value, ...Object.values(grads)]);
         return out;
       };
@@ -180,7 +194,9 @@ describe('LanguageModel', () => {
       const b = run(false);
       expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4);
       expect(maxAbsDiff(a.h, b.h)).toBeLessThan(1e-5);
-      params.forEach(([name], i) => expect(maxAbsDiff(a.grads[i]!, b.grads[i]!), name).toBeLessThan(1e-4));
+      params.forEach(([name], i) =>
+        expect(maxAbsDiff(a.grads[i]!, b.grads[i]!), name).toBeLessThan(1e-4),
+      );
       expect(Math.max(...a.grads[0]!.map(Math.abs))).toBeGreaterThan(1e-3); // weight_ih_l0 gets a gradient
       tf.dispose([ids, target]);
       disposeState(state0);

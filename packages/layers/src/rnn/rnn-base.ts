@@ -324,7 +324,12 @@ export abstract class RNNBase extends Module {
     checkTokenIds(fn, 'ids', ids, this.inputSize);
     const [T, B] = ids.shape as [number, number];
     if (T < 1 || B < 1)
-      throw new ShapeError({ fn, argument: 'ids', expected: 'a non-empty [T, B] tensor', received: [T, B] });
+      throw new ShapeError({
+        fn,
+        argument: 'ids',
+        expected: 'a non-empty [T, B] tensor',
+        received: [T, B],
+      });
     if (state !== undefined) this.checkState(fn, state, B, true);
     return this.runLayers(B, state, true, () =>
       this.usesFusedOp ? ids : oneHot(ids, this.inputSize),
