@@ -1,13 +1,4 @@
-import {
-  checkInt,
-  DTypeError,
-  getRandom,
-  InvalidArgumentError,
-  ShapeError,
-  tf,
-  type Random,
-  type Tensor,
-} from '@recurrent/core';
+import { checkInt, DTypeError, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor, checkFloatTensor } from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
@@ -81,21 +72,7 @@ export abstract class CellBase extends Module {
   /** Checks x [B, I] (or [I]) and the state tensors [B, H] (or [H]); returns whether x is batched. */
   protected checkArgs(x: Tensor, state: Partial<CellState> | undefined): boolean {
     const fn = `${this.name}.forward`;
-    if (x === null || typeof x !== 'object' || !Array.isArray((x as Tensor).shape)) {
-      throw new InvalidArgumentError({
-        fn,
-        argument: 'input',
-        expected: 'a float32 tensor',
-        received: x,
-      });
-    }
-    if (x.dtype !== 'float32')
-      throw new DTypeError({
-        fn,
-        argument: 'input',
-        expected: 'a float32 tensor',
-        received: `a ${x.dtype} tensor`,
-      });
+    checkFloatTensor(fn, 'input', x);
     if (x.shape.length !== 1 && x.shape.length !== 2) {
       throw new ShapeError({
         fn,

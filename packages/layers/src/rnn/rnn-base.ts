@@ -1,21 +1,4 @@
-import {
-  checkInt,
-  checkNumber,
-  checkOneOf,
-  DTypeError,
-  getRandom,
-  gruStep,
-  lstmStep,
-  packStepWeights,
-  rnnStep,
-  type PackedStepWeights,
-  type StepValuesInput,
-  InvalidArgumentError,
-  ShapeError,
-  tf,
-  type Random,
-  type Tensor,
-} from '@recurrent/core';
+import { checkInt, checkNumber, checkOneOf, DTypeError, getRandom, gruStep, lstmStep, packStepWeights, rnnStep, type PackedStepWeights, type StepValuesInput, InvalidArgumentError, ShapeError, tf, type Random, type Tensor, checkFloatTensor } from '@recurrent/core';
 import { dropout as dropoutOp } from '../dropout/dropout';
 import { checkTokenIds } from '../embedding/check-ids';
 import { oneHot } from '../embedding/one-hot';
@@ -179,21 +162,7 @@ export abstract class RNNBase extends Module {
     x: Tensor,
     state: RecurrentState | undefined,
   ): { batched: boolean; T: number; B: number } {
-    if (x === null || typeof x !== 'object' || !Array.isArray((x as Tensor).shape)) {
-      throw new InvalidArgumentError({
-        fn,
-        argument: 'input',
-        expected: 'a float32 tensor',
-        received: x,
-      });
-    }
-    if (x.dtype !== 'float32')
-      throw new DTypeError({
-        fn,
-        argument: 'input',
-        expected: 'a float32 tensor',
-        received: `a ${x.dtype} tensor`,
-      });
+    checkFloatTensor(fn, 'input', x);
     const rank = x.shape.length;
     if (rank !== 2 && rank !== 3) {
       const layout = this.batchFirst ? '[B, T, inputSize]' : '[T, B, inputSize]';
@@ -507,20 +476,7 @@ export abstract class RNNBase extends Module {
         expected: 'unidirectional (a bidirectional layer cannot step)',
         received: 'bidirectional',
       });
-    if (!x || !Array.isArray(x.shape))
-      throw new InvalidArgumentError({
-        fn,
-        argument: 'input',
-        expected: 'a float32 tensor',
-        received: x,
-      });
-    if (x.dtype !== 'float32')
-      throw new DTypeError({
-        fn,
-        argument: 'input',
-        expected: 'a float32 tensor',
-        received: `a ${x.dtype} tensor`,
-      });
+    checkFloatTensor(fn, 'input', x);
     if (x.shape.length !== 2)
       throw new ShapeError({
         fn,
