@@ -1,13 +1,16 @@
-// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants]`:
+// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--parallel]`:
 // the workloads of ARCHITECTURE.md for Recurrent and for the tfjs-layers baseline, in one process
-// on the same WASM backend, with the matmul peak measured in the same run.
+// on the same WASM backend, with the matmul peak measured in the same run. `--parallel` runs the
+// data-parallel (2 worker threads) training prototype of the d2l LSTM instead (with --only, both).
 import { writeFileSync } from 'node:fs';
 import { init, registerWasmFixes, unregisterWasmFixes } from '@recurrent/core';
 import { baselineGenerator, baselineTrainer } from './baseline';
 import { MemoryTracker, machineInfo, matmulPeakGflops, timeRuns, type MemoryPeak } from './measure';
+import { dataParallelBench, printDataParallel } from './parallel/data-parallel';
+import { isDataParallelWorker, runDataParallelWorker } from './parallel/worker';
 import { apiGenerator, apiTrainer } from './recurrent-api';
 import { directGenerator, directTrainer } from './recurrent-direct';
-import { allSpecs, flopsPerToken, tokensPerRun, type Runner, type Spec } from './workloads';
+import { allSpecs, charLm, flopsPerToken, tokensPerRun, type Runner, type Spec } from './workloads';
 
 interface Args {
   json: string | null;
@@ -16,10 +19,11 @@ interface Args {
   warmup: number;
   baseline: boolean;
   variants: boolean;
+  parallel: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true };
+  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, parallel: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -33,8 +37,9 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--warmup') a.warmup = Number(value());
     else if (arg === '--no-baseline') a.baseline = false;
     else if (arg === '--no-variants') a.variants = false;
+    else if (arg === '--parallel') a.parallel = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants]');
+      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--parallel]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${arg}`);
   }
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   const peaks = await matmulPeakGflops();
   const peak = peaks.wall;
   console.log(`backend ${JSON.stringify(backend)}; [1024]^3 matmul: ${peak.toFixed(1)} GFLOP/s wall, ${peaks.cpu.toFixed(1)} per CPU second`);
-  const specs = allSpecs.filter((s) => !args.only || args.only.some((o) => s.name.includes(o)));
+  const specs = args.parallel && !args.only ? [] : allSpecs.filter((s) => !args.only || args.only.some((o) => s.name.includes(o)));
   const workloads: Record<string, unknown>[] = [];
   for (const spec of specs) {
     const isTrain = spec.kind === 'train';
@@ -138,7 +143,9 @@ async function main(): Promise<void> {
       `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s  baseline ${(b === null && args.baseline ? 'fails' : fmt(b)).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
     );
   }
-  const result = { machine: { ...machineInfo(backend), matmulPeakGflops: Number(peak.toFixed(2)), matmulPeakGflopsPerCpuSecond: Number(peaks.cpu.toFixed(2)), totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, workloads };
+  const parallel = args.parallel ? await dataParallelBench(charLm('lstm'), { runs: Math.max(args.runs, 5), warmup: args.warmup }) : undefined;
+  if (parallel) printDataParallel(parallel);
+  const result = { machine: { ...machineInfo(backend), matmulPeakGflops: Number(peak.toFixed(2)), matmulPeakGflopsPerCpuSecond: Number(peaks.cpu.toFixed(2)), totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, workloads, ...(parallel ? { dataParallel: parallel } : {}) };
   console.log(`total ${result.machine.totalSeconds} s`);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');
@@ -146,7 +153,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// The data-parallel prototype's workers run this same bundle.
+if (isDataParallelWorker()) void runDataParallelWorker();
+else
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
