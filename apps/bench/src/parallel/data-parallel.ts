@@ -8,7 +8,16 @@ import { detachState, disposeState, type RecurrentState } from '@recurrent/layer
 import { SGD, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
 import { randomIds, type TrainSpec } from '../workloads';
 import { makeModel } from './model';
-import { flatLayout, sharedBuffers, threadSched, type Command, type FlatLayout, type Reply, type SyncMode, type WorkerTimes } from './shared';
+import {
+  flatLayout,
+  sharedBuffers,
+  threadSched,
+  type Command,
+  type FlatLayout,
+  type Reply,
+  type SyncMode,
+  type WorkerTimes,
+} from './shared';
 import type { WorkerInput } from './worker';
 
 export interface DataParallelOptions {
@@ -45,8 +54,12 @@ class SingleTrainer {
     this.params = this.model.parameters();
     this.opt = new SGD(this.params, { lr: spec.lr });
     for (let k = 0; k < BATCHES; k++) {
-      this.ids.push(tf.tensor(data.ids.subarray(k * B * T, k * B * T + rows * T), [rows, T], 'int32'));
-      this.labels.push(tf.tensor(data.labels.subarray(k * B * T, k * B * T + rows * T), [rows * T], 'int32'));
+      this.ids.push(
+        tf.tensor(data.ids.subarray(k * B * T, k * B * T + rows * T), [rows, T], 'int32'),
+      );
+      this.labels.push(
+        tf.tensor(data.labels.subarray(k * B * T, k * B * T + rows * T), [rows * T], 'int32'),
+      );
     }
     this.state = this.model.beginState(rows);
   }
@@ -95,7 +108,8 @@ class Handle {
     });
   }
   async next(): Promise<Reply> {
-    const r = this.replies.shift() ?? (await new Promise<Reply>((resolve) => (this.waiter = resolve)));
+    const r =
+      this.replies.shift() ?? (await new Promise<Reply>((resolve) => (this.waiter = resolve)));
     if (r.type === 'error') throw new Error(`data-parallel worker: ${r.message}`);
     return r;
   }
@@ -110,10 +124,29 @@ export interface DataParallelReport {
   stepsPerRun: number;
   runs: number;
   loadAverage1m: number;
-  check: { steps: number; maxAbsDiffAtomics: number; maxAbsDiffMessage: number; workersIdentical: boolean; pass: boolean };
+  check: {
+    steps: number;
+    maxAbsDiffAtomics: number;
+    maxAbsDiffMessage: number;
+    workersIdentical: boolean;
+    pass: boolean;
+  };
   /** Tokens per on-CPU second (steady on a shared machine); parallel = slower worker + one barrier. */
-  onCpuTokensPerSec: { single: number; singleHalfBatch: number; parallelAtomics: number; singleQueuedMsPerStep: number; singleCpuMsPerStep: number; singleHalfBatchCpuMsPerStep: number; ratio: number };
-  tokensPerSec: { single: number; singleHalfBatch: number; parallelAtomics: number; parallelMessage: number };
+  onCpuTokensPerSec: {
+    single: number;
+    singleHalfBatch: number;
+    parallelAtomics: number;
+    singleQueuedMsPerStep: number;
+    singleCpuMsPerStep: number;
+    singleHalfBatchCpuMsPerStep: number;
+    ratio: number;
+  };
+  tokensPerSec: {
+    single: number;
+    singleHalfBatch: number;
+    parallelAtomics: number;
+    parallelMessage: number;
+  };
   ratio: { atomics: number; message: number };
   /** Milliseconds per step, median over runs, of the slower worker (atomics runs). */
   perStepMs: { single: number; singleHalfBatch: number; parallelWall: number } & WorkerTimes;
@@ -128,7 +161,10 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return Number.isNaN(m) ? Infinity : m;
 }
 
-export async function dataParallelBench(spec: TrainSpec, options: DataParallelOptions = {}): Promise<DataParallelReport> {
+export async function dataParallelBench(
+  spec: TrainSpec,
+  options: DataParallelOptions = {},
+): Promise<DataParallelReport> {
   const W = options.workers ?? 2;
   const runs = options.runs ?? 5;
   const warmup = options.warmup ?? 1;
@@ -136,11 +172,16 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
   const checkSteps = options.checkSteps ?? 3;
   const { batch: B, steps: T, vocab: V } = spec;
   if (B % W !== 0) throw new Error(`dataParallelBench: batch ${B} must divide by workers ${W}`);
-  const data = { ids: randomIds(BATCHES * B * T, V, 11), labels: randomIds(BATCHES * B * T, V, 12) };
+  const data = {
+    ids: randomIds(BATCHES * B * T, V, 11),
+    labels: randomIds(BATCHES * B * T, V, 12),
+  };
 
   // Reference: the single-process trainer on the full batch, from the same initial weights.
   const reference = new SingleTrainer(spec, data, B);
-  const layout = flatLayout(reference.model.namedParameters().map(([name, p]) => ({ name, shape: p.shape })));
+  const layout = flatLayout(
+    reference.model.namedParameters().map(([name, p]) => ({ name, shape: p.shape })),
+  );
   const P = layout.total;
   const buffers = sharedBuffers(W, P);
   const initial = reference.flatWeights(layout);
@@ -149,14 +190,33 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
   const { port1, port2 } = new MessageChannel();
   for (let index = 0; index < W; index++) {
     const port = index === 0 ? port1 : port2;
-    const input: WorkerInput = { role: 'recurrent-data-parallel', index, workers: W, spec, layout, buffers, ids: data.ids, labels: data.labels, batches: BATCHES, port };
-    handles.push(new Handle(new Worker(new URL(import.meta.url), { workerData: input, transferList: [port] })));
+    const input: WorkerInput = {
+      role: 'recurrent-data-parallel',
+      index,
+      workers: W,
+      spec,
+      layout,
+      buffers,
+      ids: data.ids,
+      labels: data.labels,
+      batches: BATCHES,
+      port,
+    };
+    handles.push(
+      new Handle(new Worker(new URL(import.meta.url), { workerData: input, transferList: [port] })),
+    );
   }
   try {
     for (const h of handles) await h.next(); // ready
 
-    const parallelRun = async (steps: number, firstBatch: number, sync: SyncMode, reset: boolean): Promise<WorkerTimes[]> => {
-      for (const h of handles) h.send({ type: 'run', steps, firstBatch, resetState: reset, loadWeights: reset, sync });
+    const parallelRun = async (
+      steps: number,
+      firstBatch: number,
+      sync: SyncMode,
+      reset: boolean,
+    ): Promise<WorkerTimes[]> => {
+      for (const h of handles)
+        h.send({ type: 'run', steps, firstBatch, resetState: reset, loadWeights: reset, sync });
       const out: WorkerTimes[] = [];
       for (const h of handles) {
         const r = await h.next();
@@ -165,7 +225,8 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
       }
       return out;
     };
-    const workerWeights = (i: number): Float32Array => new Float32Array(buffers.weights, i * P * 4, P).slice();
+    const workerWeights = (i: number): Float32Array =>
+      new Float32Array(buffers.weights, i * P * 4, P).slice();
 
     // Correctness: checkSteps steps from the same weights, data and zero state.
     reference.steps(checkSteps, 0);
@@ -185,7 +246,12 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
     // Timing, interleaved so that load on the shared machine hits every variant alike.
     const single = new SingleTrainer(spec, data, B);
     const half = new SingleTrainer(spec, data, B / W);
-    const secs: Record<string, number[]> = { single: [], singleHalfBatch: [], parallelAtomics: [], parallelMessage: [] };
+    const secs: Record<string, number[]> = {
+      single: [],
+      singleHalfBatch: [],
+      parallelAtomics: [],
+      parallelMessage: [],
+    };
     const wtimes: Record<SyncMode, WorkerTimes[][]> = { atomics: [], message: [] };
     const cpu: Record<string, number[]> = { single: [], singleHalfBatch: [] };
     const queued: Record<string, number[]> = { single: [], singleHalfBatch: [] };
@@ -210,9 +276,13 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
         queued.single!.push(lastQueued);
       }
       let wt: WorkerTimes[] = [];
-      const s2 = await time(async () => (wt = await parallelRun(stepsPerRun, first, 'atomics', false)));
+      const s2 = await time(
+        async () => (wt = await parallelRun(stepsPerRun, first, 'atomics', false)),
+      );
       if (timed) wtimes.atomics.push(wt);
-      const s3 = await time(async () => (wt = await parallelRun(stepsPerRun, first, 'message', false)));
+      const s3 = await time(
+        async () => (wt = await parallelRun(stepsPerRun, first, 'message', false)),
+      );
       if (timed) wtimes.message.push(wt);
       const s4 = await time(() => half.steps(stepsPerRun, first));
       if (timed) {
@@ -244,13 +314,32 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
     const tps = (xs: number[], tok = tokens): number => Math.round(tok / median(xs));
     // Per-step times: each run's slowest worker per component, median over runs.
     const perStep = (runsTimes: WorkerTimes[][]): WorkerTimes => {
-      const keys: (keyof WorkerTimes)[] = ['compute', 'gradsOut', 'wait', 'update', 'assign', 'computeCpu', 'stepCpu', 'queued'];
+      const keys: (keyof WorkerTimes)[] = [
+        'compute',
+        'gradsOut',
+        'wait',
+        'update',
+        'assign',
+        'computeCpu',
+        'stepCpu',
+        'queued',
+      ];
       const o = {} as WorkerTimes;
-      for (const k of keys) o[k] = Number((median(runsTimes.map((ws) => Math.max(...ws.map((w) => w[k])))) / stepsPerRun).toFixed(2));
+      for (const k of keys)
+        o[k] = Number(
+          (median(runsTimes.map((ws) => Math.max(...ws.map((w) => w[k])))) / stepsPerRun).toFixed(
+            2,
+          ),
+        );
       return o;
     };
     const ms = (xs: number[]): number => Number(((median(xs) * 1000) / stepsPerRun).toFixed(2));
-    const tokensPerSec = { single: tps(secs.single!), singleHalfBatch: tps(secs.singleHalfBatch!, tokens / W), parallelAtomics: tps(secs.parallelAtomics!), parallelMessage: tps(secs.parallelMessage!) };
+    const tokensPerSec = {
+      single: tps(secs.single!),
+      singleHalfBatch: tps(secs.singleHalfBatch!, tokens / W),
+      parallelAtomics: tps(secs.parallelAtomics!),
+      parallelMessage: tps(secs.parallelMessage!),
+    };
     // On-CPU estimate (what the figures would be on an otherwise idle machine): the slower
     // worker's on-CPU step time plus one empty barrier, against the main thread's on-CPU time.
     const atomicsSteps = perStep(wtimes.atomics);
@@ -261,22 +350,46 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
       parallelAtomics: Math.round((B * T) / ((atomicsSteps.stepCpu + ping.atomics / 1000) / 1000)),
       singleQueuedMsPerStep: Number(((median(queued.single!) * 1000) / stepsPerRun).toFixed(2)),
       singleCpuMsPerStep: Number(((cpuSeconds(cpu.single!) * 1000) / stepsPerRun).toFixed(2)),
-      singleHalfBatchCpuMsPerStep: Number(((cpuSeconds(cpu.singleHalfBatch!) * 1000) / stepsPerRun).toFixed(2)),
+      singleHalfBatchCpuMsPerStep: Number(
+        ((cpuSeconds(cpu.singleHalfBatch!) * 1000) / stepsPerRun).toFixed(2),
+      ),
     };
     return {
       workload: spec.name,
-      onCpuTokensPerSec: { ...onCpu, ratio: Number((onCpu.parallelAtomics / onCpu.single).toFixed(2)) },
+      onCpuTokensPerSec: {
+        ...onCpu,
+        ratio: Number((onCpu.parallelAtomics / onCpu.single).toFixed(2)),
+      },
       workers: W,
       stepsPerRun,
       runs,
       loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
-      check: { steps: checkSteps, maxAbsDiffAtomics: diffs.atomics, maxAbsDiffMessage: diffs.message, workersIdentical: identical, pass },
+      check: {
+        steps: checkSteps,
+        maxAbsDiffAtomics: diffs.atomics,
+        maxAbsDiffMessage: diffs.message,
+        workersIdentical: identical,
+        pass,
+      },
       tokensPerSec,
-      ratio: { atomics: Number((tokensPerSec.parallelAtomics / tokensPerSec.single).toFixed(2)), message: Number((tokensPerSec.parallelMessage / tokensPerSec.single).toFixed(2)) },
-      perStepMs: { single: ms(secs.single!), singleHalfBatch: ms(secs.singleHalfBatch!), parallelWall: ms(secs.parallelAtomics!), ...atomicsSteps },
+      ratio: {
+        atomics: Number((tokensPerSec.parallelAtomics / tokensPerSec.single).toFixed(2)),
+        message: Number((tokensPerSec.parallelMessage / tokensPerSec.single).toFixed(2)),
+      },
+      perStepMs: {
+        single: ms(secs.single!),
+        singleHalfBatch: ms(secs.singleHalfBatch!),
+        parallelWall: ms(secs.parallelAtomics!),
+        ...atomicsSteps,
+      },
       perStepMsMessage: perStep(wtimes.message),
-      barrierMicros: { atomics: Number(ping.atomics.toFixed(1)), message: Number(ping.message.toFixed(1)) },
-      seconds: Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, v.map((s) => Number(s.toFixed(4)))])),
+      barrierMicros: {
+        atomics: Number(ping.atomics.toFixed(1)),
+        message: Number(ping.message.toFixed(1)),
+      },
+      seconds: Object.fromEntries(
+        Object.entries(secs).map(([k, v]) => [k, v.map((s) => Number(s.toFixed(4)))]),
+      ),
     };
   } finally {
     for (const h of handles) h.send({ type: 'exit' });
@@ -287,14 +400,26 @@ export async function dataParallelBench(spec: TrainSpec, options: DataParallelOp
 export function printDataParallel(r: DataParallelReport): void {
   const c = r.check;
   console.log(`data-parallel ${r.workload}, ${r.workers} workers (load ${r.loadAverage1m}):`);
-  console.log(`  check after ${c.steps} steps vs single-process batch: ${c.pass ? 'PASS' : 'FAIL'} (max |Δw| atomics ${c.maxAbsDiffAtomics.toExponential(2)}, message ${c.maxAbsDiffMessage.toExponential(2)}; workers identical: ${c.workersIdentical})`);
+  console.log(
+    `  check after ${c.steps} steps vs single-process batch: ${c.pass ? 'PASS' : 'FAIL'} (max |Δw| atomics ${c.maxAbsDiffAtomics.toExponential(2)}, message ${c.maxAbsDiffMessage.toExponential(2)}; workers identical: ${c.workersIdentical})`,
+  );
   const t = r.tokensPerSec;
-  console.log(`  tok/s: single ${t.single}, 2 workers atomics ${t.parallelAtomics} (${r.ratio.atomics}x), message ${t.parallelMessage} (${r.ratio.message}x); single at batch/${r.workers}: ${t.singleHalfBatch}`);
+  console.log(
+    `  tok/s: single ${t.single}, 2 workers atomics ${t.parallelAtomics} (${r.ratio.atomics}x), message ${t.parallelMessage} (${r.ratio.message}x); single at batch/${r.workers}: ${t.singleHalfBatch}`,
+  );
   const p = r.perStepMs;
-  console.log(`  ms/step: single ${p.single}, half-batch single ${p.singleHalfBatch}, parallel wall ${p.parallelWall} = compute ${p.compute} + grads out ${p.gradsOut} + wait ${p.wait} + update ${p.update} + assign ${p.assign}`);
+  console.log(
+    `  ms/step: single ${p.single}, half-batch single ${p.singleHalfBatch}, parallel wall ${p.parallelWall} = compute ${p.compute} + grads out ${p.gradsOut} + wait ${p.wait} + update ${p.update} + assign ${p.assign}`,
+  );
   const m = r.perStepMsMessage;
-  console.log(`  ms/step (message sync): compute ${m.compute} + grads out ${m.gradsOut} + wait ${m.wait} + update ${m.update} + assign ${m.assign}`);
+  console.log(
+    `  ms/step (message sync): compute ${m.compute} + grads out ${m.gradsOut} + wait ${m.wait} + update ${m.update} + assign ${m.assign}`,
+  );
   const o = r.onCpuTokensPerSec;
-  console.log(`  on-CPU: worker compute ${p.computeCpu} ms/step (single ${o.singleCpuMsPerStep}, half-batch single ${o.singleHalfBatchCpuMsPerStep}), worker step ${p.stepCpu}, queued ${p.queued} (single queued ${o.singleQueuedMsPerStep}) → tok/s single ${o.single}, half ${o.singleHalfBatch}, 2 workers ${o.parallelAtomics} (${o.ratio}x)`);
-  console.log(`  empty barrier: atomics ${r.barrierMicros.atomics} µs, message ${r.barrierMicros.message} µs`);
+  console.log(
+    `  on-CPU: worker compute ${p.computeCpu} ms/step (single ${o.singleCpuMsPerStep}, half-batch single ${o.singleHalfBatchCpuMsPerStep}), worker step ${p.stepCpu}, queued ${p.queued} (single queued ${o.singleQueuedMsPerStep}) → tok/s single ${o.single}, half ${o.singleHalfBatch}, 2 workers ${o.parallelAtomics} (${o.ratio}x)`,
+  );
+  console.log(
+    `  empty barrier: atomics ${r.barrierMicros.atomics} µs, message ${r.barrierMicros.message} µs`,
+  );
 }

@@ -111,7 +111,14 @@ export class PortBarrier implements Barrier {
 
 /** Messages main → worker. */
 export type Command =
-  | { type: 'run'; steps: number; firstBatch: number; resetState: boolean; loadWeights: boolean; sync: SyncMode }
+  | {
+      type: 'run';
+      steps: number;
+      firstBatch: number;
+      resetState: boolean;
+      loadWeights: boolean;
+      sync: SyncMode;
+    }
   | { type: 'pingpong'; rounds: number; sync: SyncMode }
   | { type: 'exit' };
 
@@ -136,4 +143,8 @@ export interface WorkerTimes {
 }
 
 /** Messages worker → main. */
-export type Reply = { type: 'ready' } | { type: 'done'; times: WorkerTimes } | { type: 'pingpong'; microsPerBarrier: number } | { type: 'error'; message: string };
+export type Reply =
+  | { type: 'ready' }
+  | { type: 'done'; times: WorkerTimes }
+  | { type: 'pingpong'; microsPerBarrier: number }
+  | { type: 'error'; message: string };

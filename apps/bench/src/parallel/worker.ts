@@ -8,7 +8,17 @@ import { detachState, disposeState, type RecurrentState } from '@recurrent/layer
 import { crossEntropy, valueAndGrads } from '@recurrent/train';
 import type { TrainSpec } from '../workloads';
 import { makeModel } from './model';
-import { AtomicsBarrier, PortBarrier, threadSched, type Barrier, type Command, type FlatLayout, type Reply, type SharedBuffers, type WorkerTimes } from './shared';
+import {
+  AtomicsBarrier,
+  PortBarrier,
+  threadSched,
+  type Barrier,
+  type Command,
+  type FlatLayout,
+  type Reply,
+  type SharedBuffers,
+  type WorkerTimes,
+} from './shared';
 
 export interface WorkerInput {
   role: 'recurrent-data-parallel';
@@ -43,14 +53,24 @@ export async function runDataParallelWorker(): Promise<void> {
             parentPort!.close();
             input.port.close();
           } else if (cmd.type === 'run') post({ type: 'done', times: await worker.run(cmd) });
-          else post({ type: 'pingpong', microsPerBarrier: await worker.pingpong(cmd.rounds, cmd.sync) });
+          else
+            post({
+              type: 'pingpong',
+              microsPerBarrier: await worker.pingpong(cmd.rounds, cmd.sync),
+            });
         } catch (error) {
-          post({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+          post({
+            type: 'error',
+            message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          });
         }
       })();
     });
   } catch (error) {
-    post({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    post({
+      type: 'error',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
   }
 }
 
@@ -95,7 +115,11 @@ class DataParallelWorker {
   private assignWeights(): void {
     const { offsets, sizes, shapes } = this.input.layout;
     this.params.forEach((p, i) => {
-      const t = tf.tensor(this.w.subarray(offsets[i]!, offsets[i]! + sizes[i]!), shapes[i]!, 'float32');
+      const t = tf.tensor(
+        this.w.subarray(offsets[i]!, offsets[i]! + sizes[i]!),
+        shapes[i]!,
+        'float32',
+      );
       p.assign(t);
       t.dispose();
     });
@@ -106,7 +130,16 @@ class DataParallelWorker {
     const P = layout.total;
     const V = spec.vocab;
     const T = spec.steps;
-    const times: WorkerTimes = { compute: 0, gradsOut: 0, wait: 0, update: 0, assign: 0, computeCpu: 0, stepCpu: 0, queued: 0 };
+    const times: WorkerTimes = {
+      compute: 0,
+      gradsOut: 0,
+      wait: 0,
+      update: 0,
+      assign: 0,
+      computeCpu: 0,
+      stepCpu: 0,
+      queued: 0,
+    };
     if (cmd.loadWeights) {
       this.w.set(this.shared.subarray(0, P));
       this.assignWeights();
@@ -128,7 +161,10 @@ class DataParallelWorker {
         () => {
           const { logits, state } = this.model.forward(this.ids[k]!, carried); // [rows, T, V]
           next = detachState(state);
-          return tf.mul(crossEntropy(tf.reshape(logits, [this.rows * T, V]), this.labels[k]!), scale);
+          return tf.mul(
+            crossEntropy(tf.reshape(logits, [this.rows * T, V]), this.labels[k]!),
+            scale,
+          );
         },
         { mode: 'replace' },
       );
@@ -137,7 +173,9 @@ class DataParallelWorker {
       const t1 = performance.now();
       const c1 = threadSched();
       const base = (this.parity * workers + index) * P;
-      this.params.forEach((p, i) => this.grads.set(p.grad!.dataSync() as Float32Array, base + layout.offsets[i]!));
+      this.params.forEach((p, i) =>
+        this.grads.set(p.grad!.dataSync() as Float32Array, base + layout.offsets[i]!),
+      );
       const t2 = performance.now();
       await barrier.arrive();
       const t3 = performance.now();
