@@ -409,7 +409,7 @@ export function printDataParallel(r: DataParallelReport): void {
   );
   const p = r.perStepMs;
   console.log(
-    `  ms/step: single ${p.single}, half-batch single ${p.singleHalfBatch}, parallel wall ${p.parallelWall} = compute ${p.compute} + grads out ${p.gradsOut} + wait ${p.wait} + update ${p.update} + assign ${p.assign}`,
+    `  ms/step: single ${p.single}, half-batch single ${p.singleHalfBatch}, parallel wall ${p.parallelWall}; per component (slower worker): compute ${p.compute} + grads out ${p.gradsOut} + wait ${p.wait} + update ${p.update} + assign ${p.assign}`,
   );
   const m = r.perStepMsMessage;
   console.log(

@@ -207,9 +207,14 @@ class DataParallelWorker {
     sum.set(g.subarray(base, base + P));
     for (let j = 1; j < workers; j++) {
       const o = base + j * P;
-      for (let i = 0; i < P; i++) sum[i] = sum[i]! + g[o + i]!;
+      const last = j === workers - 1;
+      for (let i = 0; i < P; i++) {
+        const v = Math.fround(sum[i]! + g[o + i]!);
+        sum[i] = v;
+        if (last) sq += v * v;
+      }
     }
-    for (let i = 0; i < P; i++) sq += sum[i]! * sum[i]!;
+    if (workers === 1) for (let i = 0; i < P; i++) sq += sum[i]! * sum[i]!;
     const coef = Math.min(1, clip / (Math.sqrt(sq) + 1e-6));
     for (let i = 0; i < P; i++) w[i] = w[i]! - lr * Math.fround(sum[i]! * coef);
   }
