@@ -9,6 +9,12 @@ export function checkInt(fn: string, argument: string, value: unknown, min = 1):
   return value;
 }
 
+/** Throws unless `value` is a boolean. */
+export function checkBool(fn: string, argument: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError({ fn, argument, expected: 'a boolean', received: value });
+  return value;
+}
+
 /** Throws unless `value` is a finite number in [min, max] (bounds open where said). */
 export function checkNumber(
   fn: string,

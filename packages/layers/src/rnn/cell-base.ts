@@ -1,4 +1,4 @@
-import { checkInt, DTypeError, getRandom, InvalidArgumentError, ShapeError, tf, type Random, type Tensor, checkFloatTensor } from '@recurrent/core';
+import { checkInt, DTypeError, getRandom, ShapeError, tf, type Random, type Tensor, checkFloatTensor, checkBool } from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
 import { uniformTensor } from '../init/uniform';
 import { Module } from '../module/module';
@@ -39,14 +39,7 @@ export abstract class CellBase extends Module {
     this.name = name;
     checkInt(name, 'inputSize', inputSize);
     checkInt(name, 'hiddenSize', hiddenSize);
-    const bias = options.bias ?? true;
-    if (typeof bias !== 'boolean')
-      throw new InvalidArgumentError({
-        fn: name,
-        argument: 'options.bias',
-        expected: 'a boolean',
-        received: bias,
-      });
+    const bias = checkBool(name, 'options.bias', options.bias ?? true);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.bias = bias;

@@ -1,4 +1,4 @@
-import { checkInt, checkNumber, checkOneOf, DTypeError, getRandom, gruStep, lstmStep, packStepWeights, rnnStep, type PackedStepWeights, type StepValuesInput, InvalidArgumentError, ShapeError, tf, type Random, type Tensor, checkFloatTensor } from '@recurrent/core';
+import { checkInt, checkNumber, checkOneOf, DTypeError, getRandom, gruStep, lstmStep, packStepWeights, rnnStep, type PackedStepWeights, type StepValuesInput, InvalidArgumentError, ShapeError, tf, type Random, type Tensor, checkFloatTensor, checkBool } from '@recurrent/core';
 import { dropout as dropoutOp } from '../dropout/dropout';
 import { checkTokenIds } from '../embedding/check-ids';
 import { oneHot } from '../embedding/one-hot';
@@ -519,10 +519,4 @@ export abstract class RNNBase extends Module {
     const s: RecurrentState = result.c ? { h: result.h, c: result.c } : { h: result.h };
     return { output: result.output, state: s };
   }
-}
-
-function checkBool(fn: string, argument: string, value: unknown): boolean {
-  if (typeof value !== 'boolean')
-    throw new InvalidArgumentError({ fn, argument, expected: 'a boolean', received: value });
-  return value;
 }
