@@ -40,22 +40,6 @@ export function isRecording(): boolean {
   return (tf.engine() as unknown as KernelFuncEngine).isTapeOn();
 }
 
-interface HeapBackend {
-  wasm?: { HEAPU8: Uint8Array };
-  dataIdMap?: { get(dataId: object): { memoryOffset?: number | null } | undefined };
-}
-
-/**
- * A float32 tensor's values without copying when they live in the wasm heap (a view valid only
- * until the next tensor allocation), else a copy.
- */
-export function viewF32(t: Tensor): Float32Array {
-  const backend = tf.backend() as unknown as HeapBackend;
-  const offset = backend.wasm && backend.dataIdMap ? backend.dataIdMap.get(t.dataId)?.memoryOffset : null;
-  if (offset != null && t.dtype === 'float32') return new Float32Array(backend.wasm!.HEAPU8.buffer, offset, t.size);
-  return t.dataSync() as Float32Array;
-}
-
 /** A copy of a float32 tensor's values (synchronous). */
 export function readF32(t: Tensor): Float32Array {
   return t.dataSync() as Float32Array;
@@ -64,16 +48,6 @@ export function readF32(t: Tensor): Float32Array {
 /** A float32 tensor holding a copy of `values` (backends may keep the array they are given). */
 export function tensorOf(values: Float32Array, shape: number[]): Tensor {
   return tf.tensor(values, shape, 'float32');
-}
-
-/** `a · w` where a is [rows, k] given as an array and w a [k, n] tensor; returns [rows, n] values. */
-export function matMulValues(a: Float32Array, rows: number, k: number, w: Tensor): Float32Array {
-  const at = tf.tensor(a.slice(0, rows * k), [rows, k], 'float32');
-  const y = tf.matMul(at, w);
-  const out = y.dataSync() as Float32Array;
-  at.dispose();
-  y.dispose();
-  return out;
 }
 
 /** Values of a [N] bias (or zeros when it is null). */
@@ -111,15 +85,6 @@ export function columnSumValues(a: Float32Array, rows: number, cols: number): Fl
     for (let c = c4; c < cols; c++) s[c] = s[c]! + a[base + c]!;
   }
   return Float32Array.from(s);
-}
-
-/** Σ over the rows of a [rows, cols] array as a [cols] tensor, computed once however often asked. */
-export function columnSumsOnce(a: Float32Array, rows: number, cols: number): () => Tensor {
-  let sums: Float32Array | null = null;
-  return () => {
-    sums ??= columnSumValues(a, rows, cols);
-    return tf.tensor(sums.slice(), [cols], 'float32');
-  };
 }
 
 /** The input projections of every step: row r (step t, batch b: r = t*B + b) starts at `values[offsets[r]]`. */
