@@ -1,8 +1,7 @@
 import { CheckpointError, decodeSafetensors, encodeSafetensors, parseSafetensors, tf, type Tensor } from '@recurrent/core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readModelCheckpoint, writeModelCheckpoint, type CheckpointConfig, type LanguageModel } from '@recurrent/layers';
-import { recoverDir, replaceDirAtomically, writeFileSynced } from './atomic-dir';
+import { modelCheckpointFiles, readModelCheckpoint, writeCheckpointFiles, type CheckpointConfig, type LanguageModel } from '@recurrent/layers';
 import type { TrainerState } from '../loop/trainer';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer';
 
@@ -10,7 +9,7 @@ export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_FILE = 'trainer.json';
 
 /** The tokenizer and vocabulary a checkpoint's config.json records (layers' `writeModelCheckpoint` meta). */
-export type CheckpointMeta = Parameters<typeof writeModelCheckpoint>[2];
+export type CheckpointMeta = Parameters<typeof modelCheckpointFiles>[1];
 
 /** What a training checkpoint holds. `optimizer` and `trainer` are optional (a model-only checkpoint). */
 export interface SaveCheckpointOptions extends CheckpointMeta {
@@ -33,10 +32,11 @@ export interface LoadedCheckpoint {
  * Writes a checkpoint directory in one atomic step: `config.json` + `model.safetensors`
  * (format `recurrent-lm/1`), and, when given, `optimizer.safetensors` (the optimizer's state
  * tensors by name; its scalars in the metadata) and `trainer.json`. A crash mid-write leaves the
- * previous checkpoint whole.
+ * previous checkpoint whole. Uses layers' `writeCheckpointFiles`, which keeps files of `dir` this
+ * call does not write.
  */
 export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<void> {
-  const files: Record<string, Uint8Array | string> = {};
+  const files = modelCheckpointFiles(options.model, { tokenizer: options.tokenizer, vocab: options.vocab });
   if (options.optimizer) {
     const sd = options.optimizer.stateDict();
     try {
@@ -46,20 +46,12 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     }
   }
   if (options.trainer) files[TRAINER_FILE] = `${JSON.stringify(options.trainer, null, 2)}\n`;
-  await replaceDirAtomically(
-    dir,
-    async (tmp) => {
-      // The model part is layers' job (config.json + model.safetensors, itself written atomically).
-      await writeModelCheckpoint(tmp, options.model, { tokenizer: options.tokenizer, vocab: options.vocab });
-      for (const [name, content] of Object.entries(files)) await writeFileSynced(join(tmp, name), content);
-    },
-    options.beforeSwap,
-  );
+  await writeCheckpointFiles(dir, files, { beforeSwap: options.beforeSwap });
 }
 
 /** Reads a checkpoint directory; the optimizer and trainer parts are null when absent. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  await recoverDir(dir);
+  // readModelCheckpoint first finishes any interrupted swap (layers' recoverCheckpointDir).
   const { config, model } = await readModelCheckpoint(dir);
   try {
     const optimizer = await optionalFile(dir, OPTIMIZER_FILE);
