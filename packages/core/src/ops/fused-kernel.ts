@@ -171,8 +171,12 @@ export function poolingEnabled(): boolean {
   return tf.getBackend() === 'wasm';
 }
 
-/** A Float32Array of `n` elements with arbitrary contents (the caller overwrites every element). */
+/**
+ * A Float32Array of `n` elements with arbitrary contents (the caller overwrites every element):
+ * from the pool on wasm, else a fresh array.
+ */
 export function acquireScratch(n: number): Float32Array {
+  if (!poolingEnabled()) return new Float32Array(n);
   return scratchPool.get(n)?.pop() ?? new Float32Array(n);
 }
 

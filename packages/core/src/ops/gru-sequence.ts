@@ -3,7 +3,7 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -133,8 +133,7 @@ export function gruSequence(
     const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 3H]
     const bi = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
-    const pool = poolingEnabled();
-    const acts = pool ? acquireScratch(T * B * 4 * H) : new Float32Array(T * B * 4 * H); // r, z, n, W_hn h + b_hn
+    const acts = acquireScratch(T * B * 4 * H); // r, z, n, W_hn h + b_hn
     const hs = new Float32Array(T * BH);
     const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, 3H]
@@ -163,9 +162,8 @@ export function gruSequence(
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const direct = new Float32Array(BH); // dh'·z: the part of dh_prev that skips the matmul
-    const pool = poolingEnabled();
-    const dGi = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G); // [T, B, 3H] input-side pre-activation gradients
-    const dGh = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G); // [T, B, 3H] hidden-side pre-activation gradients
+    const dGi = acquireScratch(T * B * G); // [T, B, 3H] input-side pre-activation gradients
+    const dGh = acquireScratch(T * B * G); // [T, B, 3H] hidden-side pre-activation gradients
     const mm = rowMatMul(wHhS, B); // [B, 3H]·[3H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {

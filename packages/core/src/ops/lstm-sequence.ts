@@ -5,7 +5,7 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -154,10 +154,9 @@ export function lstmSequence(
     const bias = biasValues(bIh, G);
     const bh = biasValues(bHh, G);
     for (let j = 0; j < G; j++) bias[j] = bias[j]! + bh[j]!;
-    const pool = poolingEnabled();
-    const acts = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G);
-    const cs = pool ? acquireScratch(T * BH) : new Float32Array(T * BH);
-    const tcs = pool ? acquireScratch(T * BH) : new Float32Array(T * BH);
+    const acts = acquireScratch(T * B * G);
+    const cs = acquireScratch(T * BH);
+    const tcs = acquireScratch(T * BH);
     const hs = new Float32Array(T * BH); // becomes the output tensor's values
     const h0v = readF32(h0);
     const c0v = readF32(c0);
@@ -188,8 +187,7 @@ export function lstmSequence(
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
     const dc = readF32(dys[2]!).slice();
-    const pool = poolingEnabled();
-    const dG = pool ? acquireScratch(T * B * G) : new Float32Array(T * B * G); // [T, B, 4H] pre-activation gradients
+    const dG = acquireScratch(T * B * G); // [T, B, 4H] pre-activation gradients
     const mm = rowMatMul(wHhS, B); // [B, 4H]·[4H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {

@@ -4,7 +4,7 @@ import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, poolingEnabled, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -106,7 +106,7 @@ export function rnnSequence(
     const { hs } = saved;
     const dOut = readF32(dys[0]!);
     let dh: Float32Array = readF32(dys[1]!).slice();
-    const dG = poolingEnabled() ? acquireScratch(T * BH) : new Float32Array(T * BH); // [T, B, H] pre-activation gradients
+    const dG = acquireScratch(T * BH); // [T, B, H] pre-activation gradients
     const mm = rowMatMul(wHhS, B); // [B, H]·[H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
