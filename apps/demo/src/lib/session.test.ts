@@ -56,7 +56,7 @@ describe('TrainingSession', () => {
       expect(JSON.parse(files.config)).toMatchObject({ format: 'recurrent-lm/1', cell: 'lstm', hiddenSize: 16, input: 'one-hot' });
       const loaded = sessionFromCheckpoint(files.config, files.weights);
       try {
-        const options = { tokens: 30, temperature: 0.8, seed: 7 };
+        const options = { tokens: 30, temperature: 0.8, seed: 1 };
         const a = await s.generate('the ', options);
         expect(a.startsWith('the ')).toBe(true);
         expect(a).toHaveLength(34);

@@ -183,7 +183,7 @@ export class TrainingSession {
       maxTokens: options.tokens,
       temperature: options.temperature,
       ...(options.topK !== undefined ? { topK: options.topK } : {}),
-      random: samplingRandom(options.seed ?? 0),
+      random: new Random(options.seed ?? 0),
     });
     return result.text;
   }
@@ -192,17 +192,6 @@ export class TrainingSession {
     this.model.dispose();
     this.optimizer.dispose();
   }
-}
-
-/**
- * A seeded source for sampling. The first draws of a fresh `Random` are nearly the same for every
- * seed (about 1.0, then 0.99: the generator's seeding does not mix small seeds), which would make
- * the first sampled token always the last in the vocabulary; skip them.
- */
-function samplingRandom(seed: number): Random {
-  const random = new Random(seed);
-  for (let i = 0; i < 4; i++) random.float();
-  return random;
 }
 
 function now(): number {
