@@ -16,9 +16,30 @@ function timeSteps(xp: Tensor): Tensor[] {
   return xp.shape[0] === 1 ? [tf.reshape(xp, xp.shape.slice(1))] : tf.unstack(xp);
 }
 
-function steps(T: number, reverse: boolean): number[] {
-  const order = Array.from({ length: T }, (_, t) => t);
-  return reverse ? order.reverse() : order;
+/**
+ * The loop every composed reference shares: the input projections of all steps at once, then
+ * `step` from `state0` over time (backwards with `reverse`), `output[t]` being h after x[t].
+ */
+function runSteps<S extends { h: Tensor }>(
+  x: Tensor,
+  wIh: Tensor,
+  bIh: Tensor | null,
+  T: number,
+  reverse: boolean,
+  state0: S,
+  step: (xt: Tensor, s: S) => S,
+): S & { output: Tensor } {
+  return tf.tidy(() => {
+    const xp = timeSteps(projectInput(x, wIh, bIh)); // T × [B, G*H]
+    const outs: Tensor[] = new Array<Tensor>(T);
+    let state = state0;
+    for (let s = 0; s < T; s++) {
+      const t = reverse ? T - 1 - s : s;
+      state = step(xp[t]!, state);
+      outs[t] = state.h;
+    }
+    return { ...state, output: tf.stack(outs) } as never;
+  });
 }
 
 /** Composed reference of `lstmSequence` (same arguments and results). */
@@ -33,17 +54,16 @@ export function lstmSequenceComposed(
   options: SequenceOptions = {},
 ): LstmSequenceResult {
   const { T } = checkSequenceArgs('lstmSequenceComposed', 4, x, h0, c0, wIh, wHh, bIh, bHh);
-  return tf.tidy(() => {
-    const xp = timeSteps(projectInput(x, wIh, bIh)); // T × [B, 4H]
-    const outs: Tensor[] = new Array<Tensor>(T);
-    let h = h0;
-    let c = c0;
-    for (const t of steps(T, options.reverse ?? false)) {
-      ({ h, c } = lstmCellStepProjected(xp[t]!, h, c, wHh, bHh));
-      outs[t] = h;
-    }
-    return { output: tf.stack(outs), h, c };
-  });
+  const { output, h, c } = runSteps(
+    x,
+    wIh,
+    bIh,
+    T,
+    options.reverse ?? false,
+    { h: h0, c: c0 },
+    (xt, s) => lstmCellStepProjected(xt, s.h, s.c, wHh, bHh),
+  );
+  return { output, h, c };
 }
 
 /** Composed reference of `gruSequence`. */
@@ -57,16 +77,10 @@ export function gruSequenceComposed(
   options: SequenceOptions = {},
 ): SequenceResult {
   const { T } = checkSequenceArgs('gruSequenceComposed', 3, x, h0, null, wIh, wHh, bIh, bHh);
-  return tf.tidy(() => {
-    const xp = timeSteps(projectInput(x, wIh, bIh)); // T × [B, 3H]
-    const outs: Tensor[] = new Array<Tensor>(T);
-    let h = h0;
-    for (const t of steps(T, options.reverse ?? false)) {
-      h = gruCellStepProjected(xp[t]!, h, wHh, bHh);
-      outs[t] = h;
-    }
-    return { output: tf.stack(outs), h };
-  });
+  const { output, h } = runSteps(x, wIh, bIh, T, options.reverse ?? false, { h: h0 }, (xt, s) => ({
+    h: gruCellStepProjected(xt, s.h, wHh, bHh),
+  }));
+  return { output, h };
 }
 
 /** Composed reference of `rnnSequence`. */
@@ -80,14 +94,9 @@ export function rnnSequenceComposed(
   options: SequenceOptions & { nonlinearity?: RnnNonlinearity } = {},
 ): SequenceResult {
   const { T } = checkSequenceArgs('rnnSequenceComposed', 1, x, h0, null, wIh, wHh, bIh, bHh);
-  return tf.tidy(() => {
-    const xp = timeSteps(projectInput(x, wIh, bIh)); // T × [B, H]
-    const outs: Tensor[] = new Array<Tensor>(T);
-    let h = h0;
-    for (const t of steps(T, options.reverse ?? false)) {
-      h = rnnCellStepProjected(xp[t]!, h, wHh, bHh, options.nonlinearity ?? 'tanh');
-      outs[t] = h;
-    }
-    return { output: tf.stack(outs), h };
-  });
+  const nonlinearity = options.nonlinearity ?? 'tanh';
+  const { output, h } = runSteps(x, wIh, bIh, T, options.reverse ?? false, { h: h0 }, (xt, s) => ({
+    h: rnnCellStepProjected(xt, s.h, wHh, bHh, nonlinearity),
+  }));
+  return { output, h };
 }
