@@ -15,7 +15,8 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-function median(xs: number[]): number {
+/** Median of `xs` (mean of the middle two for an even count). */
+export function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

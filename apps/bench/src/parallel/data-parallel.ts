@@ -6,6 +6,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { tf, type Tensor } from '@recurrent/core';
 import { detachState, disposeState, type RecurrentState } from '@recurrent/layers';
 import { SGD, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
+import { median } from '../measure';
 import { randomIds, type TrainSpec } from '../workloads';
 import { makeModel } from './model';
 import {
@@ -29,12 +30,6 @@ export interface DataParallelOptions {
 }
 
 const BATCHES = 4;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Single-process trainer over rows [r0, r0 + rows) of the shared batches, with carried state. */
 class SingleTrainer {
