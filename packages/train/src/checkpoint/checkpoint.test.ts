@@ -1,23 +1,16 @@
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointError, Random, init, tf } from '@recurrent/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointError, Random, tf } from '@recurrent/core';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../../test/setup';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Trainer } from '../loop/trainer';
 import { SGD } from '../optim/sgd';
 import { OPTIMIZER_FILE, TRAINER_FILE, loadCheckpoint, saveCheckpoint } from './checkpoint';
 
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/tm-lstm-onehot');
-let dir: string;
-beforeAll(async () => {
-  await init();
-  dir = await mkdtemp(join(tmpdir(), 'recurrent-ckpt-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('recurrent-ckpt-');
 
 describe('checkpoints', () => {
   it('load a PyTorch-written directory (no optimizer or trainer files) that runs: first-step logits match', async () => {
@@ -51,7 +44,7 @@ describe('checkpoints', () => {
     const x = Int32Array.from(ids.slice(0, 10));
     const y = Int32Array.from(ids.slice(1, 11));
     await trainer.fit({ epochs: 1, data: () => [{ x, y, shape: [1, 10] }] });
-    const out = join(dir, 'continued');
+    const out = join(tempDir(), 'continued');
     await saveCheckpoint(out, { model: ck.model, optimizer: opt, trainer: trainer.getState(), tokenizer: ck.config.tokenizer, vocab: ck.config.vocab });
     expect((await readdir(out)).sort()).toEqual(['config.json', 'model.safetensors', OPTIMIZER_FILE, TRAINER_FILE].sort());
     const again = await loadCheckpoint(out);
@@ -65,7 +58,7 @@ describe('checkpoints', () => {
   });
 
   it('refuses a damaged trainer.json with a CheckpointError naming the key', async () => {
-    const bad = join(dir, 'bad');
+    const bad = join(tempDir(), 'bad');
     await cp(fixture, bad, { recursive: true });
     await writeFile(join(bad, TRAINER_FILE), JSON.stringify({ step: 'one', epoch: 1 }));
     const err = await loadCheckpoint(bad).catch((e: unknown) => e);

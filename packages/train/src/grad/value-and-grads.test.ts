@@ -1,18 +1,11 @@
 import { InvalidArgumentError, assertNoLeak, init, tf, type Tensor } from '@recurrent/core';
-import { Parameter } from '@recurrent/layers';
+import { param } from '../../test/setup';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { valueAndGrads } from './value-and-grads';
 
 beforeAll(async () => {
   await init();
 });
-
-function param(values: number[]): Parameter {
-  const t = tf.tensor1d(values);
-  const p = new Parameter(t);
-  t.dispose();
-  return p;
-}
 
 describe('valueAndGrads', () => {
   it('returns the loss and accumulates gradients like PyTorch backward()', () => {

@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NonFiniteLossError, Random, init, memorySnapshot, tf } from '@recurrent/core';
+import { NonFiniteLossError, Random, memorySnapshot, tf } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig } from '@recurrent/layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../../test/setup';
 import { checkpointEvery } from '../callbacks/checkpoint-every';
 import { earlyStopping } from '../callbacks/early-stopping';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
@@ -13,14 +12,7 @@ import { LRScheduler } from '../schedules/schedule';
 import { Trainer, evaluate } from './trainer';
 import type { StepInfo, TrainBatch } from './types';
 
-let dir: string;
-beforeAll(async () => {
-  await init();
-  dir = await mkdtemp(join(tmpdir(), 'recurrent-train-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('recurrent-train-');
 
 /** d2l-style sequential batches of a token stream (random offset from `random`), state carried. */
 function* sequential(ids: number[], B: number, T: number, random: Random | null): Generator<TrainBatch> {
@@ -121,7 +113,7 @@ describe('Trainer', () => {
       const track = { onStep: (i: StepInfo) => void losses.push(i.loss) };
       trainer.callbacks.push(track);
       const data = (_e: number, r: Random) => randomWindows(ids, 3, 6, 4, r);
-      const ckpt = join(dir, 'resume');
+      const ckpt = join(tempDir(), 'resume');
       if (resumeAfter === null) {
         await trainer.fit({ epochs: 4, data });
         opt.dispose();
@@ -157,7 +149,7 @@ describe('Trainer', () => {
     const random = new Random(3);
     const m = model(random);
     const opt = new SGD(m.parameters(), { lr: 0.5 });
-    const ckpt = join(dir, 'nan');
+    const ckpt = join(tempDir(), 'nan');
     const trainer = new Trainer({ model: m, optimizer: opt, random });
     trainer.callbacks.push(checkpointEvery({ dir: ckpt, trainer, model: m, ...meta }));
     await trainer.fit({ epochs: 1, data: () => sequential(ids, 2, 5, null) });
@@ -187,7 +179,7 @@ describe('Trainer', () => {
     const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
     const trainer = new Trainer({ model: m, optimizer: opt, random });
     await trainer.fit({ epochs: 1, data: () => sequential(ids, 2, 5, null) });
-    const ckpt = join(dir, 'atomic');
+    const ckpt = join(tempDir(), 'atomic');
     await saveCheckpoint(ckpt, { model: m, optimizer: opt, trainer: trainer.getState(), ...meta });
     const saved = m.linear.bias!.value.dataSync().slice();
     await trainer.fit({ epochs: 2, data: () => sequential(ids, 2, 5, null) });

@@ -1,5 +1,6 @@
 import { CheckpointError, InvalidArgumentError, assertNoLeak, init, tf } from '@recurrent/core';
-import { Parameter } from '@recurrent/layers';
+import type { Parameter } from '@recurrent/layers';
+import { param } from '../../test/setup';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam, AdamW } from './adam';
 import type { Optimizer } from './optimizer';
@@ -9,13 +10,6 @@ import { SGD } from './sgd';
 beforeAll(async () => {
   await init();
 });
-
-function param(values: number[]): Parameter {
-  const t = tf.tensor1d(values);
-  const p = new Parameter(t);
-  t.dispose();
-  return p;
-}
 
 function run(opt: Optimizer, p: Parameter, grads: number[][]): number[][] {
   const out: number[][] = [];
