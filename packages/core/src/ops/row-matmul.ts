@@ -38,6 +38,8 @@ class WasmRowMatMul implements RowMatMul {
   private readonly w: TensorInfo;
   private readonly size: number;
   private readonly outSize: number;
+  private readonly matMul = getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+  private readonly sigmoid = getKernel('Sigmoid', 'wasm')!.kernelFunc;
   private pending: TensorInfo[] = [];
 
   constructor(w: Tensor, rows: number) {
@@ -68,13 +70,11 @@ class WasmRowMatMul implements RowMatMul {
 
   run(transform?: (out: Float32Array) => void, sigmoid = false): Float32Array {
     this.release();
-    const mm = getKernel('BatchMatMul', 'wasm')!;
-    const out = mm.kernelFunc({ inputs: { a: this.a, b: this.w }, attrs: { transposeA: false, transposeB: false }, backend: this.backend as never }) as TensorInfo;
+    const out = this.matMul({ inputs: { a: this.a, b: this.w }, attrs: { transposeA: false, transposeB: false }, backend: this.backend as never }) as TensorInfo;
     this.pending.push(out);
     if (transform) transform(this.view(out, this.outSize));
     if (!sigmoid) return this.view(out, this.outSize);
-    const sg = getKernel('Sigmoid', 'wasm')!;
-    const s = sg.kernelFunc({ inputs: { x: out }, attrs: {}, backend: this.backend as never }) as TensorInfo;
+    const s = this.sigmoid({ inputs: { x: out }, attrs: {}, backend: this.backend as never }) as TensorInfo;
     this.pending.push(s);
     return this.view(s, this.outSize);
   }
