@@ -6,6 +6,7 @@ import { readModelCheckpoint } from '@recurrent/layers';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoState } from '../web/protocol';
 
 // The browser page end to end: build it, serve it with `vite preview`, drive Debian's Chromium.
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,14 +21,6 @@ if (!hasChromium) {
   console.warn(`browser test skipped: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`);
 }
 
-interface DemoState {
-  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean };
-  epochs: { epoch: number; loss: number; perplexity: number; tokensPerSecond: number }[];
-  training: boolean;
-  generated: string[];
-  errors: string[];
-}
-
 /** Clicks Generate and waits for the worker's answer. */
 async function generate(page: Page): Promise<void> {
   const before = (await demoState(page)).generated.length;
@@ -36,6 +29,18 @@ async function generate(page: Page): Promise<void> {
 }
 
 const demoState = (page: Page): Promise<DemoState> => page.evaluate(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo);
+
+/** Waits until a run has stopped after at least `epochs` epochs, or reported an error. */
+async function waitForRun(page: Page, epochs: number, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    (n) => {
+      const s = (window as unknown as { recurrentDemo: DemoState }).recurrentDemo;
+      return s.errors.length > 0 || (!s.training && s.epochs.length >= n);
+    },
+    epochs,
+    { timeout, polling: 250 },
+  );
+}
 
 describe.skipIf(!hasChromium)('browser page', () => {
   let server: PreviewServer | undefined;
@@ -79,14 +84,7 @@ describe.skipIf(!hasChromium)('browser page', () => {
     await page.fill('#lr', '0.01');
     await page.fill('#epochs', '3');
     await page.click('#train');
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { recurrentDemo: DemoState }).recurrentDemo;
-        return s.errors.length > 0 || (!s.training && s.epochs.length >= 3);
-      },
-      null,
-      { timeout: 60_000, polling: 250 },
-    );
+    await waitForRun(page, 3, 60_000);
     const s = await demoState(page);
     expect(s.errors).toEqual([]);
     expect(s.epochs).toHaveLength(3);
@@ -153,14 +151,7 @@ describe.skipIf(!hasChromium)('browser page', () => {
     await page.fill('#steps', '8');
     await page.fill('#epochs', '2');
     await page.click('#train');
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { recurrentDemo: DemoState }).recurrentDemo;
-        return s.errors.length > 0 || (!s.training && s.epochs.length >= 2);
-      },
-      null,
-      { timeout: 30_000, polling: 250 },
-    );
+    await waitForRun(page, 2, 30_000);
     const s = await demoState(page);
     expect(s.errors).toEqual([]);
     await expect(page.locator('#status').textContent()).resolves.toMatch(/done/);

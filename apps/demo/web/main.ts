@@ -1,6 +1,6 @@
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { DEFAULT_SESSION, type SessionConfig } from '../src/lib/session-config';
-import type { FromWorker, ToWorker } from './protocol';
+import type { DemoState, FromWorker, ToWorker } from './protocol';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -15,13 +15,6 @@ const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'modu
 const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
 
 // State the test (and curious users) can read: window.recurrentDemo.
-interface DemoState {
-  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean };
-  epochs: { epoch: number; loss: number; perplexity: number; tokensPerSecond: number }[];
-  training: boolean;
-  generated: string[];
-  errors: string[];
-}
 const state: DemoState = { epochs: [], training: false, generated: [], errors: [] };
 (window as unknown as { recurrentDemo: DemoState }).recurrentDemo = state;
 

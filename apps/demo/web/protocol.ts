@@ -20,3 +20,12 @@ export type FromWorker =
   | { type: 'checkpoint'; config: string; weights: Uint8Array }
   | { type: 'loaded'; description: string }
   | { type: 'error'; message: string };
+
+/** What the page publishes as `window.recurrentDemo` for the browser test (and curious users). */
+export interface DemoState {
+  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean };
+  epochs: { epoch: number; loss: number; perplexity: number; tokensPerSecond: number }[];
+  training: boolean;
+  generated: string[];
+  errors: string[];
+}
