@@ -137,14 +137,16 @@ function gruProjectedMath(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | n
 // ---------------------------------------------------------------------------------------------
 // Validation (before any tensor is made).
 
-function checkBias(fn: string, argument: string, b: Tensor | null, size: number): void {
+/** Throws a ShapeError unless `b` is null or a [size] vector. */
+export function checkBias(fn: string, argument: string, b: Tensor | null, size: number): void {
   if (b === null) return;
   if (b.shape.length !== 1 || b.shape[0] !== size) {
     throw new ShapeError({ fn, argument, expected: `null or of shape [${size}]`, received: [...b.shape] });
   }
 }
 
-function checkState(fn: string, argument: string, s: Tensor, batch: number, hidden: number): void {
+/** Throws a ShapeError unless the state `s` is [batch, hidden]. */
+export function checkState(fn: string, argument: string, s: Tensor, batch: number, hidden: number): void {
   if (s.shape.length !== 2 || s.shape[0] !== batch || s.shape[1] !== hidden) {
     throw new ShapeError({ fn, argument, expected: `of shape [${batch}, ${hidden}]`, received: [...s.shape] });
   }

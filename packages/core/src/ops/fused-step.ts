@@ -3,7 +3,7 @@
 import { tf, type Tensor } from '../backend/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkOneOf, checkRank } from '../validate';
-import type { LstmStepResult, RnnNonlinearity } from './cell-step';
+import { checkBias, type LstmStepResult, type RnnNonlinearity } from './cell-step';
 import { biasValues, readF32, tensorOf } from './fused-kernel';
 import { rowMatMul, type RowMatMul } from './row-matmul';
 
@@ -63,11 +63,8 @@ export function packStepWeights(
   const I = wIh.shape[1]!;
   if (wHh.shape[0] !== G * H) throw new ShapeError({ fn, argument: 'wHh', expected: `of shape [${G}*H, H]`, received: [...wHh.shape] });
   if (wIh.shape[0] !== G * H) throw new ShapeError({ fn, argument: 'wIh', expected: `of shape [${G * H}, I]`, received: [...wIh.shape] });
-  for (const [name, b] of [['bIh', bIh], ['bHh', bHh]] as const) {
-    if (b && (b.shape.length !== 1 || b.shape[0] !== G * H)) {
-      throw new ShapeError({ fn, argument: name, expected: `null or of shape [${G * H}]`, received: [...b.shape] });
-    }
-  }
+  checkBias(fn, 'bIh', bIh, G * H);
+  checkBias(fn, 'bHh', bHh, G * H);
   const wi = readF32(wIh);
   const wh = readF32(wHh);
   const bi = biasValues(bIh, G * H);

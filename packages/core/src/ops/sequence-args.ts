@@ -2,6 +2,7 @@
 import type { Tensor } from '../backend/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkDType, checkRank } from '../validate';
+import { checkBias, checkState } from './cell-step';
 
 /** Options of the whole-sequence ops. */
 export interface SequenceOptions {
@@ -51,18 +52,10 @@ export function checkSequenceArgs(
   if (wIh.shape.length !== 2 || wIh.shape[0] !== GH || wIh.shape[1] !== I) {
     throw new ShapeError({ fn, argument: 'wIh', expected: `of shape [${GH}, ${I}]`, received: [...wIh.shape] });
   }
-  const state = (name: string, s: Tensor): void => {
-    if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== H) {
-      throw new ShapeError({ fn, argument: name, expected: `of shape [${B}, ${H}]`, received: [...s.shape] });
-    }
-  };
-  state('h0', h0);
-  if (c0) state('c0', c0);
-  for (const [name, b] of [['bIh', bIh], ['bHh', bHh]] as const) {
-    if (b && (b.shape.length !== 1 || b.shape[0] !== GH)) {
-      throw new ShapeError({ fn, argument: name, expected: `null or of shape [${GH}]`, received: [...b.shape] });
-    }
-  }
+  checkState(fn, 'h0', h0, B, H);
+  if (c0) checkState(fn, 'c0', c0, B, H);
+  checkBias(fn, 'bIh', bIh, GH);
+  checkBias(fn, 'bHh', bHh, GH);
   if (T < 1 || B < 1) throw new ShapeError({ fn, argument: 'x', expected: 'a non-empty [T, B, I] tensor', received: [...x.shape] });
   let ids: Int32Array | null = null;
   if (byIds) {
