@@ -16,14 +16,14 @@ export function ngramCounts(tokens: readonly string[], n: number): NgramCount[] 
   if (!Array.isArray(tokens)) {
     throw new InvalidArgumentError({ fn: 'ngramCounts', argument: 'tokens', expected: 'an array of tokens', received: tokens });
   }
-  // The JSON of the n tokens is an unambiguous key, whatever characters the tokens hold.
+  // Each token prefixed by its length makes an unambiguous key, whatever characters it holds.
   const rows = new Map<string, NgramCount>();
   for (let i = 0; i + n <= tokens.length; i++) {
-    const gram = tokens.slice(i, i + n);
-    const key = JSON.stringify(gram);
+    let key = '';
+    for (let j = i; j < i + n; j++) key += `${tokens[j]!.length}:${tokens[j]}`;
     const row = rows.get(key);
     if (row) row.count++;
-    else rows.set(key, { ngram: gram, count: 1 });
+    else rows.set(key, { ngram: tokens.slice(i, i + n), count: 1 });
   }
   return [...rows.values()].sort((a, b) => b.count - a.count);
 }
