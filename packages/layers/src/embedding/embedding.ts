@@ -69,21 +69,16 @@ export class Embedding extends Module {
   forward(ids: Tensor): Tensor {
     const values = checkTokenIds('Embedding.forward', 'ids', ids, this.numEmbeddings);
     const { numEmbeddings: V, embeddingDim: E, paddingIdx } = this;
-    // The gradient is a scatter-add written in JavaScript: it needs no UnsortedSegmentSum kernel
-    // (missing on wasm) and leaves the padding row at zero.
+    // gather's own gradient (UnsortedSegmentSum, which core registers for wasm), with the padding
+    // row's gradient zeroed. The ids are re-made from the values read above: the caller may have
+    // disposed the ids tensor by the time the gradient runs.
     const lookup = tf.customGrad((...inputs) => ({
       value: tf.gather(inputs[0] as Tensor, ids), // [..., E]
       gradFunc: (dy: Tensor) => {
-        const g = dy.dataSync() as Float32Array; // [N * E]
-        const dw = new Float32Array(V * E);
-        for (let i = 0; i < values.length; i++) {
-          const row = values[i]!;
-          if (row === paddingIdx) continue;
-          const src = i * E;
-          const dst = row * E;
-          for (let j = 0; j < E; j++) dw[dst + j] = dw[dst + j]! + g[src + j]!;
-        }
-        return tf.tensor(dw, [V, E], 'float32');
+        const dw = tf.unsortedSegmentSum(tf.reshape(dy, [-1, E]), tf.tensor1d(values, 'int32'), V); // [V, E]
+        if (paddingIdx === null) return dw;
+        const keep = tf.reshape(tf.oneHot(paddingIdx, V, 0, 1, 'float32'), [V, 1]); // [V, 1]
+        return tf.mul(dw, keep); // [V, E]
       },
     }));
     return lookup(this.weight.value);
