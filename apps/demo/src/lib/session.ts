@@ -1,9 +1,9 @@
 import { InvalidArgumentError, Random } from '@recurrent/core';
 import { Generator } from '@recurrent/generate';
-import { sequentialBatches, type Batch, type BatchSampler } from '@recurrent/datasets';
+import { buildCorpus, sequentialBatches, type Batch, type BatchSampler } from '@recurrent/datasets';
 import { LanguageModel, type CheckpointMeta } from '@recurrent/layers';
 import { Adam, Trainer, type StepInfo } from '@recurrent/train';
-import { Vocab, createTokenizer } from '@recurrent/tokenizers';
+import type { Vocab } from '@recurrent/tokenizers';
 import { DEFAULT_SESSION, type BatchProgress, type EpochStats, type SessionConfig } from './session-config';
 
 export { DEFAULT_SESSION, type BatchProgress, type EpochStats, type SessionConfig, type TokenizerSpec } from './session-config';
@@ -77,10 +77,9 @@ export class TrainingSession {
     });
   }
 
-  /** Tokenizes `text`, builds the vocabulary and the model. */
+  /** Tokenizes `text`, builds the vocabulary (datasets' `buildCorpus`) and the model. */
   static async create(text: string, config: SessionConfig = DEFAULT_SESSION): Promise<TrainingSession> {
-    const tokenizer = createTokenizer(config.tokenizer);
-    const tokens = await tokenizer.tokenize(text);
+    const { tokens, vocab, ids } = await buildCorpus(text, config.tokenizer);
     const needed = config.batchSize * config.numSteps * 2 + config.numSteps + 1;
     if (tokens.length < needed) {
       throw new InvalidArgumentError({
@@ -90,8 +89,6 @@ export class TrainingSession {
         received: `${tokens.length} tokens`,
       });
     }
-    const vocab = new Vocab(tokens);
-    const ids = vocab.encode(tokens);
     return new TrainingSession(config, vocab, ids);
   }
 
