@@ -1,4 +1,23 @@
-import { checkInt, checkNumber, checkOneOf, DTypeError, getRandom, gruStep, lstmStep, packStepWeights, rnnStep, type PackedStepWeights, type StepValuesInput, InvalidArgumentError, ShapeError, tf, type Random, type Tensor, checkFloatTensor, checkBool } from '@recurrent/core';
+import {
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  DTypeError,
+  getRandom,
+  gruStep,
+  lstmStep,
+  packStepWeights,
+  rnnStep,
+  type PackedStepWeights,
+  type StepValuesInput,
+  InvalidArgumentError,
+  ShapeError,
+  tf,
+  type Random,
+  type Tensor,
+  checkFloatTensor,
+  checkBool,
+} from '@recurrent/core';
 import { dropout as dropoutOp } from '../dropout/dropout';
 import { checkTokenIds } from '../embedding/check-ids';
 import { oneHot } from '../embedding/one-hot';
@@ -411,9 +430,8 @@ export abstract class RNNBase extends Module {
     super.dispose();
   }
 
-  /** Checks a state for `stepValues`/`stepState` on a batch of B (unidirectional layers only). */
-  checkStepState(state: RecurrentState, batch: number): void {
-    const fn = `${this.name}.step`;
+  /** Refuses to step a bidirectional layer (`fn` names the caller). */
+  private checkSteppable(fn: string): void {
     if (this.bidirectional)
       throw new InvalidArgumentError({
         fn,
@@ -421,6 +439,12 @@ export abstract class RNNBase extends Module {
         expected: 'unidirectional (a bidirectional layer cannot step)',
         received: 'bidirectional',
       });
+  }
+
+  /** Checks a state for `stepValues`/`stepState` on a batch of B (unidirectional layers only). */
+  checkStepState(state: RecurrentState, batch: number): void {
+    const fn = `${this.name}.step`;
+    this.checkSteppable(fn);
     this.checkState(fn, state, batch, true);
   }
 
@@ -469,13 +493,7 @@ export abstract class RNNBase extends Module {
    */
   stepState(x: Tensor, state?: RecurrentState): RNNForwardResult {
     const fn = `${this.name}.step`;
-    if (this.bidirectional)
-      throw new InvalidArgumentError({
-        fn,
-        argument: 'layer',
-        expected: 'unidirectional (a bidirectional layer cannot step)',
-        received: 'bidirectional',
-      });
+    this.checkSteppable(fn);
     checkFloatTensor(fn, 'input', x);
     if (x.shape.length !== 2)
       throw new ShapeError({
