@@ -3,15 +3,10 @@
 // On the wasm backend this calls the BatchMatMul and Sigmoid kernels directly on buffers of the
 // wasm heap (zero-copy views, no engine bookkeeping, XNNPACK's vectorised sigmoid); elsewhere it
 // goes through ordinary tensors.
-import { getKernel, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, Sigmoid, type TensorInfo } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../backend/tf';
-
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
-}
+import { BatchMatMul, WASM } from '../kernels/kernel-names';
+import { heapView, type WasmBackend } from '../kernels/wasm/heap';
 
 /** One product reused across the steps of a sequence; dispose it when the loop ends. */
 export interface RowMatMul {
@@ -33,17 +28,17 @@ function infoOf(t: Tensor): TensorInfo {
 }
 
 class WasmRowMatMul implements RowMatMul {
-  private readonly backend: WasmBackendLike;
+  private readonly backend: WasmBackend;
   private readonly a: TensorInfo;
   private readonly w: TensorInfo;
   private readonly size: number;
   private readonly outSize: number;
-  private readonly matMul = getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-  private readonly sigmoid = getKernel('Sigmoid', 'wasm')!.kernelFunc;
+  private readonly matMul = getKernel(BatchMatMul, WASM)!.kernelFunc;
+  private readonly sigmoid = getKernel(Sigmoid, WASM)!.kernelFunc;
   private pending: TensorInfo[] = [];
 
   constructor(w: Tensor, rows: number) {
-    this.backend = tf.backend() as unknown as WasmBackendLike;
+    this.backend = tf.backend() as unknown as WasmBackend;
     this.w = infoOf(w);
     this.size = rows * w.shape[0]!;
     this.outSize = rows * w.shape[1]!;
@@ -51,8 +46,7 @@ class WasmRowMatMul implements RowMatMul {
   }
 
   private view(info: TensorInfo, size: number): Float32Array {
-    const offset = this.backend.dataIdMap.get(info.dataId)!.memoryOffset;
-    return new Float32Array(this.backend.wasm.HEAPU8.buffer, offset, size);
+    return heapView(this.backend, info, size) as Float32Array;
   }
 
   private release(): void {
@@ -114,6 +108,6 @@ class TensorRowMatMul implements RowMatMul {
 
 /** A reusable `[rows, K] · w` product for a loop (w [K, N] must stay alive and unchanged meanwhile). */
 export function rowMatMul(w: Tensor, rows: number): RowMatMul {
-  const wasm = tf.getBackend() === 'wasm' && getKernel('BatchMatMul', 'wasm') !== undefined && getKernel('Sigmoid', 'wasm') !== undefined;
+  const wasm = tf.getBackend() === WASM && getKernel(BatchMatMul, WASM) !== undefined && getKernel(Sigmoid, WASM) !== undefined;
   return wasm ? new WasmRowMatMul(w, rows) : new TensorRowMatMul(w, rows);
 }
