@@ -223,50 +223,48 @@ export abstract class RNNBase extends Module {
 
   /** Checks a state against the layer and a batch of B: h (and c) [L*D, B, H], or [L*D, H] unbatched. */
   protected checkState(fn: string, state: RecurrentState, B: number, batched: boolean): void {
-    {
-      const names = this.spec.hasCell ? (['h', 'c'] as const) : (['h'] as const);
-      if (this.spec.hasCell && (!state || !state.h || !state.c)) {
-        throw new InvalidArgumentError({
+    const names = this.spec.hasCell ? (['h', 'c'] as const) : (['h'] as const);
+    if (this.spec.hasCell && (!state || !state.h || !state.c)) {
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'state',
+        expected: 'both h and c (an LSTM state)',
+        received: state && Object.keys(state),
+      });
+    }
+    const [ld, , hs] = this.stateShape(B);
+    const want = batched ? [ld, B, hs] : [ld, hs];
+    for (const key of names) {
+      const s = state[key]!;
+      if (s.dtype !== 'float32')
+        throw new DTypeError({
           fn,
-          argument: 'state',
-          expected: 'both h and c (an LSTM state)',
-          received: state && Object.keys(state),
+          argument: `state.${key}`,
+          expected: 'a float32 tensor',
+          received: `a ${s.dtype} tensor`,
+        });
+      if (
+        batched &&
+        s.shape.length === 3 &&
+        s.shape[0] === ld &&
+        s.shape[2] === hs &&
+        s.shape[1] !== B
+      ) {
+        throw new ShapeError({
+          fn,
+          argument: `state.${key} batch size`,
+          expected: `${B} (the input's batch size)`,
+          received: s.shape[1],
         });
       }
-      const [ld, , hs] = this.stateShape(B);
-      const want = batched ? [ld, B, hs] : [ld, hs];
-      for (const key of names) {
-        const s = state[key]!;
-        if (s.dtype !== 'float32')
-          throw new DTypeError({
-            fn,
-            argument: `state.${key}`,
-            expected: 'a float32 tensor',
-            received: `a ${s.dtype} tensor`,
-          });
-        if (
-          batched &&
-          s.shape.length === 3 &&
-          s.shape[0] === ld &&
-          s.shape[2] === hs &&
-          s.shape[1] !== B
-        ) {
-          throw new ShapeError({
-            fn,
-            argument: `state.${key} batch size`,
-            expected: `${B} (the input's batch size)`,
-            received: s.shape[1],
-          });
-        }
-        if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
-          const why = `[numLayers * numDirections = ${ld}, ${batched ? `batch = ${B}, ` : ''}hiddenSize = ${hs}]`;
-          throw new ShapeError({
-            fn,
-            argument: `state.${key}`,
-            expected: `of shape ${why}`,
-            received: [...s.shape],
-          });
-        }
+      if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
+        const why = `[numLayers * numDirections = ${ld}, ${batched ? `batch = ${B}, ` : ''}hiddenSize = ${hs}]`;
+        throw new ShapeError({
+          fn,
+          argument: `state.${key}`,
+          expected: `of shape ${why}`,
+          received: [...s.shape],
+        });
       }
     }
   }
