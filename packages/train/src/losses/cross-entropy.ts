@@ -69,9 +69,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     const flatTargets = tf.reshape(targets, [count]); // [M]
     const valid = tf.notEqual(flatTargets, tf.scalar(ignoreIndex, 'int32')); // [M]
     const safe = tf.where(valid, flatTargets, tf.zerosLike(flatTargets)); // [M]
-    // A one-hot product rather than a gather (gather's gradient needs a kernel wasm lacks); the
-    // cast is needed because wasm's OneHot ignores a float32 dtype and writes int32 bits.
-    const picked = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(safe, numClasses), 'float32')), -1); // [M]
+    // A one-hot product (a gather through wasm's UnsortedSegmentSum gradient measured no faster).
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, numClasses, 1, 0, 'float32')), -1); // [M]
     let perTarget = tf.neg(picked); // [M]
     if (smoothing > 0) {
       const uniform = tf.neg(tf.mean(logp, -1)); // [M]
