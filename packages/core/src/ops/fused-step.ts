@@ -71,27 +71,17 @@ export function packStepWeights(
   const bh = biasValues(bHh, G * H);
   const N = kind === 'gru' ? 4 * H : G * H;
   const w = new Float32Array((I + H) * N); // zero where a GRU n half does not apply
-  let bias: Float64Array;
-  if (kind === 'gru') {
-    bias = new Float64Array(N);
-    for (let r = 0; r < 3 * H; r++) {
-      // Input side keeps the columns r, z, n (n at 2H..3H); the hidden n half moves to 3H..4H.
-      const hcol = r < 2 * H ? r : r + H;
-      for (let k = 0; k < I; k++) w[k * N + r] = wi[r * I + k]!;
-      for (let k = 0; k < H; k++) w[(I + k) * N + hcol] = wh[r * H + k]!;
-      if (r < 2 * H) bias[r] = bi[r]! + bh[r]!;
-      else {
-        bias[r] = bi[r]!;
-        bias[r + H] = bh[r]!;
-      }
-    }
-  } else {
-    bias = new Float64Array(N);
-    for (let r = 0; r < N; r++) {
-      for (let k = 0; k < I; k++) w[k * N + r] = wi[r * I + k]!;
-      for (let k = 0; k < H; k++) w[(I + k) * N + r] = wh[r * H + k]!;
-      bias[r] = bi[r]! + bh[r]!;
-    }
+  const bias = new Float64Array(N);
+  for (let r = 0; r < G * H; r++) {
+    // GRU: the input side keeps the columns r, z, n (n at 2H..3H); the hidden n half moves to 3H..4H.
+    const split = kind === 'gru' && r >= 2 * H;
+    const hcol = split ? r + H : r;
+    for (let k = 0; k < I; k++) w[k * N + r] = wi[r * I + k]!;
+    for (let k = 0; k < H; k++) w[(I + k) * N + hcol] = wh[r * H + k]!;
+    if (split) {
+      bias[r] = bi[r]!;
+      bias[hcol] = bh[r]!;
+    } else bias[r] = bi[r]! + bh[r]!;
   }
   const weight = tf.tensor(w, [I + H, N], 'float32');
   // The input rows (wIhᵀ, [I, N]) for lookups, and the hidden rows as their own weight [H, N],
