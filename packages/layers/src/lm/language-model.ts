@@ -38,7 +38,7 @@ export interface LanguageModelConfig {
   dropout?: number;
   /** Source of the initial values and dropout masks (default: the global `getRandom()`). */
   random?: Random;
-  /** How the recurrent layer runs sequences (default 'fused' where the op exists). */
+  /** How the recurrent layer runs sequences (default 'fused'). */
   implementation?: RNNImplementation;
 }
 

@@ -1,10 +1,5 @@
 import { gruSequence, lstmSequence, rnnSequence, type Tensor } from '@recurrent/core';
-import type { CellMode, CellSpec, CellState, CellWeights } from './cell-spec';
-
-/** Whether @recurrent/core has a whole-sequence op (hand-written BPTT) for this mode. */
-export function hasFusedSequence(mode: CellMode): boolean {
-  return mode === 'lstm' || mode === 'gru' || mode === 'rnn_tanh' || mode === 'rnn_relu';
-}
+import type { CellSpec, CellState, CellWeights } from './cell-spec';
 
 /**
  * One direction of one layer through @recurrent/core's whole-sequence op: x [T, B, I] ->

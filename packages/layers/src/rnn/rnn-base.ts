@@ -34,7 +34,7 @@ import {
   type CellWeights,
 } from './cell-spec';
 import { DerivedCache } from './derived-cache';
-import { runSequenceFused, hasFusedSequence } from './fused';
+import { runSequenceFused } from './fused';
 import type { RecurrentState } from './state';
 import { unstack0 } from './unstack';
 
@@ -55,7 +55,7 @@ export interface RNNBaseOptions {
   bidirectional?: boolean;
   /** Source of the initial values and the dropout masks (default: the global `getRandom()`). */
   random?: Random;
-  /** 'fused' (default where @recurrent/core has the op) or 'composed' (per-step reference). */
+  /** 'fused' (default: @recurrent/core's whole-sequence op) or 'composed' (per-step reference). */
   implementation?: RNNImplementation;
 }
 
@@ -169,7 +169,7 @@ export abstract class RNNBase extends Module {
 
   /** Whether this layer will run the whole-sequence op from @recurrent/core. */
   get usesFusedOp(): boolean {
-    return this.implementation === 'fused' && hasFusedSequence(this.mode);
+    return this.implementation === 'fused';
   }
 
   /**
