@@ -47,7 +47,7 @@ let counter = 0;
 /**
  * Writes `files` (name to bytes or text) into the checkpoint directory `dir` as one atomic step:
  * the new directory is assembled beside it (the files of the current `dir` that are not being
- * replaced are copied over, so other writers' files survive), flushed, then swapped in by two
+ * replaced are copied over unless `replace`, so other writers' files survive), flushed, then swapped in by two
  * renames. A crash at any point leaves either the old or the new directory whole
  * (`recoverCheckpointDir`, run by every read and write, finishes an interrupted swap).
  * Train uses it to add `optimizer.safetensors` and `trainer.json` in the same step as the model.
@@ -55,7 +55,12 @@ let counter = 0;
 export async function writeCheckpointFiles(
   dir: string,
   files: Record<string, Uint8Array | string>,
-  options: { /** Runs after the new files are flushed, before the swap (crash simulation in tests). */ beforeSwap?: () => void | Promise<void> } = {},
+  options: {
+    /** Drop the files of the current `dir` that this call does not write (default: keep them). */
+    replace?: boolean;
+    /** Runs after the new files are flushed, before the swap (crash simulation in tests). */
+    beforeSwap?: () => void | Promise<void>;
+  } = {},
 ): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     if (name.length === 0 || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
@@ -74,7 +79,7 @@ export async function writeCheckpointFiles(
   await fs.mkdir(tmp);
   try {
     const hadTarget = await exists(fs, target);
-    if (hadTarget) {
+    if (hadTarget && !options.replace) {
       for (const entry of await fs.readdir(target, { withFileTypes: true })) {
         if (Object.hasOwn(files, entry.name)) continue;
         await fs.cp(path.join(target, entry.name), path.join(tmp, entry.name), { recursive: true });

@@ -53,6 +53,14 @@ describe('checkpoints', () => {
     expect(Object.keys(again.optimizer!.tensors).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `state.${i}.momentum_buffer`).sort());
     tf.dispose(Object.values(again.optimizer!.tensors));
     again.model.dispose();
+
+    // A model-only save over it leaves no stale optimizer or trainer state behind.
+    await saveCheckpoint(out, { model: ck.model, tokenizer: ck.config.tokenizer, vocab: ck.config.vocab });
+    expect((await readdir(out)).sort()).toEqual(['config.json', 'model.safetensors']);
+    const modelOnly = await loadCheckpoint(out);
+    expect(modelOnly.optimizer).toBeNull();
+    expect(modelOnly.trainer).toBeNull();
+    modelOnly.model.dispose();
     opt.dispose();
     ck.model.dispose();
   });

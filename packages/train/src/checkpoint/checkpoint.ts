@@ -32,8 +32,8 @@ export interface LoadedCheckpoint {
  * Writes a checkpoint directory in one atomic step: `config.json` + `model.safetensors`
  * (format `recurrent-lm/1`), and, when given, `optimizer.safetensors` (the optimizer's state
  * tensors by name; its scalars in the metadata) and `trainer.json`. A crash mid-write leaves the
- * previous checkpoint whole. Uses layers' `writeCheckpointFiles`, which keeps files of `dir` this
- * call does not write.
+ * previous checkpoint whole. The directory holds exactly what this call writes: a model-only save
+ * over a full checkpoint leaves no stale optimizer or trainer state behind.
  */
 export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<void> {
   const files = modelCheckpointFiles(options.model, { tokenizer: options.tokenizer, vocab: options.vocab });
@@ -46,7 +46,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     }
   }
   if (options.trainer) files[TRAINER_FILE] = `${JSON.stringify(options.trainer, null, 2)}\n`;
-  await writeCheckpointFiles(dir, files, { beforeSwap: options.beforeSwap });
+  await writeCheckpointFiles(dir, files, { replace: true, beforeSwap: options.beforeSwap });
 }
 
 /** Reads a checkpoint directory; the optimizer and trainer parts are null when absent. */
