@@ -17,7 +17,7 @@ export {
   type ArgumentErrorDetails,
 } from './errors';
 export { Random, manualSeed, getRandom, type RandomState } from './random/random';
-export { scope, memorySnapshot, assertNoLeak, TensorLeakError, type MemorySnapshot } from './memory/scope';
+export { scope, memorySnapshot, assertNoLeak, assertNoLeakSync, TensorLeakError, type MemorySnapshot } from './memory/scope';
 export { checkInt, checkNumber, checkOneOf, checkShape, checkRank, checkDType, checkFloatTensor, checkBool } from './validate';
 export {
   projectInput,

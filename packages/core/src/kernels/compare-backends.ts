@@ -2,6 +2,7 @@
 import { tf, type Tensor } from '../backend/tf';
 import { init } from '../backend/init';
 import { expectTensorsClose } from '../testing';
+import { assertNoLeakSync } from '../memory/scope';
 
 export interface Plain {
   shape: number[];
@@ -41,14 +42,5 @@ export async function expectSameOnWasmAndCpu(fn: () => Tensor | Tensor[], option
  * temporary it made through the backend.
  */
 export function expectNoKernelLeak(fn: () => void, runs = 2): void {
-  fn();
-  const backend = tf.backend() as unknown as { numDataIds(): number };
-  const tensors = tf.memory().numTensors;
-  const buffers = backend.numDataIds();
-  for (let i = 0; i < runs; i++) fn();
-  const grewTensors = tf.memory().numTensors - tensors;
-  const grewBuffers = backend.numDataIds() - buffers;
-  if (grewTensors !== 0 || grewBuffers !== 0) {
-    throw new Error(`leak: ${grewTensors} tensors and ${grewBuffers} backend buffers more after ${runs} runs`);
-  }
+  assertNoLeakSync(fn, { runs, label: 'leak' });
 }

@@ -7,15 +7,18 @@ export function scope<T extends TensorContainer>(fn: () => T): T {
   return tf.tidy(fn);
 }
 
-/** Tensors and bytes the backend holds now. */
+/** Tensors, bytes and backend data buffers the backend holds now. */
 export interface MemorySnapshot {
   numTensors: number;
   numBytes: number;
+  /** Data buffers the backend holds, including temporaries a kernel made outside tfjs's count. */
+  numDataIds: number;
 }
 
 export function memorySnapshot(): MemorySnapshot {
   const m = tf.memory();
-  return { numTensors: m.numTensors, numBytes: m.numBytes };
+  const backend = tf.engine().backend as unknown as { numDataIds?: () => number };
+  return { numTensors: m.numTensors, numBytes: m.numBytes, numDataIds: backend.numDataIds?.() ?? 0 };
 }
 
 export class TensorLeakError extends RecurrentError {
@@ -24,7 +27,7 @@ export class TensorLeakError extends RecurrentError {
   constructor(label: string, before: MemorySnapshot, after: MemorySnapshot) {
     super(
       'BACKEND',
-      `${label}: leaked ${after.numTensors - before.numTensors} tensors (${after.numBytes - before.numBytes} bytes) per run: ${before.numTensors} tensors before, ${after.numTensors} after`,
+      `${label}: leaked ${after.numTensors - before.numTensors} tensors (${after.numBytes - before.numBytes} bytes, ${after.numDataIds - before.numDataIds} backend buffers) per run: ${before.numTensors} tensors before, ${after.numTensors} after`,
     );
     this.name = 'TensorLeakError';
     this.before = before;
@@ -32,17 +35,27 @@ export class TensorLeakError extends RecurrentError {
   }
 }
 
+function checkSteady(label: string, before: MemorySnapshot, after: MemorySnapshot): void {
+  if (after.numTensors !== before.numTensors || after.numBytes > before.numBytes || after.numDataIds > before.numDataIds) {
+    throw new TensorLeakError(label, before, after);
+  }
+}
+
 /**
  * Runs `fn` once to warm up (caches, lazily made weights), then `runs` more times, and throws a
- * `TensorLeakError` if the number of live tensors or bytes grew between the runs.
+ * `TensorLeakError` if live tensors, bytes or backend data buffers grew between the runs.
  */
 export async function assertNoLeak(fn: () => unknown | Promise<unknown>, options: { runs?: number; label?: string } = {}): Promise<void> {
-  const runs = options.runs ?? 2;
   await fn();
   const before = memorySnapshot();
-  for (let i = 0; i < runs; i++) await fn();
-  const after = memorySnapshot();
-  if (after.numTensors !== before.numTensors || after.numBytes > before.numBytes) {
-    throw new TensorLeakError(options.label ?? 'assertNoLeak', before, after);
-  }
+  for (let i = 0; i < (options.runs ?? 2); i++) await fn();
+  checkSteady(options.label ?? 'assertNoLeak', before, memorySnapshot());
+}
+
+/** `assertNoLeak` for a synchronous `fn` (kernel tests that must not yield between runs). */
+export function assertNoLeakSync(fn: () => unknown, options: { runs?: number; label?: string } = {}): void {
+  fn();
+  const before = memorySnapshot();
+  for (let i = 0; i < (options.runs ?? 2); i++) fn();
+  checkSteady(options.label ?? 'assertNoLeakSync', before, memorySnapshot());
 }
