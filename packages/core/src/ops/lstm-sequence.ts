@@ -1,11 +1,12 @@
 // Whole-sequence LSTM with a hand-written backward through time (the training fast path).
 // Forward: all input projections in one matmul; per step one [B, H]·[H, 4H] product on the wasm
 // heap, the input projection added in JS, XNNPACK's sigmoid over all four gates (the g gate as
-// tanh(x) = 2σ(2x) − 1) and the cell update in JS. Backward: per step the gate gradients in JS
+// tanh(x) = 2σ(2x) − 1) and the cell update in JS, its tanh(c) again through XNNPACK's sigmoid. Backward: per step the gate gradients in JS
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
 import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -31,12 +32,17 @@ function addInput(out: Float32Array, xp: InputProjection, row0: number, bias: Fl
   }
 }
 
-/** Cell update from the gate sigmoids s [B, 4H]; writes h into hNext and the saved arrays. */
+/**
+ * Cell update from the gate sigmoids s [B, 4H]: c = f·c' + i·g, then tanh(c) = 2σ(2c) − 1 with σ
+ * from `sg` (one vectorised call per step), h = o·tanh(c). Writes h into the next step's matmul
+ * input and the saved arrays.
+ */
 function cellUpdate(
   s: Float32Array,
   cPrev: Float32Array,
   cPrevBase: number,
-  hNext: Float32Array,
+  hNextView: () => Float32Array,
+  sg: HeapSigmoid,
   acts: Float32Array,
   cs: Float32Array,
   tcs: Float32Array,
@@ -46,6 +52,7 @@ function cellUpdate(
   H: number,
 ): void {
   const G = 4 * H;
+  const twoC = sg.input(); // [B, H]
   for (let b = 0; b < B; b++) {
     const o = b * G;
     const go = t * B * G + o;
@@ -55,15 +62,24 @@ function cellUpdate(
       const i = s[o + j]!;
       const f = s[o + H + j]!;
       const g = 2 * s[o + 2 * H + j]! - 1;
-      const og = s[o + 3 * H + j]!;
       const c = f * cPrev[cPrevBase + po + j]! + i * g;
-      const tc = 2 / (1 + Math.exp(-2 * c)) - 1;
-      const h = og * tc;
       acts[go + j] = i;
       acts[go + H + j] = f;
       acts[go + 2 * H + j] = g;
-      acts[go + 3 * H + j] = og;
+      acts[go + 3 * H + j] = s[o + 3 * H + j]!;
       cs[so + j] = c;
+      twoC[po + j] = 2 * c;
+    }
+  }
+  const sc = sg.run(); // [B, H] σ(2c)
+  const hNext = hNextView(); // taken after run: allocating may grow the heap and detach views
+  for (let b = 0; b < B; b++) {
+    const go = t * B * G + b * G + 3 * H;
+    const so = (t * B + b) * H;
+    const po = b * H;
+    for (let j = 0; j < H; j++) {
+      const tc = 2 * sc[po + j]! - 1;
+      const h = acts[go + j]! * tc;
       tcs[so + j] = tc;
       hs[so + j] = h;
       hNext[po + j] = h;
@@ -162,15 +178,18 @@ export function lstmSequence(
     const c0v = readF32(c0);
     const wHhT = tf.transpose(wHh); // [H, 4H]
     const mm = rowMatMul(wHhT, B);
+    const sg = heapSigmoid(BH);
+    const hNextView = (): Float32Array => mm.input();
     try {
       mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
         const sig = mm.run((out) => addInput(out, xpv, t * B, bias, B, H), true); // [B, 4H]
-        cellUpdate(sig, tp < 0 ? c0v : cs, tp < 0 ? 0 : tp * BH, mm.input(), acts, cs, tcs, hs, t, B, H);
+        cellUpdate(sig, tp < 0 ? c0v : cs, tp < 0 ? 0 : tp * BH, hNextView, sg, acts, cs, tcs, hs, t, B, H);
       }
     } finally {
+      sg.dispose();
       mm.dispose();
       wHhT.dispose();
     }
