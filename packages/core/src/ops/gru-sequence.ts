@@ -4,6 +4,7 @@
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
 import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -20,6 +21,10 @@ function addInput(out: Float32Array, xp: InputProjection, row0: number, bi: Floa
   }
 }
 
+/**
+ * The step's new h from the gate sigmoids s [B, 3H] and the hidden-side products: n = tanh(x_n +
+ * b_in + r·(W_hn h + b_hn)) as 2σ(2·)−1 with σ from `sg` (one vectorised call), h = n + z·(h' − n).
+ */
 function update(
   s: Float32Array,
   prod: Float32Array,
@@ -27,7 +32,8 @@ function update(
   bi: Float64Array,
   hPrev: Float32Array,
   hPrevBase: number,
-  hNext: Float32Array,
+  hNextView: () => Float32Array,
+  sg: HeapSigmoid,
   acts: Float32Array,
   hs: Float32Array,
   t: number,
@@ -36,22 +42,31 @@ function update(
 ): void {
   const G = 3 * H;
   const A = 4 * H;
+  const arg = sg.input(); // [B, H]
   for (let b = 0; b < B; b++) {
     const o = b * G;
     const x = xp.offsets[t * B + b]!;
     const ao = (t * B + b) * A;
-    const so = (t * B + b) * H;
     const po = b * H;
     for (let j = 0; j < H; j++) {
       const r = s[o + j]!;
-      const z = s[o + H + j]!;
       const hn = prod[o + 2 * H + j]!;
-      const n = 2 / (1 + Math.exp(-2 * (xp.values[x + 2 * H + j]! + bi[2 * H + j]! + r * hn))) - 1;
-      const h = n + z * (hPrev[hPrevBase + po + j]! - n);
       acts[ao + j] = r;
-      acts[ao + H + j] = z;
-      acts[ao + 2 * H + j] = n;
+      acts[ao + H + j] = s[o + H + j]!;
       acts[ao + 3 * H + j] = hn;
+      arg[po + j] = 2 * (xp.values[x + 2 * H + j]! + bi[2 * H + j]! + r * hn);
+    }
+  }
+  const sn = sg.run(); // [B, H] σ(2·pre_n)
+  const hNext = hNextView(); // taken after run: allocating may grow the heap and detach views
+  for (let b = 0; b < B; b++) {
+    const ao = (t * B + b) * A;
+    const so = (t * B + b) * H;
+    const po = b * H;
+    for (let j = 0; j < H; j++) {
+      const n = 2 * sn[po + j]! - 1;
+      const h = n + acts[ao + H + j]! * (hPrev[hPrevBase + po + j]! - n);
+      acts[ao + 2 * H + j] = n;
       hs[so + j] = h;
       hNext[po + j] = h;
     }
@@ -138,15 +153,18 @@ export function gruSequence(
     const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, 3H]
     const mm = rowMatMul(wHhT, B);
+    const sg = heapSigmoid(BH);
+    const hNextView = (): Float32Array => mm.input();
     try {
       mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
         const sig = mm.run((out) => addInput(out, xpv, t * B, bi, bh, B, H), true); // [B, 3H]
-        update(sig, mm.product(), xpv, bi, tp < 0 ? h0v : hs, tp < 0 ? 0 : tp * BH, mm.input(), acts, hs, t, B, H);
+        update(sig, mm.product(), xpv, bi, tp < 0 ? h0v : hs, tp < 0 ? 0 : tp * BH, hNextView, sg, acts, hs, t, B, H);
       }
     } finally {
+      sg.dispose();
       mm.dispose();
       wHhT.dispose();
     }
