@@ -1,0 +1,188 @@
+import { InvalidArgumentError, NonFiniteLossError, Random, VocabError, init, memorySnapshot, tf } from '@recurrent/core';
+import { LanguageModel, type LanguageModelConfig } from '@recurrent/layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorker } from '../../test/worker-bundle';
+import { Trainer } from '../loop/trainer';
+import type { StepInfo, TrainBatch } from '../loop/types';
+import { Adam } from '../optim/adam';
+import type { Optimizer } from '../optim/optimizer';
+import { SGD } from '../optim/sgd';
+import { DataParallelTrainer, splitRows, type DataParallelTrainerOptions } from './data-parallel-trainer';
+import type { OptimizerSpec } from './optimizer-spec';
+
+let workerUrl: URL;
+let cleanup: () => Promise<void> = async () => {};
+beforeAll(async () => {
+  await init();
+  ({ url: workerUrl, cleanup } = await bundleWorker());
+});
+afterAll(() => cleanup());
+
+const V = 12;
+const config: LanguageModelConfig = { cell: 'lstm', input: 'one-hot', vocabSize: V, hiddenSize: 16 };
+
+/** `n` batches of [B, T] seeded ids with a learnable target (the next id, mod V). */
+function batches(n: number, B: number, T: number, carry: boolean, seed = 1): TrainBatch[] {
+  const r = new Random(seed);
+  const out: TrainBatch[] = [];
+  for (let k = 0; k < n; k++) {
+    const x = Int32Array.from({ length: B * T }, () => r.int(V));
+    const y = x.map((id) => (id + 1) % V);
+    out.push({ x, y, shape: [B, T], carryState: carry && k > 0 });
+  }
+  return out;
+}
+
+function flatWeights(model: LanguageModel): Float32Array[] {
+  return model.parameters().map((p) => p.value.dataSync() as Float32Array);
+}
+
+function maxDiff(a: Float32Array[], b: Float32Array[]): number {
+  let m = 0;
+  a.forEach((x, i) => x.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i]![j]!)))));
+  return Number.isNaN(m) ? Infinity : m;
+}
+
+function recorder(): { losses: number[]; callback: { onStep(i: StepInfo): void } } {
+  const losses: number[] = [];
+  return { losses, callback: { onStep: (i) => void losses.push(i.loss) } };
+}
+
+/** The same run on one thread (`Trainer`) and over 2 workers, from the same weights. */
+async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimizer, data: TrainBatch[], clipNorm: number | null, epochs = 1) {
+  const single = new LanguageModel({ ...config, random: new Random(3) });
+  const start = single.stateDict();
+  const one = recorder();
+  const trainer = new Trainer({ model: single, optimizer: makeOpt(single), clipNorm, callbacks: [one.callback] });
+  await trainer.fit({ epochs, data: () => data });
+
+  const copies: Float32Array[][][] = [];
+  const two = recorder();
+  const dp = new DataParallelTrainer({
+    model: { config, stateDict: start },
+    optimizer: spec,
+    clipNorm,
+    workers: 2,
+    workerUrl,
+    callbacks: [two.callback, { onEpochEnd: async (_s, t) => void copies.push(await (t as DataParallelTrainer).workerWeights()) }],
+  });
+  tf.dispose(Object.values(start));
+  const history = await dp.fit({ epochs, data: () => data });
+  const result = { single: flatWeights(single), parallel: flatWeights(dp.model), one: one.losses, two: two.losses, history, trainer, dp, copies };
+  single.dispose();
+  dp.model.dispose();
+  return result;
+}
+
+describe('DataParallelTrainer', () => {
+  it('splits rows contiguously, the first workers taking the remainder', () => {
+    expect(splitRows(32, 2)).toEqual([16, 16]);
+    expect(splitRows(5, 2)).toEqual([3, 2]);
+    expect(splitRows(1, 2)).toEqual([1, 0]);
+  });
+
+  it('matches the single-process Trainer with SGD + clipping (24 random batches), copies equal', async () => {
+    const data = batches(24, 6, 7, false);
+    const r = await parity({ type: 'sgd', lr: 1 }, (m) => new SGD(m.parameters(), { lr: 1 }), data, 1);
+    expect(r.two).toHaveLength(24);
+    const lossDiff = Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i]!)));
+    expect(lossDiff).toBeLessThan(1e-5);
+    expect(maxDiff(r.parallel, r.single)).toBeLessThan(1e-5);
+    // The weights moved (the comparison is not between two untouched copies).
+    expect(r.one[23]!).toBeLessThan(r.one[0]!);
+    // Every worker's copy is bit-identical and equal to what came back into the model.
+    const [w0, w1] = r.copies[0]!;
+    expect(maxDiff(w0!, w1!)).toBe(0);
+    expect(maxDiff(w0!, r.parallel)).toBe(0);
+    expect(r.history[0]!.steps).toBe(24);
+    expect(r.history[0]!.tokens).toBe(24 * 6 * 7);
+    expect(Math.abs(r.history[0]!.loss - r.trainer.history[0]!.loss)).toBeLessThan(1e-5);
+    expect(r.dp.step).toBe(24);
+    expect(r.dp.liveWorkers).toBe(0);
+  });
+
+  it('matches Trainer with Adam on sequential batches of 5 rows (3 + 2), each worker carrying its rows', async () => {
+    const data = batches(11, 5, 6, true, 7);
+    const r = await parity({ type: 'adam', lr: 0.01 }, (m) => new Adam(m.parameters(), { lr: 0.01 }), data, 1, 2);
+    expect(r.two).toHaveLength(22);
+    expect(Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i]!)))).toBeLessThan(1e-5);
+    expect(maxDiff(r.parallel, r.single)).toBeLessThan(1e-5);
+    // The optimizer state came back too: the main copy took 22 steps.
+    expect(r.dp.optimizer.stateDict().scalars.steps[0]).toBe(22);
+  });
+
+  it('a worker with no rows (batch 1 over 2 workers) still takes the step', async () => {
+    const data = batches(3, 1, 5, false, 9);
+    const r = await parity({ type: 'sgd', lr: 0.5, momentum: 0.9 }, (m) => new SGD(m.parameters(), { lr: 0.5, momentum: 0.9 }), data, null);
+    expect(Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i]!)))).toBeLessThan(1e-5);
+    expect(maxDiff(r.parallel, r.single)).toBeLessThan(1e-5);
+  });
+
+  it('rethrows a worker error as the same typed error and stops every worker', async () => {
+    const data = batches(2, 4, 5, false);
+    data[1]!.x = Int32Array.from(data[1]!.x as Int32Array);
+    (data[1]!.x as Int32Array)[2] = V + 3; // row 0: the same position on worker 0 as on one thread
+    const single = new LanguageModel({ ...config, random: new Random(3) });
+    const expected = await new Trainer({ model: single, optimizer: new SGD(single.parameters(), { lr: 1 }) }).fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
+    single.dispose();
+    expect(expected).toBeInstanceOf(VocabError);
+
+    let live = 0;
+    const dp = new DataParallelTrainer({ model: { config }, optimizer: { type: 'sgd', lr: 1 }, workers: 2, workerUrl, callbacks: [{ onStep: (_i, t) => void (live = (t as DataParallelTrainer).liveWorkers) }] });
+    const before = flatWeights(dp.model);
+    const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VocabError);
+    expect((error as Error).message).toBe((expected as Error).message);
+    expect(live).toBe(2);
+    expect(dp.liveWorkers).toBe(0);
+    expect(dp.step).toBe(1);
+    // The model still holds the weights of the last sync (the start): one step was not pulled.
+    expect(maxDiff(flatWeights(dp.model), before)).toBe(0);
+    dp.model.dispose();
+  });
+
+  it('throws NonFiniteLossError before the weights change, and keeps the last good weights', async () => {
+    const model = new LanguageModel({ ...config, random: new Random(3) });
+    const data = batches(3, 4, 5, false);
+    const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 1 }, workers: 2, workerUrl });
+    // A NaN bias makes the first step's loss NaN on every worker.
+    const bias = model.linear.bias!;
+    const b = bias.value.dataSync() as Float32Array;
+    b[0] = NaN;
+    const t = tf.tensor(b, bias.shape);
+    bias.assign(t);
+    t.dispose();
+    const before = flatWeights(model);
+    const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as NonFiniteLossError).step).toBe(1);
+    expect(dp.step).toBe(0);
+    expect(dp.liveWorkers).toBe(0);
+    const after = flatWeights(model);
+    after.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(before[i]!)));
+    model.dispose();
+  });
+
+  it('refuses bad options before starting any worker', () => {
+    const base: DataParallelTrainerOptions = { model: { config }, optimizer: { type: 'sgd', lr: 1 }, workerUrl: 'file:///nonexistent.js' };
+    expect(() => new DataParallelTrainer({ ...base, workers: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new DataParallelTrainer({ ...base, optimizer: { type: 'lbfgs' } as unknown as OptimizerSpec })).toThrow(/'options.optimizer.type' must be one of 'sgd', 'adam', 'adamw', 'rmsprop'/);
+    expect(() => new DataParallelTrainer({ ...base, optimizer: { type: 'sgd', lr: -1 } })).toThrow(InvalidArgumentError);
+    expect(() => new DataParallelTrainer({ ...base, clipNorm: 0 })).toThrow(InvalidArgumentError);
+  });
+
+  it('leaves no tensors behind on the main thread across fits', async () => {
+    const model = new LanguageModel({ ...config, random: new Random(3) });
+    const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 0.1 }, clipNorm: 1, workers: 2, workerUrl });
+    const data = (): TrainBatch[] => batches(2, 4, 5, false).map((b) => ({ ...b, x: tf.tensor2d(b.x as Int32Array, [4, 5], 'int32') }));
+    await dp.fit({ epochs: 1, data });
+    const before = memorySnapshot();
+    await dp.fit({ epochs: 2, data });
+    await dp.fit({ epochs: 3, data });
+    const after = memorySnapshot();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(dp.epoch).toBe(3);
+    expect(dp.liveWorkers).toBe(0);
+    model.dispose();
+  });
+});

@@ -1,0 +1,268 @@
+import { availableParallelism } from 'node:os';
+import { InvalidArgumentError, NonFiniteLossError, checkInt, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
+import { LanguageModel, type LanguageModelConfig, type StateDict } from '@recurrent/layers';
+import { evaluate, type FitOptions } from '../loop/trainer';
+import type { BatchSource, EpochStats, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
+import type { Optimizer } from '../optim/optimizer';
+import { createOptimizer, loadPlainOptimizerState, plainOptimizerState, type OptimizerSpec } from './optimizer-spec';
+import { sharedBuffers, type Command, type Reply, type WorkerInit } from './protocol';
+import { WorkerPool, checkReplies } from './worker-pool';
+
+export interface DataParallelTrainerOptions {
+  /** The model to train (its weights come back into it), or a config plus initial weights. */
+  model: LanguageModel | { config: LanguageModelConfig; stateDict?: StateDict };
+  /** The optimizer by name and options, e.g. `{ type: 'sgd', lr: 1 }` (each worker builds its copy). */
+  optimizer: OptimizerSpec;
+  /** Clip the global L2 norm of the summed gradient to this before each step (null: no clipping). */
+  clipNorm?: number | null;
+  /** Worker threads (default: `os.availableParallelism()`); a batch's rows are split between them. */
+  workers?: number;
+  callbacks?: TrainerCallback[];
+  /** Handed to the data factory each epoch (default: the global one). */
+  random?: Random;
+  /** Worker i seeds its global random source (dropout masks) with `seed + i` (default 0). */
+  seed?: number;
+  /**
+   * @internal Where the worker script is (default: `parallel-worker.js` beside this module in
+   * `dist`). Tests running on source pass a bundle of `src/parallel/worker-entry.ts`.
+   */
+  workerUrl?: URL | string;
+}
+
+/** Contiguous row counts of a batch of `batch` rows over `workers` (the first ones take the remainder). */
+export function splitRows(batch: number, workers: number): number[] {
+  const base = Math.floor(batch / workers);
+  return Array.from({ length: workers }, (_, i) => base + (i < batch % workers ? 1 : 0));
+}
+
+/**
+ * Data-parallel training over worker threads (Node only), with the same loop, callbacks and
+ * `EpochStats` as `Trainer`. Each worker holds its own tfjs engine and a copy of the model and
+ * optimizer; every batch's rows are split between the workers, each runs forward + backward on
+ * its rows (carrying the state of ITS rows for sequential batches), the gradients are summed
+ * through shared memory with one barrier per step, and every worker clips the sum and takes the
+ * same optimizer step. The loss is each worker's summed cross-entropy over the batch's target
+ * count, so the parts add up to the batch mean `Trainer` uses. Workers live for one `fit`; at
+ * the end of every epoch and of the run the weights (and the optimizer state) come back into
+ * `model` and `optimizer`. Errors inside a worker are thrown here as the same typed error.
+ */
+export class DataParallelTrainer implements TrainerLike {
+  /** The main thread's copy: holds the weights between fits (and after every epoch). */
+  readonly model: LanguageModel;
+  /** The main thread's copy of the optimizer: holds its state between fits. */
+  readonly optimizer: Optimizer;
+  readonly workers: number;
+  readonly clipNorm: number | null;
+  readonly callbacks: TrainerCallback[];
+  readonly random: Random;
+  readonly seed: number;
+  step = 0;
+  epoch = 0;
+  history: EpochStats[] = [];
+  private readonly spec: OptimizerSpec;
+  private readonly config: Omit<LanguageModelConfig, 'random'>;
+  private readonly workerUrl: URL | string;
+  private pool: WorkerPool | null = null;
+  private lastPool: WorkerPool | null = null;
+  private stopping = false;
+
+  constructor(options: DataParallelTrainerOptions) {
+    const fn = 'DataParallelTrainer';
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError({ fn, argument: 'options', expected: 'an object', received: options });
+    }
+    const workers = checkInt(fn, 'options.workers', options.workers ?? availableParallelism());
+    const clip = options.clipNorm ?? null;
+    if (clip !== null && !(typeof clip === 'number' && clip > 0 && Number.isFinite(clip))) {
+      throw new InvalidArgumentError({ fn, argument: 'options.clipNorm', expected: 'a positive number or null', received: clip });
+    }
+    const seed = checkInt(fn, 'options.seed', options.seed ?? 0, 0);
+    const m = options.model;
+    if (m instanceof LanguageModel) {
+      this.model = m;
+      this.config = { ...m.config };
+    } else if (m !== null && typeof m === 'object' && 'config' in m) {
+      const { random: _, ...config } = m.config;
+      this.model = new LanguageModel(m.config);
+      if (m.stateDict) this.model.loadStateDict(m.stateDict);
+      this.config = config;
+    } else {
+      throw new InvalidArgumentError({ fn, argument: 'options.model', expected: 'a LanguageModel or { config, stateDict? }', received: m });
+    }
+    this.optimizer = createOptimizer(this.model.parameters(), options.optimizer, fn);
+    this.spec = { ...options.optimizer };
+    this.workers = workers;
+    this.clipNorm = clip;
+    this.seed = seed;
+    this.callbacks = [...(options.callbacks ?? [])];
+    this.random = options.random ?? getRandom();
+    this.workerUrl = options.workerUrl ?? new URL('./parallel-worker.js', import.meta.url);
+  }
+
+  /** Ends the run after the current epoch. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Worker threads of the current (or last) `fit` that have not exited: 0 once `fit` returns or throws. */
+  get liveWorkers(): number {
+    return (this.pool ?? this.lastPool)?.liveWorkers ?? 0;
+  }
+
+  /** Runs epochs `this.epoch + 1 … epochs` on the workers; returns the whole history. */
+  async fit(options: FitOptions): Promise<EpochStats[]> {
+    const epochs = checkInt('DataParallelTrainer.fit', 'options.epochs', options.epochs, 0);
+    if (this.pool) throw new InvalidArgumentError({ fn: 'DataParallelTrainer.fit', argument: 'this', expected: 'not already fitting', received: 'a fit in progress' });
+    this.stopping = false;
+    const pool = this.start();
+    this.pool = pool;
+    this.lastPool = pool;
+    let clean = false;
+    try {
+      await pool.ready();
+      for (const cb of this.callbacks) await cb.onTrainBegin?.(this);
+      while (this.epoch < epochs && !this.stopping) {
+        const epoch = this.epoch + 1;
+        for (const cb of this.callbacks) await cb.onEpochBegin?.(epoch, this);
+        const stats = await this.trainEpoch(pool, options.data(epoch, this.random), epoch);
+        await this.pull(pool);
+        if (options.validation) stats.validation = await this.evaluate(options.validation());
+        this.epoch = epoch;
+        this.history.push(stats);
+        for (const cb of this.callbacks) await cb.onEpochEnd?.(stats, this);
+      }
+      await this.pull(pool);
+      clean = true;
+      await pool.close();
+      for (const cb of this.callbacks) await cb.onTrainEnd?.(this.history, this);
+      return this.history;
+    } catch (error) {
+      // A non-finite loss leaves the workers consistent and before the update: keep their weights.
+      if (!clean && error instanceof NonFiniteLossError) await this.pull(pool).catch(() => undefined);
+      throw error;
+    } finally {
+      if (!clean) await pool.terminate();
+      else await pool.close();
+      this.pool = null;
+    }
+  }
+
+  /** Mean cross-entropy per target over `source` on the main thread's model. */
+  async evaluate(source: BatchSource) {
+    this.model.train(false);
+    try {
+      return await evaluate(this.model, source);
+    } finally {
+      this.model.train(true);
+    }
+  }
+
+  private start(): WorkerPool {
+    const named = this.model.namedParameters();
+    const size = named.reduce((n, [, p]) => n + p.value.size, 0);
+    const shared = sharedBuffers(this.workers, size);
+    const names = named.map(([n]) => n);
+    const weights = named.map(([, p]) => p.value.dataSync() as Float32Array);
+    const optimizerState = plainOptimizerState(this.optimizer);
+    const inits: WorkerInit[] = Array.from({ length: this.workers }, (_, index) => ({
+      role: 'recurrent-data-parallel-worker',
+      index,
+      workers: this.workers,
+      config: this.config,
+      names,
+      weights,
+      optimizer: this.spec,
+      optimizerState,
+      clipNorm: this.clipNorm,
+      seed: this.seed,
+      shared,
+    }));
+    return new WorkerPool(this.workerUrl, inits);
+  }
+
+  /** Copies worker 0's weights and optimizer state into `model` and `optimizer`. */
+  private async pull(pool: WorkerPool): Promise<void> {
+    const w = checkReplies([await pool.sendFirst({ type: 'weights' })])[0] as Extract<Reply, { type: 'weights' }>;
+    this.model.parameters().forEach((p, i) => {
+      const t = tf.tensor(w.weights[i]!, p.shape, 'float32');
+      p.assign(t);
+      t.dispose();
+    });
+    const s = checkReplies([await pool.sendFirst({ type: 'optimizerState' })])[0] as Extract<Reply, { type: 'optimizerState' }>;
+    loadPlainOptimizerState(this.optimizer, s.state);
+  }
+
+  /** Every worker's current weights (for tests: the copies must stay equal). @internal */
+  async workerWeights(): Promise<Float32Array[][]> {
+    if (!this.pool) return [];
+    const replies = checkReplies(await this.pool.send({ type: 'weights' }));
+    return replies.map((r) => (r as Extract<Reply, { type: 'weights' }>).weights);
+  }
+
+  private async trainEpoch(pool: WorkerPool, source: BatchSource, epoch: number): Promise<EpochStats> {
+    let lossSum = 0;
+    let tokens = 0;
+    let steps = 0;
+    let seconds = 0;
+    let lr = this.optimizer.lr;
+    let previousRows = -1;
+    let batchIndex = 0;
+    for await (const batch of source) {
+      const t0 = performance.now();
+      const { x, y, mask, B, T } = batchArrays(batch);
+      const carry = Boolean(batch.carryState) && B === previousRows;
+      previousRows = B;
+      let targets = B * T;
+      if (mask) {
+        targets = 0;
+        for (let i = 0; i < mask.length; i++) targets += mask[i]!;
+      }
+      const rows = splitRows(B, this.workers);
+      let r0 = 0;
+      const commands: Command[] = rows.map((n) => {
+        const from = r0 * T;
+        r0 += n;
+        return { type: 'step', x: x.slice(from, from + n * T), y: y.slice(from, from + n * T), mask: mask ? mask.slice(from, from + n * T) : null, rows: n, steps: T, carry, totalTargets: targets };
+      });
+      const replies = checkReplies(await pool.send(commands));
+      const stepNo = this.step + 1;
+      const first = replies[0]!;
+      if (first.type === 'nonFinite') throw new NonFiniteLossError(stepNo, first.loss);
+      if (first.type !== 'stepDone') throw new Error(`data-parallel: unexpected reply '${first.type}'`);
+      this.step = stepNo;
+      seconds += (performance.now() - t0) / 1000;
+      lr = first.lr;
+      lossSum += first.loss * targets;
+      tokens += targets;
+      steps += 1;
+      const info: StepInfo = { epoch, step: stepNo, batch: batchIndex++, loss: first.loss, gradNorm: first.gradNorm, tokens: targets, lr };
+      for (const cb of this.callbacks) await cb.onStep?.(info, this);
+    }
+    const loss = tokens > 0 ? lossSum / tokens : NaN;
+    return { epoch, steps, tokens, loss, perplexity: Math.exp(loss), seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, lr };
+  }
+}
+
+/** A batch as row-major arrays (tensors are read and disposed, as `Trainer` disposes them). */
+function batchArrays(batch: TrainBatch): { x: Int32Array; y: Int32Array; mask: Float32Array | null; B: number; T: number } {
+  const fn = 'DataParallelTrainer';
+  const shape = batch.shape ?? (batch.x instanceof tf.Tensor ? (batch.x.shape as [number, number]) : undefined);
+  if (!shape || shape.length !== 2) {
+    throw new InvalidArgumentError({ fn, argument: 'batch.shape', expected: '[B, T] (or x as a rank-2 tensor)', received: shape });
+  }
+  const [B, T] = shape;
+  const size = B * T;
+  for (const key of ['x', 'y', 'mask'] as const) {
+    const v = batch[key];
+    if (v === undefined && key === 'mask') continue;
+    const n = v instanceof tf.Tensor ? v.size : v?.length;
+    if (n !== size) throw new InvalidArgumentError({ fn, argument: `batch.${key}`, expected: `${size} values for shape [${shape.join(', ')}]`, received: n });
+  }
+  const read = <A extends Int32Array | Float32Array>(v: Tensor | A, dtype: 'int32' | 'float32'): A => {
+    if (!(v instanceof tf.Tensor)) return v;
+    const data = (v.dtype === dtype ? v.dataSync() : tf.tidy(() => tf.cast(v, dtype).dataSync())) as A;
+    v.dispose();
+    return data;
+  };
+  return { x: read<Int32Array>(batch.x, 'int32'), y: read<Int32Array>(batch.y, 'int32'), mask: batch.mask ? read<Float32Array>(batch.mask, 'float32') : null, B, T };
+}
