@@ -1,16 +1,18 @@
-// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--parallel]`:
+// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--threads N]`:
 // the workloads of ARCHITECTURE.md for Recurrent and for the tfjs-layers baseline, in one process
-// on the same WASM backend, with the matmul peak measured in the same run. `--parallel` runs the
-// data-parallel (2 worker threads) training prototype of the d2l LSTM instead (with --only, both).
+// on the same WASM backend, with the matmul peak measured in the same run. Training workloads run
+// on one thread and over `--threads` worker threads (default: every core) through the public
+// DataParallelTrainer; the headline is the parallel figure, measured against the matmul peak of
+// that many threads at once, with the one-thread figure against the one-thread peak beside it.
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { init, registerWasmFixes, unregisterWasmFixes } from '@recurrent/core';
 import { baselineGenerator, baselineTrainer } from './baseline';
-import { MemoryTracker, machineInfo, matmulPeakGflops, timeRuns, type MemoryPeak } from './measure';
-import { dataParallelBench, printDataParallel } from './parallel/data-parallel';
-import { isDataParallelWorker, runDataParallelWorker } from './parallel/worker';
+import { MemoryTracker, machineInfo, matmulPeakGflops, median, timeRuns, type MemoryPeak } from './measure';
+import { isPeakWorker, matmulPeakThreads, parallelTrainer, runPeakWorker, type ParallelMeasured } from './data-parallel';
 import { apiGenerator, apiTrainer } from './recurrent-api';
 import { directGenerator, directTrainer } from './recurrent-direct';
-import { allSpecs, charLm, flopsPerToken, tokensPerRun, type Runner, type Spec } from './workloads';
+import { allSpecs, flopsPerToken, tokensPerRun, type Runner, type Spec } from './workloads';
 
 interface Args {
   json: string | null;
@@ -19,11 +21,11 @@ interface Args {
   warmup: number;
   baseline: boolean;
   variants: boolean;
-  parallel: boolean;
+  threads: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, parallel: false };
+  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, threads: availableParallelism() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -37,13 +39,14 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--warmup') a.warmup = Number(value());
     else if (arg === '--no-baseline') a.baseline = false;
     else if (arg === '--no-variants') a.variants = false;
-    else if (arg === '--parallel') a.parallel = true;
+    else if (arg === '--threads') a.threads = Number(value());
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--parallel]');
+      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--threads N]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${arg}`);
   }
   if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error('bench: --runs must be a positive integer');
+  if (!Number.isInteger(a.threads) || a.threads < 1) throw new Error('bench: --threads must be a positive integer');
   return a;
 }
 
@@ -79,14 +82,21 @@ function fmt(v: number | null, digits = 0): string {
   return v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+function pct(v: number | null): string {
+  return v === null ? '-' : `${(v * 100).toFixed(0)}%`;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const backend = await init();
   const peaks = await matmulPeakGflops();
   const peak = peaks.wall;
-  console.log(`backend ${JSON.stringify(backend)}; [1024]^3 matmul: ${peak.toFixed(1)} GFLOP/s wall, ${peaks.cpu.toFixed(1)} per CPU second`);
-  const specs = args.parallel && !args.only ? [] : allSpecs.filter((s) => !args.only || args.only.some((o) => s.name.includes(o)));
+  const peakN = args.threads > 1 ? await matmulPeakThreads(args.threads, new URL(import.meta.url)) : null;
+  console.log(
+    `backend ${JSON.stringify(backend)}; [1024]^3 matmul: ${peak.toFixed(1)} GFLOP/s wall, ${peaks.cpu.toFixed(1)} per CPU second${peakN === null ? '' : `; ${args.threads} threads at once: ${peakN.toFixed(1)} GFLOP/s (${(peakN / peak).toFixed(2)}x)`}`,
+  );
+  const specs = allSpecs.filter((s) => !args.only || args.only.some((o) => s.name.includes(o)));
   const workloads: Record<string, unknown>[] = [];
   for (const spec of specs) {
     const isTrain = spec.kind === 'train';
@@ -107,25 +117,80 @@ async function main(): Promise<void> {
         registerWasmFixes();
       }
     }
+    let parallel: ParallelMeasured | null = null;
+    let parallelError: string | null = null;
+    const interleaved: { wall: number; cpu: number }[] = [];
+    if (isTrain && args.threads > 1) {
+      try {
+        // One-thread runs interleaved with the parallel epochs (same load), for the same-run speedup.
+        const stepsPerRun = spec.hidden >= 512 ? 1 : 8;
+        const runner = apiTrainer(spec);
+        try {
+          parallel = await parallelTrainer(spec, { workers: args.threads, warmup: args.warmup, runs: Math.max(args.runs, 3), stepsPerRun }, async (_epoch, timed) => {
+            const t = await timeRuns(() => runner.run(), 0, stepsPerRun);
+            if (timed) interleaved.push({ wall: t.runs.reduce((a, b) => a + b, 0), cpu: t.medianCpu * stepsPerRun });
+          });
+        } finally {
+          runner.dispose();
+        }
+      } catch (error) {
+        parallelError = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
+      }
+    }
+    const tokensPerPair = tokensPerRun(spec) * (parallel?.stepsPerRun ?? 1);
+    const interleavedTps = interleaved.length ? tokensPerPair / median(interleaved.map((p) => p.wall)) : null;
+    const interleavedCpuTps = interleaved.length ? tokensPerPair / median(interleaved.map((p) => p.cpu)) : null;
     const flops = flopsPerToken(spec);
-    const r = recurrent.tokensPerSec;
+    const single = recurrent.tokensPerSec;
+    // The headline: the parallel run against the peak of as many threads, else the one-thread run.
+    const r = parallel ? parallel.tokensPerSec : single;
+    const headlinePeak = parallel && peakN !== null ? peakN : peak;
+    const headlineCpu = parallel ? parallel.tokensPerCpuSec : recurrent.tokensPerCpuSec;
     const b = baseline.tokensPerSec;
+    const eff = (tps: number | null, gflops: number): number | null => (tps === null ? null : Number(((flops * tps) / (gflops * 1e9)).toFixed(3)));
     const entry = {
       name: spec.name,
       recurrentTokensPerSec: r === null ? null : Math.round(r),
       baselineTokensPerSec: b === null ? null : Math.round(b),
       baselineStatus: b === null ? (args.baseline ? `fails: ${baseline.error}` : 'not run') : 'ok',
       ratio: r !== null && b !== null ? Number((r / b).toFixed(2)) : null,
-      matmulPeakGflops: Number(peak.toFixed(2)),
+      matmulPeakGflops: Number(headlinePeak.toFixed(2)),
       flopsPerToken: flops,
-      efficiency: r === null ? null : Number(((flops * r) / (peak * 1e9)).toFixed(3)),
+      efficiency: eff(r, headlinePeak),
+      threads: parallel ? parallel.workers : 1,
       recurrentStatus: r === null ? `fails: ${recurrent.error}` : 'ok',
+      ...(isTrain
+        ? {
+            singleThread: {
+              tokensPerSec: single === null ? null : Math.round(single),
+              ratio: single !== null && b !== null ? Number((single / b).toFixed(2)) : null,
+              matmulPeakGflops: Number(peak.toFixed(2)),
+              efficiency: eff(single, peak),
+              tokensPerCpuSec: recurrent.tokensPerCpuSec === undefined ? null : Math.round(recurrent.tokensPerCpuSec),
+            },
+            dataParallel: parallel
+              ? {
+                  workers: parallel.workers,
+                  // Against one-thread runs interleaved with the parallel epochs (same load).
+                  interleavedSingleTokensPerSec: Math.round(interleavedTps!),
+                  speedupOverSingleThread: Number((parallel.tokensPerSec / interleavedTps!).toFixed(2)),
+                  // Tokens per CPU second of all threads over the one-thread run's: 1 = no CPU spent on parallelism.
+                  cpuCostRatio: Number((parallel.tokensPerCpuSec / interleavedCpuTps!).toFixed(2)),
+                  tokensPerCpuSec: Math.round(parallel.tokensPerCpuSec),
+                  stepsPerRun: parallel.stepsPerRun,
+                  perStepMs: parallel.perStepMs,
+                  rssMB: parallel.rssMB,
+                  seconds: parallel.seconds,
+                }
+              : { error: parallelError ?? 'not run (--threads 1)' },
+          }
+        : {}),
       cpuTime: {
-        recurrentTokensPerCpuSec: recurrent.tokensPerCpuSec === undefined ? null : Math.round(recurrent.tokensPerCpuSec),
+        recurrentTokensPerCpuSec: headlineCpu === undefined ? null : Math.round(headlineCpu),
         baselineTokensPerCpuSec: baseline.tokensPerCpuSec === undefined ? null : Math.round(baseline.tokensPerCpuSec),
-        ratio: recurrent.tokensPerCpuSec !== undefined && baseline.tokensPerCpuSec !== undefined ? Number((recurrent.tokensPerCpuSec / baseline.tokensPerCpuSec).toFixed(2)) : null,
+        ratio: headlineCpu !== undefined && baseline.tokensPerCpuSec !== undefined ? Number((headlineCpu / baseline.tokensPerCpuSec).toFixed(2)) : null,
         matmulPeakGflops: Number(peaks.cpu.toFixed(2)),
-        efficiency: recurrent.tokensPerCpuSec === undefined ? null : Number(((flops * recurrent.tokensPerCpuSec) / (peaks.cpu * 1e9)).toFixed(3)),
+        efficiency: headlineCpu === undefined ? null : eff(headlineCpu, peaks.cpu),
       },
       peakMemory: recurrent.memory
         ? { tensorMB: Number((recurrent.memory.tensorBytes / 2 ** 20).toFixed(1)), rssMB: Number((recurrent.memory.rssBytes / 2 ** 20).toFixed(1)), tensorGrowthAcrossRuns: recurrent.memory.tensorGrowth }
@@ -140,12 +205,20 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k} ${fmt(v.tokensPerSec)} (cpu ${fmt(v.tokensPerCpuSec ?? null)})`)
       .join(', ');
     console.log(
-      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s  baseline ${(b === null && args.baseline ? 'fails' : fmt(b)).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
+      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s${parallel ? ` (${parallel.workers} threads, ${(parallel.tokensPerSec / interleavedTps!).toFixed(2)}x the interleaved 1-thread ${fmt(interleavedTps)}; 1 thread alone ${fmt(single)}, eff ${pct(eff(single, peak))})` : ''}  baseline ${(b === null && args.baseline ? 'fails' : fmt(b)).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
     );
   }
-  const parallel = args.parallel ? await dataParallelBench(charLm('lstm'), { runs: Math.max(args.runs, 5), warmup: args.warmup }) : undefined;
-  if (parallel) printDataParallel(parallel);
-  const result = { machine: { ...machineInfo(backend), matmulPeakGflops: Number(peak.toFixed(2)), matmulPeakGflopsPerCpuSecond: Number(peaks.cpu.toFixed(2)), totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, workloads, ...(parallel ? { dataParallel: parallel } : {}) };
+  const result = {
+    machine: {
+      ...machineInfo(backend),
+      matmulPeakGflops: Number(peak.toFixed(2)),
+      matmulPeakGflopsPerCpuSecond: Number(peaks.cpu.toFixed(2)),
+      threads: args.threads,
+      matmulPeakGflopsAllThreads: peakN === null ? null : Number(peakN.toFixed(2)),
+      totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    },
+    workloads,
+  };
   console.log(`total ${result.machine.totalSeconds} s`);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');
@@ -153,8 +226,8 @@ async function main(): Promise<void> {
   }
 }
 
-// The data-parallel prototype's workers run this same bundle.
-if (isDataParallelWorker()) void runDataParallelWorker();
+// The matmul-peak threads run this same bundle.
+if (isPeakWorker()) void runPeakWorker();
 else
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);

@@ -2,3 +2,4 @@
 // main entry so browser bundles never see `node:worker_threads`.
 export { DataParallelTrainer, splitRows, type DataParallelTrainerOptions } from './parallel/data-parallel-trainer';
 export { createOptimizer, OPTIMIZER_TYPES, type OptimizerSpec } from './parallel/optimizer-spec';
+export type { StepTimes } from './parallel/protocol';

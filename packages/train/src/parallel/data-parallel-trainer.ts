@@ -5,7 +5,7 @@ import { evaluate, type FitOptions } from '../loop/trainer';
 import type { BatchSource, EpochStats, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
 import { createOptimizer, loadPlainOptimizerState, plainOptimizerState, type OptimizerSpec } from './optimizer-spec';
-import { sharedBuffers, type Command, type Reply, type WorkerInit } from './protocol';
+import { sharedBuffers, type Command, type Reply, type StepTimes, type WorkerInit } from './protocol';
 import { WorkerPool, checkReplies } from './worker-pool';
 
 export interface DataParallelTrainerOptions {
@@ -65,6 +65,8 @@ export class DataParallelTrainer implements TrainerLike {
   private pool: WorkerPool | null = null;
   private lastPool: WorkerPool | null = null;
   private stopping = false;
+  /** Per worker, milliseconds summed over the steps since the last `resetStepTimes`. */
+  private times: StepTimes[] = [];
 
   constructor(options: DataParallelTrainerOptions) {
     const fn = 'DataParallelTrainer';
@@ -180,6 +182,18 @@ export class DataParallelTrainer implements TrainerLike {
     return new WorkerPool(this.workerUrl, inits);
   }
 
+  /**
+   * Where the workers' step time went since the last reset (milliseconds summed over steps, one
+   * entry per worker): compute (forward + backward), wait (barrier) and update (sum + clip + step).
+   */
+  stepTimes(): StepTimes[] {
+    return this.times.map((t) => ({ ...t }));
+  }
+
+  resetStepTimes(): void {
+    this.times = [];
+  }
+
   /** Copies worker 0's weights and optimizer state into `model` and `optimizer`. */
   private async pull(pool: WorkerPool): Promise<void> {
     const w = checkReplies([await pool.sendFirst({ type: 'weights' })])[0] as Extract<Reply, { type: 'weights' }>;
@@ -229,6 +243,13 @@ export class DataParallelTrainer implements TrainerLike {
       const first = replies[0]!;
       if (first.type === 'nonFinite') throw new NonFiniteLossError(stepNo, first.loss);
       if (first.type !== 'stepDone') throw new Error(`data-parallel: unexpected reply '${first.type}'`);
+      replies.forEach((r, i) => {
+        if (r.type !== 'stepDone') return;
+        const t = (this.times[i] ??= { compute: 0, wait: 0, update: 0 });
+        t.compute += r.times.compute;
+        t.wait += r.times.wait;
+        t.update += r.times.update;
+      });
       this.step = stepNo;
       seconds += (performance.now() - t0) / 1000;
       lr = first.lr;

@@ -53,10 +53,20 @@ export type Command =
   | { type: 'optimizerState' }
   | { type: 'close' };
 
+/** Milliseconds of one worker's step, by phase. */
+export interface StepTimes {
+  /** Forward + backward on its rows and the gradients copied to shared memory. */
+  compute: number;
+  /** Blocked at the barrier: the imbalance between workers plus the sync itself. */
+  wait: number;
+  /** Sum of the workers' gradients, clipping and the optimizer step. */
+  update: number;
+}
+
 /** Worker → main. */
 export type Reply =
   | { type: 'ready' }
-  | { type: 'stepDone'; loss: number; gradNorm: number; lr: number }
+  | { type: 'stepDone'; loss: number; gradNorm: number; lr: number; times: StepTimes }
   | { type: 'nonFinite'; loss: number }
   | { type: 'aborted' }
   | { type: 'error'; error: WireError }

@@ -56,6 +56,7 @@ class DataParallelWorker {
     const { workers, index } = this.input;
     const P = this.input.shared.size;
     const slot = (this.parity * workers + index) * P;
+    const t0 = performance.now();
     let start = this.state;
     this.state = null;
     if (start && (!cmd.carry || start.h.shape[1] !== cmd.rows)) {
@@ -95,7 +96,9 @@ class DataParallelWorker {
     }
     this.losses[this.parity * workers + index] = loss;
 
+    const t1 = performance.now();
     this.barrier.arrive();
+    const t2 = performance.now();
 
     // Every worker reads the same slots in the same order: the sums are bit-identical.
     let total = 0;
@@ -120,7 +123,8 @@ class DataParallelWorker {
     const lr = this.optimizer.lr;
     this.optimizer.step();
     this.optimizer.zeroGrad();
-    return { type: 'stepDone', loss: total, gradNorm, lr };
+    const times = { compute: t1 - t0, wait: t2 - t1, update: performance.now() - t2 };
+    return { type: 'stepDone', loss: total, gradNorm, lr, times };
   }
 
   weights(): Float32Array[] {

@@ -1,0 +1,146 @@
+// The training workloads over worker threads through the public DataParallelTrainer
+// (@recurrent/train/node), and the matmul peak of N threads at once (the yardstick of a parallel run).
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Random, init, tf } from '@recurrent/core';
+import { LanguageModel } from '@recurrent/layers';
+import { DataParallelTrainer, type StepTimes } from '@recurrent/train/node';
+import { median } from './measure';
+import { randomIds, type TrainSpec } from './workloads';
+
+export interface ParallelMeasured {
+  tokensPerSec: number;
+  /** Tokens per CPU second of the whole process (all threads). */
+  tokensPerCpuSec: number;
+  workers: number;
+  stepsPerRun: number;
+  seconds: number[];
+  /** Per step, the slower worker's phases (ms, median over runs). */
+  perStepMs: StepTimes & { wall: number };
+  rssMB: number;
+}
+
+/**
+ * d2l's setting on `workers` threads: SGD + clipping, random batches (state reset per batch).
+ * `between(epoch)` runs after every epoch (outside the timed steps, workers idle): the caller
+ * times the one-thread trainer there, so both see the same load on a shared machine.
+ */
+export async function parallelTrainer(
+  spec: TrainSpec,
+  options: { workers: number; warmup: number; runs: number; stepsPerRun: number },
+  between?: (epoch: number, timed: boolean) => void | Promise<void>,
+): Promise<ParallelMeasured> {
+  const { vocab: V, batch: B, steps: T } = spec;
+  const model = new LanguageModel({ cell: spec.cell, input: spec.input, embeddingDim: spec.embeddingDim, vocabSize: V, hiddenSize: spec.hidden, numLayers: spec.layers, random: new Random(0) });
+  const x = randomIds(B * T, V, 1);
+  const y = randomIds(B * T, V, 2);
+  const seconds: number[] = [];
+  const cpu: number[] = [];
+  const phases: StepTimes[] = [];
+  let c0 = 0;
+  let rss = 0;
+  const cpuSeconds = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const trainer: DataParallelTrainer = new DataParallelTrainer({
+    model,
+    optimizer: { type: 'sgd', lr: spec.lr },
+    clipNorm: spec.clip,
+    workers: options.workers,
+    callbacks: [
+      {
+        onEpochBegin: () => {
+          trainer.resetStepTimes();
+          c0 = cpuSeconds();
+        },
+        onEpochEnd: async (stats) => {
+          const c = cpuSeconds() - c0;
+          rss = Math.max(rss, process.memoryUsage().rss);
+          await between?.(stats.epoch, stats.epoch > options.warmup);
+          if (stats.epoch <= options.warmup) return;
+          seconds.push(stats.seconds);
+          cpu.push(c);
+          const slowest = trainer.stepTimes().reduce((a, b) => (b.compute + b.update > a.compute + a.update ? b : a));
+          phases.push(slowest);
+        },
+      },
+    ],
+  });
+  try {
+    await trainer.fit({
+      epochs: options.warmup + options.runs,
+      data: () => Array.from({ length: options.stepsPerRun }, () => ({ x, y, shape: [B, T] as const })),
+    });
+  } finally {
+    model.dispose();
+    trainer.optimizer.dispose();
+  }
+  const tokens = B * T * options.stepsPerRun;
+  const per = (k: keyof StepTimes): number => Number((median(phases.map((p) => p[k])) / options.stepsPerRun).toFixed(2));
+  return {
+    tokensPerSec: tokens / median(seconds),
+    tokensPerCpuSec: tokens / median(cpu),
+    workers: options.workers,
+    stepsPerRun: options.stepsPerRun,
+    seconds: seconds.map((s) => Number(s.toFixed(4))),
+    perStepMs: { wall: Number(((median(seconds) * 1000) / options.stepsPerRun).toFixed(2)), compute: per('compute'), wait: per('wait'), update: per('update') },
+    rssMB: Number((rss / 2 ** 20).toFixed(1)),
+  };
+}
+
+interface PeakInput {
+  role: 'recurrent-bench-matmul-peak';
+  index: number;
+  threads: number;
+  n: number;
+  runs: number;
+  control: SharedArrayBuffer;
+}
+
+export function isPeakWorker(): boolean {
+  return !isMainThread && (workerData as { role?: string } | null)?.role === 'recurrent-bench-matmul-peak';
+}
+
+/** In a worker: warm up, wait until every thread is ready, time `runs` [n]^3 products, report the seconds. */
+export async function runPeakWorker(): Promise<void> {
+  const input = workerData as PeakInput;
+  await init();
+  const a = tf.randomUniform([input.n, input.n]);
+  const b = tf.randomUniform([input.n, input.n]);
+  const product = (): void => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  product();
+  product();
+  const ctl = new Int32Array(input.control);
+  Atomics.add(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
+  while (Atomics.load(ctl, 0) < input.threads) Atomics.wait(ctl, 0, Atomics.load(ctl, 0), 100);
+  const t0 = performance.now();
+  for (let i = 0; i < input.runs; i++) product();
+  const s = (performance.now() - t0) / 1000;
+  tf.dispose([a, b]);
+  parentPort!.postMessage(s);
+}
+
+/** GFLOP/s of `threads` threads each multiplying [n]^3 `runs` times at once: all FLOPs over the slowest thread's time. */
+export async function matmulPeakThreads(threads: number, entry: URL, n = 1024, runs = 5): Promise<number> {
+  const control = new SharedArrayBuffer(4);
+  const workers = Array.from({ length: threads }, (_, index) => new Worker(entry, { workerData: { role: 'recurrent-bench-matmul-peak', index, threads, n, runs, control } satisfies PeakInput }));
+  try {
+    const secs = await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<number>((resolve, reject) => {
+            w.once('message', resolve);
+            w.once('error', reject);
+          }),
+      ),
+    );
+    return (threads * runs * 2 * n ** 3) / Math.max(...secs) / 1e9;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
