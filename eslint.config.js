@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-web/**', '**/test-results/**', 'apps/docs/.vitepress/dist/**', '**/node_modules/**', '**/.turbo/**', 'apps/docs/.vitepress/cache/**', 'apps/docs/api/**'] },
+  { ignores: ['packages/core/assembly/**', '**/dist/**', '**/dist-web/**', '**/test-results/**', 'apps/docs/.vitepress/dist/**', '**/node_modules/**', '**/.turbo/**', 'apps/docs/.vitepress/cache/**', 'apps/docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

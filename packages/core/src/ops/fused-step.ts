@@ -6,6 +6,8 @@ import { checkOneOf, checkRank } from '../validate';
 import { checkBias, type LstmStepResult, type RnnNonlinearity } from './cell-step';
 import { biasValues, readF32, tensorOf } from './fused-kernel';
 import { rowMatMul, type RowMatMul } from './row-matmul';
+import { stepKernelModule } from '../wasm/kernel-module';
+import { KernelStepWeights } from '../wasm/kernel-step';
 
 export type StepKind = 'lstm' | 'gru' | 'rnn';
 
@@ -17,6 +19,9 @@ export interface StepValuesResult {
   h: Float32Array;
   c: Float32Array | null;
 }
+
+/** Where `stepValues` may write the new states instead of allocating (they may be the input arrays). */
+export type StepValuesOutput = StepValuesResult;
 
 /**
  * Weights of one recurrent layer prepared for the fused steps; the caller keeps it across steps
@@ -31,14 +36,17 @@ export interface PackedStepWeights {
   readonly weight: Tensor;
   /** [N] summed biases (GRU: r, z summed; then b_in; then b_hn). */
   readonly bias: Float64Array;
+  /** Whether `stepValues` runs in Recurrent's own WebAssembly SIMD kernel (else through tfjs). */
+  readonly usesWasmKernel: boolean;
   /** The reusable product for a batch size (made on first use, freed by `dispose`). */
   product(batch: number): RowMatMul;
   /**
    * One step on plain arrays, without tensors in or out (generation's fast path). `input` is
-   * x [B, I] or, for a one-hot input, token ids [B]: the input projection is then row `id` of
-   * wIhᵀ (a lookup) and only h goes through the matmul. h, c [B, H] (c for LSTM only, else null).
+   * x [B, I] or, for a one-hot input, token ids [B] (integers in [0, I)): the input projection
+   * is then row `id` of wIhᵀ (a lookup). h, c [B, H] (c for LSTM only, else null). The new
+   * states go to `out` when given (its arrays may be h and c themselves), else to new arrays.
    */
-  stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): StepValuesResult;
+  stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number, out?: StepValuesOutput): StepValuesResult;
   dispose(): void;
 }
 
@@ -91,36 +99,55 @@ export function packStepWeights(
   const products = new Map<number, RowMatMul>();
   const hiddenProducts = new Map<number, RowMatMul>();
   const spec: StepSpec = { kind, I, H, N, bias, relu: nonlinearity === 'relu' };
-  return {
+  const module = stepKernelModule();
+  let kernel = module
+    ? new KernelStepWeights(module, kind, I, H, nonlinearity === 'relu', wi, wh, bIh ? readF32(bIh) : null, bHh ? readF32(bHh) : null)
+    : null;
+  /** The tfjs path (no kernel): fresh arrays from the gate math, copied to `out` when given. */
+  const tfjsStep = (input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): StepValuesResult => {
+    if ('ids' in input) {
+      let p = hiddenProducts.get(batch);
+      if (!p) {
+        hiddenWeight ??= tf.tensor(w.slice(I * N), [H, N], 'float32');
+        hiddenProducts.set(batch, (p = rowMatMul(hiddenWeight, batch)));
+      }
+      p.input().set(h.subarray(0, batch * H));
+      return gateStep(spec, p, h, c, batch, input.ids, inputRows);
+    }
+    const p = packed.product(batch);
+    const K = I + H;
+    const xh = p.input(); // [B, I + H]
+    for (let b = 0; b < batch; b++) {
+      xh.set(input.x.subarray(b * I, (b + 1) * I), b * K);
+      xh.set(h.subarray(b * H, (b + 1) * H), b * K + I);
+    }
+    return gateStep(spec, p, h, c, batch, null, inputRows);
+  };
+  const packed: PackedStepWeights = {
     kind,
     inputSize: I,
     hiddenSize: H,
     nonlinearity,
     weight,
     bias,
+    usesWasmKernel: kernel !== null,
     product(batch: number): RowMatMul {
       let p = products.get(batch);
       if (!p) products.set(batch, (p = rowMatMul(weight, batch)));
       return p;
     },
-    stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): StepValuesResult {
-      if ('ids' in input) {
-        let p = hiddenProducts.get(batch);
-        if (!p) {
-          hiddenWeight ??= tf.tensor(w.slice(I * N), [H, N], 'float32');
-          hiddenProducts.set(batch, (p = rowMatMul(hiddenWeight, batch)));
-        }
-        p.input().set(h.subarray(0, batch * H));
-        return gateStep(spec, p, h, c, batch, input.ids, inputRows);
+    stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number, out?: StepValuesOutput): StepValuesResult {
+      if ('ids' in input) checkIds('PackedStepWeights.stepValues', input.ids, batch, I);
+      if (kernel) {
+        const o = out ?? { h: new Float32Array(batch * H), c: kind === 'lstm' ? new Float32Array(batch * H) : null };
+        kernel.step('ids' in input ? input.ids : null, 'x' in input ? input.x : null, h, c, batch, o.h, o.c);
+        return o;
       }
-      const p = this.product(batch);
-      const K = I + H;
-      const xh = p.input(); // [B, I + H]
-      for (let b = 0; b < batch; b++) {
-        xh.set(input.x.subarray(b * I, (b + 1) * I), b * K);
-        xh.set(h.subarray(b * H, (b + 1) * H), b * K + I);
-      }
-      return gateStep(spec, p, h, c, batch, null, inputRows);
+      const r = tfjsStep(input, h, c, batch);
+      if (!out) return r;
+      out.h.set(r.h);
+      if (out.c && r.c) out.c.set(r.c);
+      return out;
     },
     dispose() {
       for (const p of products.values()) p.dispose();
@@ -129,9 +156,22 @@ export function packStepWeights(
       hiddenProducts.clear();
       hiddenWeight?.dispose();
       hiddenWeight = null;
+      kernel = null;
       weight.dispose();
     },
   };
+  return packed;
+}
+
+/** Token ids for a one-hot input: `batch` integers in [0, I). */
+function checkIds(fn: string, ids: ArrayLike<number>, batch: number, I: number): void {
+  if (ids.length < batch) throw new InvalidArgumentError({ fn, argument: 'ids', expected: `${batch} token ids`, received: ids.length });
+  for (let b = 0; b < batch; b++) {
+    const id = ids[b]!;
+    if (!Number.isInteger(id) || id < 0 || id >= I) {
+      throw new InvalidArgumentError({ fn, argument: 'ids', expected: `integers in [0, ${I})`, received: id });
+    }
+  }
 }
 
 interface StepSpec {
