@@ -30,6 +30,7 @@ export {
   type LanguageModelConfig,
   type ResolvedLanguageModelConfig,
 } from './lm/language-model';
+export { DecodingSession } from './lm/decoding-session';
 export { RNNScratch, type RNNScratchOptions } from './scratch/rnn-scratch';
 export {
   parseCheckpointConfig,

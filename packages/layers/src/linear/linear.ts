@@ -3,11 +3,11 @@ import {
   checkInt,
   getRandom,
   InvalidArgumentError,
-  rowMatMul,
+  packDense,
   ShapeError,
   tf,
+  type PackedDense,
   type Random,
-  type RowMatMul,
   type Tensor,
 } from '@recurrent/core';
 import { parameterFrom } from '../init/make-parameter';
@@ -16,12 +16,6 @@ import { Module } from '../module/module';
 import type { Parameter } from '../module/parameter';
 import { DerivedCache } from '../rnn/derived-cache';
 
-/** The eval-mode head: wᵀ [in, out] kept packed, the bias as values, products per batch size. */
-interface TransposedHead {
-  weightT: Tensor;
-  bias: Float32Array | null;
-  products: Map<number, RowMatMul>;
-}
 
 function isTapeOn(): boolean {
   return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
@@ -47,16 +41,14 @@ export class Linear extends Module {
    * wᵀ for eval mode, rebuilt when a parameter changes: transposing per call gives XNNPACK a new
    * right-hand side to repack on every call (every generated token).
    */
-  private readonly head = new DerivedCache<TransposedHead>(
-    () => ({
-      weightT: tf.keep(tf.transpose(this.weight.value)), // [in, out]
-      bias: this.bias ? (this.bias.value.dataSync() as Float32Array) : null,
-      products: new Map(),
-    }),
-    (head) => {
-      for (const p of head.products.values()) p.dispose();
-      head.weightT.dispose();
-    },
+  private readonly weightT = new DerivedCache<Tensor>(
+    () => tf.keep(tf.transpose(this.weight.value)), // [in, out]
+    (t) => t.dispose(),
+  );
+  /** The weights packed for `forwardValues` (core's WebAssembly kernel where available). */
+  private readonly packed = new DerivedCache<PackedDense>(
+    () => packDense(this.weight.value, this.bias?.value ?? null),
+    (p) => p.dispose(),
   );
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
@@ -103,7 +95,7 @@ export class Linear extends Module {
       });
     }
     // Eval mode without a gradient tape uses the cached wᵀ (same numbers, no per-call repack).
-    const cached = !this.training && !isTapeOn() ? this.head.get(this.parameters()).weightT : null;
+    const cached = !this.training && !isTapeOn() ? this.weightT.get(this.parameters()) : null;
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
@@ -115,28 +107,16 @@ export class Linear extends Module {
 
   /**
    * Generation's head on plain arrays (no tensors made, no gradient): x [rows, in] values ->
-   * [rows, out] values, through the cached wᵀ.
+   * [rows, out] values (into `out` when given), through weights packed once per parameter
+   * change (core's WebAssembly SIMD kernel where available).
    */
-  forwardValues(x: Float32Array, rows: number): Float32Array {
-    const head = this.head.get(this.parameters());
-    let mm = head.products.get(rows);
-    if (!mm) head.products.set(rows, (mm = rowMatMul(head.weightT, rows)));
-    mm.input().set(x.subarray(0, rows * this.inFeatures));
-    const out = this.outFeatures;
-    const b = head.bias;
-    const y = mm.run(
-      b
-        ? (v) => {
-            for (let r = 0; r < rows; r++)
-              for (let k = 0; k < out; k++) v[r * out + k] = v[r * out + k]! + b[k]!;
-          }
-        : undefined,
-    );
-    return y.slice(); // [rows, out] (the view lives only until the next product)
+  forwardValues(x: Float32Array, rows: number, out?: Float32Array): Float32Array {
+    return this.packed.get(this.parameters()).forwardValues(x, rows, out); // [rows, out]
   }
 
   override dispose(): void {
-    this.head.dispose();
+    this.weightT.dispose();
+    this.packed.dispose();
     super.dispose();
   }
 }

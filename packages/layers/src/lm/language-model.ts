@@ -18,8 +18,10 @@ import { Module } from '../module/module';
 import { GRU } from '../rnn/gru';
 import { LSTM } from '../rnn/lstm';
 import { RNN } from '../rnn/rnn';
+import { DerivedCache } from '../rnn/derived-cache';
 import type { RNNBase, RNNImplementation } from '../rnn/rnn-base';
 import type { RecurrentState } from '../rnn/state';
+import { DecodingSession } from './decoding-session';
 
 /** What a `LanguageModel` is made of. */
 export interface LanguageModelConfig {
@@ -64,6 +66,11 @@ export class LanguageModel extends Module {
   readonly embedding: Embedding | null;
   readonly rnn: RNNBase;
   readonly linear: Linear;
+  /** The embedding table as values for decoding sessions (re-read when the weight changes). */
+  private readonly embeddingTable = new DerivedCache<Float32Array>(
+    () => this.embedding!.weight.value.dataSync().slice() as Float32Array,
+    () => {},
+  );
 
   constructor(config: LanguageModelConfig) {
     super();
@@ -194,6 +201,41 @@ export class LanguageModel extends Module {
       return s.c ? { logits, h: s.h, c: s.c } : { logits, h: s.h };
     });
     return { logits: r.logits, state: r.c ? { h: r.h, c: r.c } : { h: r.h } };
+  }
+
+  /**
+   * A decoding session starting from `state` (h, c [L, B, H]; copied, the caller keeps it):
+   * generation's tensor-free path, where each step takes token ids and returns logits as a
+   * Float32Array. Null in training mode (dropout and gradients need the tensor `step`).
+   */
+  openSession(state: RecurrentState): DecodingSession | null {
+    const fn = 'LanguageModel.openSession';
+    if (!state || !state.h)
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'state',
+        expected: 'a state (from beginState or forward)',
+        received: state,
+      });
+    const B = state.h.shape[1];
+    if (state.h.shape.length !== 3 || B === undefined)
+      throw new ShapeError({
+        fn,
+        argument: 'state.h',
+        expected: 'of shape [numLayers, B, hiddenSize]',
+        received: [...state.h.shape],
+      });
+    this.rnn.checkStepState(state, B);
+    if (this.training) return null;
+    // Copies: the cpu backend's dataSync is the tensor's own array, and the session writes in place.
+    const h = (state.h.dataSync() as Float32Array).slice(); // [L, B, H]
+    const c = state.c ? (state.c.dataSync() as Float32Array).slice() : null;
+    return new DecodingSession(this, h, c, B);
+  }
+
+  /** @internal The embedding weight [V, E] as values (embedding input only). */
+  embeddingValues(): Float32Array {
+    return this.embeddingTable.get(this.embedding!.parameters());
   }
 
   /**

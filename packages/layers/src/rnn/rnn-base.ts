@@ -458,29 +458,33 @@ export abstract class RNNBase extends Module {
     batch: number,
   ): { h: Float32Array; c: Float32Array | null; top: Float32Array } {
     this.checkStepState(state, batch);
+    // Copies (the cpu backend's dataSync is the tensor's own array), updated in place below.
+    const h = (state.h.dataSync() as Float32Array).slice(); // [L, B, H]
+    const c = state.c ? (state.c.dataSync() as Float32Array).slice() : null;
+    const top = this.stepArrays(input, h, c, batch);
+    return { h, c, top };
+  }
+
+  /**
+   * `stepValues` on a state already held as values (a decoding session's): h (and c) [L, B, H]
+   * are updated in place, and the top layer's new h [B, H] is returned as a view of `h`. The
+   * caller checks the state's shape once (`checkStepState`).
+   */
+  stepArrays(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): Float32Array {
+    this.checkSteppable(`${this.name}.step`);
     const packed = this.packedStepWeights();
     const BH = batch * this.hiddenSize;
-    const L = this.numLayers;
-    const h0 = state.h.dataSync() as Float32Array; // [L, B, H] (a copy)
-    const c0 = state.c ? (state.c.dataSync() as Float32Array) : null;
-    const h = new Float32Array(L * BH);
-    const c = c0 ? new Float32Array(L * BH) : null;
     let x = input;
-    let top = h0;
-    for (let layer = 0; layer < L; layer++) {
+    let top = h.subarray(0, BH);
+    for (let layer = 0; layer < this.numLayers; layer++) {
       const at = layer * BH;
-      const r = packed[layer]!.stepValues(
-        x,
-        h0.subarray(at, at + BH),
-        c0 ? c0.subarray(at, at + BH) : null,
-        batch,
-      );
-      h.set(r.h, at);
-      if (c && r.c) c.set(r.c, at);
-      top = r.h;
-      x = { x: r.h };
+      const hl = h.subarray(at, at + BH);
+      const cl = c ? c.subarray(at, at + BH) : null;
+      packed[layer]!.stepValues(x, hl, cl, batch, { h: hl, c: cl });
+      top = hl;
+      x = { x: hl };
     }
-    return { h, c, top };
+    return top;
   }
 
   /**
