@@ -19,7 +19,7 @@ export {
   stopStringsCriterion,
 } from './stopping/stopping-criteria';
 export { type Streamer, type StreamInfo, textStreamer } from './streaming/streamer';
-export { type GenerationModel, warmUp, stepOnce } from './decode/model';
+export { type GenerationModel, type GenerationSession, warmUp, stepOnce } from './decode/model';
 export { type GenerateOptions, type Strategy, resolveOptions } from './decode/options';
 export { beamSearch, type BeamSearchOptions, type BeamHypothesis } from './decode/beam-search';
 export {

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, VocabError, init, tf } from '@recurrent/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InvalidArgumentError, Random, VocabError, init, setWasmKernelsEnabled, tf } from '@recurrent/core';
+import { LanguageModel, type LanguageModelConfig } from '@recurrent/layers';
 import { ReferenceLM } from '../../test/reference-lm';
 import { argmax, logSoftmax64 } from '../processors/logits-processor';
 import { GenerationAbortedError, Generator } from './generator';
+import type { GenerationModel } from './model';
 
 const chars = ['<unk>', ' ', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 let model: ReferenceLM;
@@ -240,5 +242,62 @@ describe('Generator with a jieba vocabulary', () => {
     expect(enc.ids).toEqual([1, 2, 3, 4]);
     const r = await g.generate('北京冬奥的进度条', { maxTokens: 4 });
     expect(r.text).toBe('北京冬奥的进度条' + r.tokens.join(''));
+  });
+});
+
+describe('Generator on a LanguageModel in eval mode (tensor-free decoding session)', () => {
+  const letters = ['<unk>', ' ', ...'abcdefghijklmnopqrstuvwxyz'];
+
+  /** The same model seen without `openSession`: the Generator then steps it with tensors. */
+  const tensorPath = (m: LanguageModel): GenerationModel => ({
+    config: m.config,
+    beginState: (b) => m.beginState(b),
+    forward: (ids, s) => m.forward(ids, s),
+    step: (ids, s) => m.step(ids, s),
+  });
+
+  for (const config of [
+    { cell: 'lstm', input: 'one-hot', vocabSize: 28, hiddenSize: 64 },
+    { cell: 'gru', input: 'embedding', embeddingDim: 8, vocabSize: 28, hiddenSize: 24, numLayers: 2 },
+    { cell: 'rnn', nonlinearity: 'tanh', input: 'one-hot', vocabSize: 28, hiddenSize: 20 },
+  ] as LanguageModelConfig[])
+    it(`${config.cell}: greedy text over 200 tokens equals the tensor path and the composed (training-mode) step`, async () => {
+      const m = new LanguageModel({ ...config, random: new Random(5) });
+      // Scaled-up weights so the greedy text does not settle into a loop at once.
+      for (const [, p] of m.namedParameters()) p.assign(tf.tidy(() => tf.mul(p.value, 6)));
+      m.eval();
+      const vocab = { tokens: letters, unk: '<unk>' };
+      const opened = vi.spyOn(m, 'openSession');
+      const fast = new Generator({ model: m, vocab });
+      const prefixes = ['the time ', 'x'];
+      await fast.generate('a', { maxTokens: 1 }); // packs the weights (kept until they change)
+      const before = tf.memory().numTensors;
+      const got = await fast.generateBatch(prefixes, { maxTokens: 200 });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(opened).toHaveBeenCalled();
+      const viaTensors = await new Generator({ model: tensorPath(m), vocab }).generateBatch(prefixes, { maxTokens: 200 });
+      m.train(); // the composed, differentiable step (no dropout here): the reference
+      const reference = await new Generator({ model: m, vocab }).generateBatch(prefixes, { maxTokens: 200 });
+      expect(new Set(got[0]!.tokens).size).toBeGreaterThan(3); // not stuck on one token
+      expect(got.map((r) => r.text)).toEqual(viaTensors.map((r) => r.text));
+      expect(got.map((r) => r.text)).toEqual(reference.map((r) => r.text));
+      m.dispose();
+    });
+
+  it('falls back to tensor steps when the WebAssembly kernels are off, with the same text', async () => {
+    const config: LanguageModelConfig = { cell: 'lstm', input: 'one-hot', vocabSize: 28, hiddenSize: 32, random: new Random(8) };
+    const vocab = { tokens: letters, unk: '<unk>' };
+    const withKernel = new LanguageModel(config).eval();
+    const a = await new Generator({ model: withKernel, vocab }).generate('abc', { maxTokens: 100 });
+    setWasmKernelsEnabled(false);
+    try {
+      const without = new LanguageModel({ ...config, random: new Random(8) }).eval();
+      const b = await new Generator({ model: without, vocab }).generate('abc', { maxTokens: 100 });
+      expect(b.text).toBe(a.text);
+      without.dispose();
+    } finally {
+      setWasmKernelsEnabled(true);
+    }
+    withKernel.dispose();
   });
 });

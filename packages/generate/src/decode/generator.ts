@@ -1,9 +1,10 @@
 import { InvalidArgumentError, RecurrentError, VocabError } from '@recurrent/core';
+import type { RecurrentState } from '@recurrent/layers';
 import { createTokenizer, type Tokenizer } from '@recurrent/tokenizers';
 import { applyLogitsProcessors, argmax, softmax64 } from '../processors/logits-processor';
 import { maxTokensCriterion, shouldStop, stopStringsCriterion, stopTokensCriterion, type StoppingCriterion } from '../stopping/stopping-criteria';
 import { beamSearch } from './beam-search';
-import { concatStates, disposeModelState, stepOnce, warmUp, type GenerationModel } from './model';
+import { concatStates, disposeModelState, stepOnce, warmSession, warmUp, type GenerationModel } from './model';
 import { resolveOptions, type GenerateOptions, type ResolvedOptions } from './options';
 
 /** Raised when an `AbortSignal` cancels generation; `generated` holds what was produced. */
@@ -256,21 +257,28 @@ export class Generator {
     try {
       if (o.maxTokens === 0) return;
       await pace(0);
-      let state = concatStates(encoded.map((e) => warmUp(this.model, e.ids)));
+      // The model's tensor-free session when it has one (eval mode), else a tensor step per token.
+      const session = warmSession(
+        this.model,
+        encoded.map((e) => e.ids),
+      );
+      let state: RecurrentState | null = session ? null : concatStates(encoded.map((e) => warmUp(this.model, e.ids)));
       try {
         for (let step = 0; step < o.maxTokens && done.includes(false); step++) {
           await pace(step);
-          const out = stepOnce(
-            this.model,
-            seqs.map((s) => s[s.length - 1]!),
-            state,
-          );
-          state = out.state;
+          const lastIds = seqs.map((s) => s[s.length - 1]!);
+          let logits: Float32Array; // [B * V]
+          if (session) logits = session.step(lastIds);
+          else {
+            const out = stepOnce(this.model, lastIds, state!);
+            state = out.state;
+            logits = out.logits;
+          }
           for (let r = 0; r < B; r++) {
             if (done[r]) continue;
             const seq = seqs[r]!;
             const result = results[r]!;
-            const row = applyLogitsProcessors(o.processors, seq, out.logits.slice(r * V, (r + 1) * V));
+            const row = applyLogitsProcessors(o.processors, seq, logits.slice(r * V, (r + 1) * V));
             const id = o.strategy === 'greedy' ? argmax(row) : o.random.categorical(softmax64(row));
             seq.push(id);
             const token = this.vocab.tokens[id]!;
@@ -286,7 +294,8 @@ export class Generator {
           }
         }
       } finally {
-        disposeModelState(state);
+        session?.dispose();
+        if (state) disposeModelState(state);
       }
     } finally {
       o.streamer?.end();

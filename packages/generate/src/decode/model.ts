@@ -2,14 +2,29 @@ import { tf, type Tensor } from '@recurrent/core';
 import type { RecurrentState } from '@recurrent/layers';
 
 /**
+ * Tensor-free decoding from a state (`DecodingSession` from @recurrent/layers fits): `step`
+ * takes one id per row and returns the logits [B, V] row-major (the array may be reused by the
+ * next step).
+ */
+export interface GenerationSession {
+  step(ids: readonly number[]): Float32Array;
+  /** The current state as tensors (the caller disposes them). */
+  state(): RecurrentState;
+  dispose(): void;
+}
+
+/**
  * What generation needs from a language model (`LanguageModel` from @recurrent/layers fits).
- * `forward` and `step` return a new state and leave the given one to the caller.
+ * `forward` and `step` return a new state and leave the given one to the caller. A model may
+ * also offer `openSession` (copying the state; null when it cannot, e.g. in training mode):
+ * greedy and sampled decoding then run without tensors.
  */
 export interface GenerationModel {
   readonly config: { readonly vocabSize: number };
   beginState(batchSize: number): RecurrentState;
   forward(ids: Tensor /* int32 [B, T] */, state?: RecurrentState): { logits: Tensor /* [B, T, V] */; state: RecurrentState };
   step(ids: Tensor /* int32 [B] */, state: RecurrentState): { logits: Tensor /* [B, V] */; state: RecurrentState };
+  openSession?(state: RecurrentState): GenerationSession | null;
 }
 
 /** Disposes `old`'s tensors that `next` does not reuse. */
@@ -71,4 +86,41 @@ export function stepOnce(model: GenerationModel, lastIds: readonly number[], sta
   const logits = out.logits.dataSync() as Float32Array; // [B * V]
   out.logits.dispose();
   return { logits: logits.slice(), state: replaceState(state, out.state) };
+}
+
+/**
+ * A decoding session warmed up on each prefix (as `warmUp`, but through the session's own
+ * steps: no sequence op, no tensors for batch 1); null when the model offers no session (or
+ * declines, e.g. in training mode). Prefixes of several rows are warmed one by one and joined.
+ */
+export function warmSession(model: GenerationModel, prefixes: readonly (readonly number[])[]): GenerationSession | null {
+  if (typeof model.openSession !== 'function') return null;
+  const openWarm = (prefix: readonly number[]): GenerationSession | null => {
+    const zero = model.beginState(1);
+    let session: GenerationSession | null;
+    try {
+      session = model.openSession!(zero);
+    } finally {
+      disposeModelState(zero);
+    }
+    for (let i = 0; session && i + 1 < prefix.length; i++) session.step([prefix[i]!]);
+    return session;
+  };
+  if (prefixes.length === 1) return openWarm(prefixes[0]!);
+  const states: RecurrentState[] = [];
+  for (const prefix of prefixes) {
+    const session = openWarm(prefix);
+    if (!session) {
+      for (const s of states) disposeModelState(s);
+      return null;
+    }
+    states.push(session.state());
+    session.dispose();
+  }
+  const state = concatStates(states);
+  try {
+    return model.openSession(state);
+  } finally {
+    disposeModelState(state);
+  }
 }
