@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { init, registerWasmFixes, unregisterWasmFixes } from '@recurrent/core';
 import { baselineGenerator, baselineTrainer } from './baseline';
-import { MemoryTracker, machineInfo, matmulPeakGflops, median, timeRuns, type MemoryPeak } from './measure';
+import { MemoryTracker, machineInfo, matmulPeakGflops, median, threadDeltas, threadTimes, timeRuns, type MemoryPeak } from './measure';
 import { isPeakWorker, matmulPeakThreads, parallelTrainer, runPeakWorker, type ParallelMeasured } from './data-parallel';
 import { apiGenerator, apiTrainer } from './recurrent-api';
 import { directGenerator, directTrainer } from './recurrent-direct';
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     }
     let parallel: ParallelMeasured | null = null;
     let parallelError: string | null = null;
-    const interleaved: { wall: number; cpu: number }[] = [];
+    const interleaved: { wall: number; cpu: number; onCpu: number | null; queued: number | null }[] = [];
     if (isTrain && args.threads > 1) {
       try {
         // One-thread runs interleaved with the parallel epochs (same load), for the same-run speedup.
@@ -127,8 +127,10 @@ async function main(): Promise<void> {
         const runner = apiTrainer(spec);
         try {
           parallel = await parallelTrainer(spec, { workers: args.threads, warmup: args.warmup, runs: Math.max(args.runs, 3), stepsPerRun }, async (_epoch, timed) => {
+            const th0 = threadTimes();
             const t = await timeRuns(() => runner.run(), 0, stepsPerRun);
-            if (timed) interleaved.push({ wall: t.runs.reduce((a, b) => a + b, 0), cpu: t.medianCpu * stepsPerRun });
+            const main = threadDeltas(th0, threadTimes()).find((d) => d.tid === String(process.pid));
+            if (timed) interleaved.push({ wall: t.runs.reduce((a, b) => a + b, 0), cpu: t.medianCpu * stepsPerRun, onCpu: main?.cpu ?? null, queued: main?.queued ?? null });
           });
         } finally {
           runner.dispose();
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
     const tokensPerPair = tokensPerRun(spec) * (parallel?.stepsPerRun ?? 1);
     const interleavedTps = interleaved.length ? tokensPerPair / median(interleaved.map((p) => p.wall)) : null;
     const interleavedCpuTps = interleaved.length ? tokensPerPair / median(interleaved.map((p) => p.cpu)) : null;
+    const singleOnCpu = interleaved.every((p) => p.onCpu !== null) && interleaved.length ? median(interleaved.map((p) => p.onCpu!)) / (parallel?.stepsPerRun ?? 1) : null;
+    const singleQueued = interleaved.every((p) => p.queued !== null) && interleaved.length ? median(interleaved.map((p) => p.queued!)) / (parallel?.stepsPerRun ?? 1) : null;
     const flops = flopsPerToken(spec);
     const single = recurrent.tokensPerSec;
     // The headline: the parallel run against the peak of as many threads, else the one-thread run.
@@ -178,6 +182,20 @@ async function main(): Promise<void> {
                   cpuCostRatio: Number((parallel.tokensPerCpuSec / interleavedCpuTps!).toFixed(2)),
                   tokensPerCpuSec: Math.round(parallel.tokensPerCpuSec),
                   stepsPerRun: parallel.stepsPerRun,
+                  // Idle-machine estimate from on-CPU time per step (Linux schedstat): the busiest
+                  // worker thread's against the one-thread run's main thread, same run.
+                  onCpu:
+                    parallel.workerOnCpuMsPerStep !== null && singleOnCpu !== null
+                      ? {
+                          workerMsPerStep: parallel.workerOnCpuMsPerStep,
+                          workerQueuedMsPerStep: parallel.workerQueuedMsPerStep,
+                          singleMsPerStep: Number(singleOnCpu.toFixed(2)),
+                          singleQueuedMsPerStep: singleQueued === null ? null : Number(singleQueued.toFixed(2)),
+                          parallelTokensPerSec: Math.round(tokensPerRun(spec) / (parallel.workerOnCpuMsPerStep / 1000)),
+                          singleTokensPerSec: Math.round(tokensPerRun(spec) / (singleOnCpu / 1000)),
+                          speedup: Number((singleOnCpu / parallel.workerOnCpuMsPerStep).toFixed(2)),
+                        }
+                      : null,
                   perStepMs: parallel.perStepMs,
                   rssMB: parallel.rssMB,
                   seconds: parallel.seconds,
@@ -205,7 +223,7 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k} ${fmt(v.tokensPerSec)} (cpu ${fmt(v.tokensPerCpuSec ?? null)})`)
       .join(', ');
     console.log(
-      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s${parallel ? ` (${parallel.workers} threads, ${(parallel.tokensPerSec / interleavedTps!).toFixed(2)}x the interleaved 1-thread ${fmt(interleavedTps)}; 1 thread alone ${fmt(single)}, eff ${pct(eff(single, peak))})` : ''}  baseline ${(b === null && args.baseline ? 'fails' : fmt(b)).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
+      `${spec.name.padEnd(26)} recurrent ${fmt(r).padStart(8)} tok/s${parallel ? ` (${parallel.workers} threads, ${(parallel.tokensPerSec / interleavedTps!).toFixed(2)}x the interleaved 1-thread ${fmt(interleavedTps)}${parallel.workerOnCpuMsPerStep !== null && singleOnCpu !== null ? `, on-CPU ${(singleOnCpu / parallel.workerOnCpuMsPerStep).toFixed(2)}x` : ''}; 1 thread alone ${fmt(single)}, eff ${pct(eff(single, peak))})` : ''}  baseline ${(b === null && args.baseline ? 'fails' : fmt(b)).padStart(8)}  ratio ${entry.ratio === null ? '-' : entry.ratio.toFixed(1) + 'x'}  efficiency ${entry.efficiency === null ? '-' : (entry.efficiency * 100).toFixed(0) + '%'} | per CPU s: ${fmt(entry.cpuTime.recurrentTokensPerCpuSec)} vs ${fmt(entry.cpuTime.baselineTokensPerCpuSec)} (${entry.cpuTime.ratio ?? '-'}x, eff ${entry.cpuTime.efficiency === null ? '-' : (entry.cpuTime.efficiency * 100).toFixed(0) + '%'})${variantText ? `  [${variantText}]` : ''}${r === null ? `  (${recurrent.error})` : ''}${b === null && args.baseline ? `  (baseline: ${baseline.error})` : ''}`,
     );
   }
   const result = {

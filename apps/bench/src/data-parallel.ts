@@ -4,7 +4,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Random, init, tf } from '@recurrent/core';
 import { LanguageModel } from '@recurrent/layers';
 import { DataParallelTrainer, type StepTimes } from '@recurrent/train/node';
-import { median } from './measure';
+import { median, threadDeltas, threadTimes } from './measure';
 import { randomIds, type TrainSpec } from './workloads';
 
 export interface ParallelMeasured {
@@ -17,6 +17,13 @@ export interface ParallelMeasured {
   /** Per step, the slower worker's phases (ms, median over runs). */
   perStepMs: StepTimes & { wall: number };
   rssMB: number;
+  /**
+   * From per-thread scheduler times (Linux): per step, the busiest worker thread's on-CPU and
+   * run-queue milliseconds (median over runs). On an idle machine a step would take about the
+   * on-CPU time; the queue time is what other processes took.
+   */
+  workerOnCpuMsPerStep: number | null;
+  workerQueuedMsPerStep: number | null;
 }
 
 /**
@@ -37,6 +44,9 @@ export async function parallelTrainer(
   const cpu: number[] = [];
   const phases: StepTimes[] = [];
   let c0 = 0;
+  let th0 = threadTimes();
+  const onCpu: number[] = [];
+  const queued: number[] = [];
   let rss = 0;
   const cpuSeconds = (): number => {
     const u = process.cpuUsage();
@@ -52,14 +62,22 @@ export async function parallelTrainer(
         onEpochBegin: () => {
           trainer.resetStepTimes();
           c0 = cpuSeconds();
+          th0 = threadTimes();
         },
         onEpochEnd: async (stats) => {
           const c = cpuSeconds() - c0;
+          // The worker threads are the busiest ones during an epoch (the main thread waits).
+          const busiest = threadDeltas(th0, threadTimes()).slice(0, options.workers);
           rss = Math.max(rss, process.memoryUsage().rss);
           await between?.(stats.epoch, stats.epoch > options.warmup);
           if (stats.epoch <= options.warmup) return;
           seconds.push(stats.seconds);
           cpu.push(c);
+          if (busiest.length === options.workers) {
+            const worst = busiest.reduce((a, b) => (b.cpu > a.cpu ? b : a));
+            onCpu.push(worst.cpu);
+            queued.push(worst.queued);
+          }
           const slowest = trainer.stepTimes().reduce((a, b) => (b.compute + b.update > a.compute + a.update ? b : a));
           phases.push(slowest);
         },
@@ -85,6 +103,8 @@ export async function parallelTrainer(
     seconds: seconds.map((s) => Number(s.toFixed(4))),
     perStepMs: { wall: Number(((median(seconds) * 1000) / options.stepsPerRun).toFixed(2)), compute: per('compute'), wait: per('wait'), update: per('update') },
     rssMB: Number((rss / 2 ** 20).toFixed(1)),
+    workerOnCpuMsPerStep: onCpu.length ? Number((median(onCpu) / options.stepsPerRun).toFixed(2)) : null,
+    workerQueuedMsPerStep: queued.length ? Number((median(queued) / options.stepsPerRun).toFixed(2)) : null,
   };
 }
 

@@ -1,4 +1,5 @@
 // Timing, matmul peak and memory helpers for the benchmark.
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { tf } from '@recurrent/core';
 
@@ -99,4 +100,32 @@ export function machineInfo(backend: unknown): Record<string, unknown> {
     loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     date: new Date().toISOString(),
   };
+}
+
+/**
+ * Milliseconds each thread of this process has spent on a CPU and waiting in the run queue
+ * (Linux /proc/self/task/<tid>/schedstat; empty elsewhere). On a shared machine the on-CPU time
+ * is what the work costs and the queue time is what other processes took from it.
+ */
+export function threadTimes(): Map<string, { cpu: number; queued: number }> {
+  const out = new Map<string, { cpu: number; queued: number }>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const [cpu, queued] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      out.set(tid, { cpu: cpu! / 1e6, queued: queued! / 1e6 });
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
+}
+
+/** Per-thread differences `after - before` (threads present in both), largest on-CPU first. */
+export function threadDeltas(before: ReturnType<typeof threadTimes>, after: ReturnType<typeof threadTimes>): { tid: string; cpu: number; queued: number }[] {
+  const out: { tid: string; cpu: number; queued: number }[] = [];
+  for (const [tid, a] of after) {
+    const b = before.get(tid);
+    if (b) out.push({ tid, cpu: a.cpu - b.cpu, queued: a.queued - b.queued });
+  }
+  return out.sort((x, y) => y.cpu - x.cpu);
 }
