@@ -128,7 +128,22 @@ describe('DataParallelTrainer', () => {
     expect(expected).toBeInstanceOf(VocabError);
 
     let live = 0;
-    const dp = new DataParallelTrainer({ model: { config }, optimizer: { type: 'sgd', lr: 1 }, workers: 2, workerUrl, callbacks: [{ onStep: (_i, t) => void (live = (t as DataParallelTrainer).liveWorkers) }] });
+    let synced: Float32Array[] = [];
+    const dp = new DataParallelTrainer({
+      model: { config },
+      optimizer: { type: 'sgd', lr: 1 },
+      workers: 2,
+      workerUrl,
+      callbacks: [
+        {
+          onStep: async (_i, t) => {
+            live = (t as DataParallelTrainer).liveWorkers;
+            await (t as DataParallelTrainer).syncWeights();
+            synced = flatWeights((t as DataParallelTrainer).model);
+          },
+        },
+      ],
+    });
     const before = flatWeights(dp.model);
     const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VocabError);
@@ -136,8 +151,9 @@ describe('DataParallelTrainer', () => {
     expect(live).toBe(2);
     expect(dp.liveWorkers).toBe(0);
     expect(dp.step).toBe(1);
-    // The model still holds the weights of the last sync (the start): one step was not pulled.
-    expect(maxDiff(flatWeights(dp.model), before)).toBe(0);
+    // The model holds the weights synced on request after step 1 (moved from the start).
+    expect(maxDiff(synced, before)).toBeGreaterThan(0);
+    expect(maxDiff(flatWeights(dp.model), synced)).toBe(0);
     dp.model.dispose();
   });
 

@@ -194,6 +194,14 @@ export class DataParallelTrainer implements TrainerLike {
     this.times = [];
   }
 
+  /**
+   * Brings the workers' current weights and optimizer state into `model` and `optimizer` now
+   * (e.g. from an `onStep` callback before evaluating or saving); outside `fit` they are there already.
+   */
+  async syncWeights(): Promise<void> {
+    if (this.pool) await this.pull(this.pool);
+  }
+
   /** Copies worker 0's weights and optimizer state into `model` and `optimizer`. */
   private async pull(pool: WorkerPool): Promise<void> {
     const w = checkReplies([await pool.sendFirst({ type: 'weights' })])[0] as Extract<Reply, { type: 'weights' }>;
