@@ -193,7 +193,7 @@ export class LanguageModel extends Module {
         expected: 'a state (from beginState or forward)',
         received: state,
       });
-    if (!this.training) return this.stepFast(idValues, ids, state);
+    if (!this.training) return this.stepFast(idValues, state);
     const r = tf.tidy(() => {
       const x = this.embed(ids); // [B, E]
       const { output, state: s } = this.rnn.stepState(x, state); // output [B, H]
@@ -240,29 +240,34 @@ export class LanguageModel extends Module {
 
   /**
    * The eval-mode step on plain arrays: a one-hot input is a row lookup of the packed input
-   * weight (an embedding input is looked up as usual), the layers run core's fused steps, the head
-   * multiplies by its cached wᵀ, and only the results become tensors.
+   * weight, an embedding input a row lookup of the embedding table, the layers run core's fused
+   * steps (its WebAssembly kernel where available), then the head; only the results become
+   * tensors. The ids were checked by `step`; the state is checked here, once.
    */
   private stepFast(
     idValues: Int32Array,
-    ids: Tensor,
     state: RecurrentState,
   ): { logits: Tensor; state: RecurrentState } {
     const B = idValues.length;
     this.rnn.checkStepState(state, B);
     let input: StepValuesInput = { ids: idValues };
     if (this.embedding) {
-      const e = this.embedding.forward(ids); // [B, E]
-      input = { x: e.dataSync() as Float32Array };
-      e.dispose();
+      const table = this.embeddingValues(); // [V, E]
+      const E = this.config.embeddingDim!;
+      const x = new Float32Array(B * E); // [B, E]
+      for (let b = 0; b < B; b++) x.set(table.subarray(idValues[b]! * E, (idValues[b]! + 1) * E), b * E);
+      input = { x };
     }
-    const r = this.rnn.stepValues(input, state, B);
-    const logits = this.linear.forwardValues(r.top, B); // [B, V]
-    const shape = [this.config.numLayers, B, this.config.hiddenSize];
-    const h = tf.tensor(r.h, shape, 'float32'); // [L, B, H]
+    // Copies (the cpu backend's dataSync is the tensor's own array), stepped in place.
+    const h = (state.h.dataSync() as Float32Array).slice(); // [L, B, H]
+    const c = state.c ? (state.c.dataSync() as Float32Array).slice() : null;
+    const top = this.rnn.stepArrays(input, h, c, B); // [B, H]
+    const logits = this.linear.forwardValues(top, B); // [B, V]
+    const shape = this.rnn.stateShape(B);
+    const hT = tf.tensor(h, shape, 'float32'); // [L, B, H]
     return {
       logits: tf.tensor(logits, [B, this.config.vocabSize], 'float32'),
-      state: r.c ? { h, c: tf.tensor(r.c, shape, 'float32') } : { h },
+      state: c ? { h: hT, c: tf.tensor(c, shape, 'float32') } : { h: hT },
     };
   }
 }
