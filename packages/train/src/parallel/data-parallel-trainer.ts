@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, NonFiniteLossError, checkInt, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig, type StateDict } from '@recurrent/layers';
 import { evaluate, type FitOptions } from '../loop/trainer';
-import type { BatchSource, EpochStats, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
+import type { BatchSource, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
 import { createOptimizer, loadPlainOptimizerState, plainOptimizerState, type OptimizerSpec } from './optimizer-spec';
 import { sharedBuffers, type Command, type Reply, type StepTimes, type WorkerInit } from './protocol';
@@ -150,7 +150,7 @@ export class DataParallelTrainer implements TrainerLike {
   }
 
   /** Mean cross-entropy per target over `source` on the main thread's model. */
-  async evaluate(source: BatchSource) {
+  async evaluate(source: BatchSource): Promise<EvalResult> {
     this.model.train(false);
     try {
       return await evaluate(this.model, source);
