@@ -187,17 +187,27 @@ describe('DataParallelTrainer', () => {
     expect(() => new DataParallelTrainer({ ...base, clipNorm: 0 })).toThrow(InvalidArgumentError);
   });
 
-  it('leaves no tensors behind on the main thread across fits', async () => {
+  it('leaves no tensors behind on the main thread across fits, nor in the workers across epochs', async () => {
     const model = new LanguageModel({ ...config, random: new Random(3) });
-    const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 0.1 }, clipNorm: 1, workers: 2, workerUrl });
-    const data = (): TrainBatch[] => batches(2, 4, 5, false).map((b) => ({ ...b, x: tf.tensor2d(b.x as Int32Array, [4, 5], 'int32') }));
-    await dp.fit({ epochs: 1, data });
-    const before = memorySnapshot();
-    await dp.fit({ epochs: 2, data });
+    const inWorkers: { numTensors: number }[][] = [];
+    const dp = new DataParallelTrainer({
+      model,
+      optimizer: { type: 'adam', lr: 0.01 },
+      clipNorm: 1,
+      workers: 2,
+      workerUrl,
+      callbacks: [{ onEpochEnd: async (_s, t) => void inWorkers.push(await (t as DataParallelTrainer).workerMemory()) }],
+    });
+    const data = (_epoch: number): TrainBatch[] => batches(2, 4, 5, true).map((b) => ({ ...b, x: tf.tensor2d(b.x as Int32Array, [4, 5], 'int32') }));
     await dp.fit({ epochs: 3, data });
+    expect(inWorkers).toHaveLength(3);
+    expect(inWorkers[2]!.map((m) => m.numTensors)).toEqual(inWorkers[0]!.map((m) => m.numTensors));
+    const before = memorySnapshot();
+    await dp.fit({ epochs: 4, data });
+    await dp.fit({ epochs: 5, data });
     const after = memorySnapshot();
     expect(after.numTensors).toBe(before.numTensors);
-    expect(dp.epoch).toBe(3);
+    expect(dp.epoch).toBe(5);
     expect(dp.liveWorkers).toBe(0);
     model.dispose();
   });

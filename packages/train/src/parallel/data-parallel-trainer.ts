@@ -221,6 +221,16 @@ export class DataParallelTrainer implements TrainerLike {
     return replies.map((r) => (r as Extract<Reply, { type: 'weights' }>).weights);
   }
 
+  /** Every worker's live tensor count and bytes (for leak tests). @internal */
+  async workerMemory(): Promise<{ numTensors: number; numBytes: number }[]> {
+    if (!this.pool) return [];
+    const replies = checkReplies(await this.pool.send({ type: 'memory' }));
+    return replies.map((r) => {
+      const m = r as Extract<Reply, { type: 'memory' }>;
+      return { numTensors: m.numTensors, numBytes: m.numBytes };
+    });
+  }
+
   private async trainEpoch(pool: WorkerPool, source: BatchSource, epoch: number): Promise<EpochStats> {
     let lossSum = 0;
     let tokens = 0;

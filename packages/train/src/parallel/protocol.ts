@@ -51,6 +51,7 @@ export type Command =
     }
   | { type: 'weights' }
   | { type: 'optimizerState' }
+  | { type: 'memory' }
   | { type: 'close' };
 
 /** Milliseconds of one worker's step, by phase. */
@@ -71,7 +72,8 @@ export type Reply =
   | { type: 'aborted' }
   | { type: 'error'; error: WireError }
   | { type: 'weights'; weights: Float32Array[] }
-  | { type: 'optimizerState'; state: PlainOptimizerState };
+  | { type: 'optimizerState'; state: PlainOptimizerState }
+  | { type: 'memory'; numTensors: number; numBytes: number };
 
 /**
  * Shared memory. `grads` is [2 parities, workers, P] float32: a step writes the slot of its parity,

@@ -183,6 +183,7 @@ export async function runWorker(): Promise<void> {
       if (cmd.type === 'step') post(w.step(cmd));
       else if (cmd.type === 'weights') post({ type: 'weights', weights: w.weights() });
       else if (cmd.type === 'optimizerState') post(w.optimizerState());
+      else if (cmd.type === 'memory') post({ type: 'memory', ...tf.memory() });
       else {
         w.dispose();
         port.close();
