@@ -4,7 +4,7 @@
 // and `build` scripts make it. It is rewritten only when the source or the compiler changed.
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,9 @@ const outPath = join(root, 'src', 'wasm', 'kernels.generated.ts');
 const ascFlags = ['--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--enable', 'simd', '--initialMemory', '1'];
 
 async function main() {
-  const source = readFileSync(sourcePath, 'utf8');
+  // Every file under assembly/ (the entry imports the others).
+  const assemblyDir = join(root, 'assembly');
+  const source = readdirSync(assemblyDir).filter((f) => f.endsWith('.ts')).sort().map((f) => `${f}\n${readFileSync(join(assemblyDir, f), 'utf8')}`).join('\n');
   // Keyed by the source and the flags only, so that a copy without node_modules (pnpm pack in a
   // release rehearsal) that already has the generated file does not need the compiler.
   const hash = createHash('sha256').update(source).update(ascFlags.join(' ')).digest('hex').slice(0, 16);

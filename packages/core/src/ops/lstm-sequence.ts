@@ -5,7 +5,8 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, transposeValues, weightGrad } from './fused-kernel';
+import { sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
@@ -238,6 +239,118 @@ export function lstmSequence(
     return grads;
   };
 
-  const [output, h, c] = runFused(sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh), forward, backward) as [Tensor, Tensor, Tensor];
+  // With our WebAssembly SIMD module (H a multiple of 4) the element-wise work of both passes runs
+  // there instead: the activations live in the module's memory from forward to backward, and each
+  // step copies its product in and h (or the gate gradients) out.
+  const arena = sequenceArena(H);
+  const blocks = { acts: 0, cs: 0, tcs: 0, hs: 0, c0: 0, h0: new Float32Array(0) };
+
+  const forwardKernel = (save: (ts: Tensor[]) => void): Tensor[] => {
+    const k = arena!;
+    save([x, wIh, wHh]);
+    const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 4H] or [I, 4H] rows
+    const bias = biasValues(bIh, G);
+    const bh = biasValues(bHh, G);
+    const xpB = k.alloc(xpv.values.length);
+    const offsB = k.alloc(T * B);
+    const biasB = k.alloc(G);
+    const preB = k.alloc(B * G);
+    const c0B = k.alloc(BH);
+    const actsB = k.alloc(T * B * G);
+    const csB = k.alloc(T * BH);
+    const tcsB = k.alloc(T * BH);
+    const hsB = k.alloc(T * BH);
+    const f32 = k.f32; // after the last alloc
+    f32.set(xpv.values, xpB >>> 2);
+    k.i32.set(xpv.offsets, offsB >>> 2);
+    for (let j = 0; j < G; j++) f32[(biasB >>> 2) + j] = bias[j]! + bh[j]!;
+    const h0v = readF32(h0);
+    f32.set(readF32(c0), c0B >>> 2);
+    const wHhT = tf.transpose(wHh); // [H, 4H]
+    const mm = rowMatMul(wHhT, B);
+    try {
+      mm.input().set(h0v);
+      for (let s = 0; s < T; s++) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, 4H]
+        const hAt = hsB + 4 * t * BH;
+        k.fns.lstmForwardStep(preB, xpB, offsB + 4 * t * B, biasB, tp < 0 ? c0B : csB + 4 * tp * BH, actsB + 4 * t * B * G, csB + 4 * t * BH, tcsB + 4 * t * BH, hAt, B, H);
+        mm.input().set(k.view(hAt, BH));
+      }
+    } finally {
+      mm.dispose();
+      wHhT.dispose();
+    }
+    const tl = tAt(T - 1);
+    const outs = [tensorOf(k.view(hsB, T * BH).slice(), [T, B, H]), tensorOf(k.view(hsB + 4 * tl * BH, BH).slice(), [B, H]), tensorOf(k.view(csB + 4 * tl * BH, BH).slice(), [B, H])];
+    k.release(xpB, offsB, biasB, preB);
+    if (recording) {
+      Object.assign(blocks, { acts: actsB, cs: csB, tcs: tcsB, hs: hsB, c0: c0B, h0: h0v });
+      k.hold(blocks, [actsB, csB, tcsB, hsB, c0B]);
+    } else k.release(actsB, csB, tcsB, hsB, c0B);
+    return outs;
+  };
+
+  const backwardKernel = (dys: Tensor[], savedTensors: Tensor[]) => {
+    const k = arena!;
+    const [xs, wIhS, wHhS] = savedTensors as [Tensor, Tensor, Tensor];
+    const { acts, cs, tcs, hs, c0: c0B } = blocks;
+    const dOutB = k.alloc(T * BH);
+    const dhB = k.alloc(BH);
+    const dcB = k.alloc(BH);
+    const dGB = k.alloc(T * B * G);
+    const idsB = ids ? k.alloc(T * B) : 0;
+    const accB = ids ? k.alloc(I * G) : 0;
+    const dBiasB = bIh || bHh ? k.alloc(G) : 0;
+    const f32 = k.f32; // after the last alloc
+    f32.set(readF32(dys[0]!), dOutB >>> 2);
+    f32.set(readF32(dys[1]!), dhB >>> 2);
+    f32.set(readF32(dys[2]!), dcB >>> 2);
+    const mm = rowMatMul(wHhS, B); // [B, 4H]·[4H, H]
+    try {
+      for (let s = T - 1; s >= 0; s--) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        const dGAt = dGB + 4 * t * B * G;
+        k.fns.lstmBackwardStep(dOutB + 4 * t * BH, dhB, dcB, acts + 4 * t * B * G, tcs + 4 * t * BH, tp < 0 ? c0B : cs + 4 * tp * BH, dGAt, B, H);
+        mm.input().set(k.view(dGAt, B * G));
+        k.f32.set(mm.run(), dhB >>> 2);
+      }
+    } finally {
+      mm.dispose();
+    }
+    let dWihIds: Float32Array | null = null;
+    if (ids) {
+      k.i32.set(ids, idsB >>> 2);
+      k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * G);
+      k.fns.scatterAddRows(dGB, idsB, T * B, G, accB); // [I, 4H]
+      dWihIds = transposeValues(k.view(accB, I * G), I, G); // [4H, I]
+    }
+    let dBiasValues: Float32Array | null = null;
+    if (dBiasB) {
+      k.fns.columnSum(dGB, T * B, G, dBiasB);
+      dBiasValues = k.view(dBiasB, G).slice();
+    }
+    const dh = k.view(dhB, BH).slice();
+    const dc = k.view(dcB, BH).slice();
+    const dGt = tensorOf(k.view(dGB, T * B * G).slice(), [T * B, G]);
+    const hPrev = tensorOf(previousStates(k.view(hs, T * BH), blocks.h0, T, BH, reverse), [T * B, H]);
+    k.release(dOutB, dhB, dcB, dGB, ...(ids ? [idsB, accB] : []), ...(dBiasB ? [dBiasB] : []));
+    k.drop(blocks, [acts, cs, tcs, hs, c0B]);
+    const dGT = tf.transpose(dGt); // [4H, T*B]
+    const grads: Record<string, () => Tensor> = {
+      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
+      h0: () => tensorOf(dh, [B, H]),
+      c0: () => tensorOf(dc, [B, H]),
+      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
+      wHh: () => weightGrad(dGT, hPrev),
+    };
+    if (bIh) grads.bIh = () => tensorOf(dBiasValues!.slice(), [G]);
+    if (bHh) grads.bHh = () => tensorOf(dBiasValues!.slice(), [G]);
+    return grads;
+  };
+
+  const [output, h, c] = (arena ? runFused(sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh), forwardKernel, backwardKernel) : runFused(sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh), forward, backward)) as [Tensor, Tensor, Tensor];
   return { output, h, c };
 }

@@ -1,0 +1,97 @@
+// The element-wise parts of the whole-sequence LSTM (forward and backward through time) in
+// WebAssembly SIMD: gate nonlinearities, cell update and gate gradients, plus the column sums
+// and the scatter-add of the weight gradients. The products stay with XNNPACK (tfjs); the JS
+// side (packages/core/src/ops/lstm-sequence.ts) copies each step's product in and h (or the
+// gate gradients) out. Every function takes byte offsets into this module's memory, H a multiple
+// of 4, and allocates nothing.
+
+import { sigmoidv, tanhv } from './math';
+
+/**
+ * One forward step for B rows: with p = pre + xp[row] + bias (pre = h·W_hhᵀ [B, 4H]; xp rows at
+ * byte offsets xpv + 4·offs[b]), i, f, o = σ(p), g = tanh(p), c = f c' + i g, h = o tanh(c).
+ * Writes acts [B, 4H] (i, f, g, o), c, tanh(c) and h [B, H].
+ */
+export function lstmForwardStep(
+  pre: usize, xpv: usize, offs: usize, bias: usize, cPrev: usize,
+  acts: usize, cs: usize, tcs: usize, hs: usize, B: i32, H: i32,
+): void {
+  const gate = <usize>H << 2;
+  for (let b = 0; b < B; b++) {
+    const row = <usize>b * (gate << 2);
+    const pb = pre + row;
+    const xb = xpv + (<usize>load<i32>(offs + (<usize>b << 2)) << 2);
+    const ab = acts + row;
+    const sb = <usize>b * gate;
+    for (let j: usize = 0; j < gate; j += 16) {
+      const i = sigmoidv(f32x4.add(f32x4.add(v128.load(pb + j), v128.load(xb + j)), v128.load(bias + j)));
+      const jf = j + gate;
+      const f = sigmoidv(f32x4.add(f32x4.add(v128.load(pb + jf), v128.load(xb + jf)), v128.load(bias + jf)));
+      const jg = jf + gate;
+      const g = tanhv(f32x4.add(f32x4.add(v128.load(pb + jg), v128.load(xb + jg)), v128.load(bias + jg)));
+      const jo = jg + gate;
+      const o = sigmoidv(f32x4.add(f32x4.add(v128.load(pb + jo), v128.load(xb + jo)), v128.load(bias + jo)));
+      const c = f32x4.add(f32x4.mul(f, v128.load(cPrev + sb + j)), f32x4.mul(i, g));
+      const tc = tanhv(c);
+      v128.store(ab + j, i);
+      v128.store(ab + jf, f);
+      v128.store(ab + jg, g);
+      v128.store(ab + jo, o);
+      v128.store(cs + sb + j, c);
+      v128.store(tcs + sb + j, tc);
+      v128.store(hs + sb + j, f32x4.mul(o, tc));
+    }
+  }
+}
+
+/**
+ * One backward step for B rows, from the saved activations: with dh = dOut + dhNext, the cell
+ * gradient dc += dh o (1 - tanh²c) and the gate pre-activation gradients di, df, dg, do [B, 4H]
+ * into dG; dc becomes dc·f for the step before.
+ */
+export function lstmBackwardStep(
+  dOut: usize, dh: usize, dc: usize, acts: usize, tcs: usize, cPrev: usize, dG: usize, B: i32, H: i32,
+): void {
+  const gate = <usize>H << 2;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < B; b++) {
+    const row = <usize>b * (gate << 2);
+    const ab = acts + row;
+    const gb = dG + row;
+    const sb = <usize>b * gate;
+    for (let j: usize = 0; j < gate; j += 16) {
+      const dhv = f32x4.add(v128.load(dOut + sb + j), v128.load(dh + sb + j));
+      const i = v128.load(ab + j);
+      const f = v128.load(ab + gate + j);
+      const g = v128.load(ab + 2 * gate + j);
+      const o = v128.load(ab + 3 * gate + j);
+      const tc = v128.load(tcs + sb + j);
+      const dct = f32x4.add(v128.load(dc + sb + j), f32x4.mul(f32x4.mul(dhv, o), f32x4.sub(one, f32x4.mul(tc, tc))));
+      v128.store(gb + j, f32x4.mul(f32x4.mul(f32x4.mul(dct, g), i), f32x4.sub(one, i)));
+      v128.store(gb + gate + j, f32x4.mul(f32x4.mul(f32x4.mul(dct, v128.load(cPrev + sb + j)), f), f32x4.sub(one, f)));
+      v128.store(gb + 2 * gate + j, f32x4.mul(f32x4.mul(dct, i), f32x4.sub(one, f32x4.mul(g, g))));
+      v128.store(gb + 3 * gate + j, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), o), f32x4.sub(one, o)));
+      v128.store(dc + sb + j, f32x4.mul(dct, f));
+    }
+  }
+}
+
+/** out[c] = Σ_r a[r, c] for a [rows, cols] (cols a multiple of 4). */
+export function columnSum(a: usize, rows: i32, cols: i32, out: usize): void {
+  const rowBytes = <usize>cols << 2;
+  memory.fill(out, 0, rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const ar = a + <usize>r * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) v128.store(out + j, f32x4.add(v128.load(out + j), v128.load(ar + j)));
+  }
+}
+
+/** acc[ids[r], :] += a[r, :] for r < rows, a [rows, cols] and acc [*, cols] (cols a multiple of 4; acc zeroed by the caller). */
+export function scatterAddRows(a: usize, ids: usize, rows: i32, cols: i32, acc: usize): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const ar = a + <usize>r * rowBytes;
+    const o = acc + <usize>load<i32>(ids + (<usize>r << 2)) * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) v128.store(o + j, f32x4.add(v128.load(o + j), v128.load(ar + j)));
+  }
+}
