@@ -16,7 +16,6 @@ import { Module } from '../module/module';
 import type { Parameter } from '../module/parameter';
 import { DerivedCache } from '../rnn/derived-cache';
 
-
 function isTapeOn(): boolean {
   return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
 }

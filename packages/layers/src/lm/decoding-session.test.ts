@@ -53,7 +53,14 @@ describe('DecodingSession (tensor-free eval-mode decoding)', () => {
     { cell: 'gru', input: 'one-hot', vocabSize: 9, hiddenSize: 20, numLayers: 2 },
     { cell: 'gru', input: 'embedding', embeddingDim: 5, vocabSize: 9, hiddenSize: 6 },
     { cell: 'rnn', nonlinearity: 'tanh', input: 'embedding', vocabSize: 8, hiddenSize: 16 },
-    { cell: 'rnn', nonlinearity: 'relu', input: 'one-hot', vocabSize: 8, hiddenSize: 5, numLayers: 2 },
+    {
+      cell: 'rnn',
+      nonlinearity: 'relu',
+      input: 'one-hot',
+      vocabSize: 8,
+      hiddenSize: 5,
+      numLayers: 2,
+    },
   ];
   for (const kernel of [true, false])
     for (const config of configs)
@@ -66,7 +73,13 @@ describe('DecodingSession (tensor-free eval-mode decoding)', () => {
           const rng = new Random(B);
           const ids = Array.from({ length: 6 }, () => Array.from({ length: B }, () => rng.int(V)));
           // A non-zero starting state: the model's own state after two tokens.
-          const warm = m.forward(tf.tensor2d(Array.from({ length: B }, (_, b) => [b % V, (b + 2) % V]), [B, 2], 'int32'));
+          const warm = m.forward(
+            tf.tensor2d(
+              Array.from({ length: B }, (_, b) => [b % V, (b + 2) % V]),
+              [B, 2],
+              'int32',
+            ),
+          );
           warm.logits.dispose();
           const ref = referenceSteps(m, ids, warm.state);
           const session = m.openSession(warm.state)!;
@@ -88,8 +101,20 @@ describe('DecodingSession (tensor-free eval-mode decoding)', () => {
       }
 
   it('makes no tensors per step, keeps the given state, and follows weight updates', async () => {
-    const m = new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: 6, hiddenSize: 8, random: new Random(1) }).eval();
-    const other = new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: 6, hiddenSize: 8, random: new Random(2) }).eval();
+    const m = new LanguageModel({
+      cell: 'lstm',
+      input: 'one-hot',
+      vocabSize: 6,
+      hiddenSize: 8,
+      random: new Random(1),
+    }).eval();
+    const other = new LanguageModel({
+      cell: 'lstm',
+      input: 'one-hot',
+      vocabSize: 6,
+      hiddenSize: 8,
+      random: new Random(2),
+    }).eval();
     const state = m.beginState(1);
     const session = m.openSession(state)!;
     session.step([1]);
@@ -108,7 +133,14 @@ describe('DecodingSession (tensor-free eval-mode decoding)', () => {
   });
 
   it('validates the state once and the ids every step; none in training mode', () => {
-    const m = new LanguageModel({ cell: 'gru', input: 'one-hot', vocabSize: 5, hiddenSize: 4, numLayers: 2, random: new Random(1) }).eval();
+    const m = new LanguageModel({
+      cell: 'gru',
+      input: 'one-hot',
+      vocabSize: 5,
+      hiddenSize: 4,
+      numLayers: 2,
+      random: new Random(1),
+    }).eval();
     const good = m.beginState(2);
     const bad = { h: tf.zeros([1, 2, 4]) };
     expect(() => m.openSession(bad)).toThrow(ShapeError);

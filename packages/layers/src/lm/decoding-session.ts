@@ -26,7 +26,10 @@ export class DecodingSession {
     this.h = h;
     this.c = c;
     this.logits = new Float32Array(batchSize * model.config.vocabSize);
-    this.x = model.config.embeddingDim !== null ? new Float32Array(batchSize * model.config.embeddingDim) : null;
+    this.x =
+      model.config.embeddingDim !== null
+        ? new Float32Array(batchSize * model.config.embeddingDim)
+        : null;
   }
 
   /**
@@ -35,13 +38,31 @@ export class DecodingSession {
    */
   step(ids: ArrayLike<number>): Float32Array {
     const fn = 'DecodingSession.step';
-    if (this.disposed) throw new InvalidArgumentError({ fn, argument: 'session', expected: 'an open session', received: 'a disposed session' });
+    if (this.disposed)
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'session',
+        expected: 'an open session',
+        received: 'a disposed session',
+      });
     const B = this.batchSize;
     const V = this.model.config.vocabSize;
-    if (!ids || ids.length !== B) throw new InvalidArgumentError({ fn, argument: 'ids', expected: `${B} token ids (one per row)`, received: ids?.length ?? ids });
+    if (!ids || ids.length !== B)
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'ids',
+        expected: `${B} token ids (one per row)`,
+        received: ids?.length ?? ids,
+      });
     for (let b = 0; b < B; b++) {
       const id = ids[b]!;
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new InvalidArgumentError({ fn, argument: 'ids', expected: `integers in [0, ${V})`, received: id });
+      if (!Number.isInteger(id) || id < 0 || id >= V)
+        throw new InvalidArgumentError({
+          fn,
+          argument: 'ids',
+          expected: `integers in [0, ${V})`,
+          received: id,
+        });
     }
     let input: StepValuesInput = { ids };
     if (this.x) {

@@ -255,7 +255,8 @@ export class LanguageModel extends Module {
       const table = this.embeddingValues(); // [V, E]
       const E = this.config.embeddingDim!;
       const x = new Float32Array(B * E); // [B, E]
-      for (let b = 0; b < B; b++) x.set(table.subarray(idValues[b]! * E, (idValues[b]! + 1) * E), b * E);
+      for (let b = 0; b < B; b++)
+        x.set(table.subarray(idValues[b]! * E, (idValues[b]! + 1) * E), b * E);
       input = { x };
     }
     // Copies (the cpu backend's dataSync is the tensor's own array), stepped in place.

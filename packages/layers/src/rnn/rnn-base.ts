@@ -470,7 +470,12 @@ export abstract class RNNBase extends Module {
    * are updated in place, and the top layer's new h [B, H] is returned as a view of `h`. The
    * caller checks the state's shape once (`checkStepState`).
    */
-  stepArrays(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): Float32Array {
+  stepArrays(
+    input: StepValuesInput,
+    h: Float32Array,
+    c: Float32Array | null,
+    batch: number,
+  ): Float32Array {
     this.checkSteppable(`${this.name}.step`);
     const packed = this.packedStepWeights();
     const BH = batch * this.hiddenSize;
