@@ -95,3 +95,69 @@ export function scatterAddRows(a: usize, ids: usize, rows: i32, cols: i32, acc: 
     for (let j: usize = 0; j < rowBytes; j += 16) v128.store(o + j, f32x4.add(v128.load(o + j), v128.load(ar + j)));
   }
 }
+
+/**
+ * One GRU forward step (reset-after, PyTorch) for B rows: with pre = h·W_hhᵀ [B, 3H] (no bias) and
+ * xp rows as for the LSTM, r, z = σ(pre + xp + b_i + b_h), hn = pre_n + b_hn,
+ * n = tanh(xp_n + b_in + r·hn), h = n + z (h' − n). Writes acts [B, 4H] (r, z, n, hn) and h [B, H].
+ */
+export function gruForwardStep(
+  pre: usize, xpv: usize, offs: usize, bi: usize, bh: usize, hPrev: usize,
+  acts: usize, hs: usize, B: i32, H: i32,
+): void {
+  const gate = <usize>H << 2;
+  for (let b = 0; b < B; b++) {
+    const pb = pre + <usize>b * 3 * gate;
+    const xb = xpv + (<usize>load<i32>(offs + (<usize>b << 2)) << 2);
+    const ab = acts + <usize>b * 4 * gate;
+    const sb = <usize>b * gate;
+    for (let j: usize = 0; j < gate; j += 16) {
+      const jz = j + gate;
+      const jn = jz + gate;
+      const r = sigmoidv(f32x4.add(f32x4.add(v128.load(pb + j), v128.load(xb + j)), f32x4.add(v128.load(bi + j), v128.load(bh + j))));
+      const z = sigmoidv(f32x4.add(f32x4.add(v128.load(pb + jz), v128.load(xb + jz)), f32x4.add(v128.load(bi + jz), v128.load(bh + jz))));
+      const hn = f32x4.add(v128.load(pb + jn), v128.load(bh + jn));
+      const n = tanhv(f32x4.add(f32x4.add(v128.load(xb + jn), v128.load(bi + jn)), f32x4.mul(r, hn)));
+      v128.store(ab + j, r);
+      v128.store(ab + jz, z);
+      v128.store(ab + jn, n);
+      v128.store(ab + jn + gate, hn);
+      v128.store(hs + sb + j, f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(hPrev + sb + j), n))));
+    }
+  }
+}
+
+/**
+ * One GRU backward step for B rows: with dh = dOut + dhMatmul + direct, the input-side gradients
+ * dGi [B, 3H] (r, z, n pre-activations), the hidden-side dGh [B, 3H] (r, z, W_hn h + b_hn), and
+ * direct = dh·z (the part of the previous state's gradient that skips the product).
+ */
+export function gruBackwardStep(
+  dOut: usize, dh: usize, direct: usize, acts: usize, hPrev: usize, dGi: usize, dGh: usize, B: i32, H: i32,
+): void {
+  const gate = <usize>H << 2;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < B; b++) {
+    const ab = acts + <usize>b * 4 * gate;
+    const ib = dGi + <usize>b * 3 * gate;
+    const hb = dGh + <usize>b * 3 * gate;
+    const sb = <usize>b * gate;
+    for (let j: usize = 0; j < gate; j += 16) {
+      const dhv = f32x4.add(f32x4.add(v128.load(dOut + sb + j), v128.load(dh + sb + j)), v128.load(direct + sb + j));
+      const r = v128.load(ab + j);
+      const z = v128.load(ab + gate + j);
+      const n = v128.load(ab + 2 * gate + j);
+      const hn = v128.load(ab + 3 * gate + j);
+      const dnPre = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      const dzPre = f32x4.mul(f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + sb + j), n)), z), f32x4.sub(one, z));
+      const drPre = f32x4.mul(f32x4.mul(f32x4.mul(dnPre, hn), r), f32x4.sub(one, r));
+      v128.store(ib + j, drPre);
+      v128.store(ib + gate + j, dzPre);
+      v128.store(ib + 2 * gate + j, dnPre);
+      v128.store(hb + j, drPre);
+      v128.store(hb + gate + j, dzPre);
+      v128.store(hb + 2 * gate + j, f32x4.mul(dnPre, r));
+      v128.store(direct + sb + j, f32x4.mul(dhv, z));
+    }
+  }
+}

@@ -3,7 +3,8 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, transposeValues, weightGrad } from './fused-kernel';
+import { sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
@@ -215,6 +216,118 @@ export function gruSequence(
     return grads;
   };
 
-  const [output, h] = runFused(sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh), forward, backward) as [Tensor, Tensor];
+  // With our WebAssembly SIMD module (H a multiple of 4) the element-wise work of both passes runs
+  // there instead (see lstmSequence).
+  const arena = sequenceArena(H);
+  const blocks = { acts: 0, hs: 0, h0: 0 };
+
+  const forwardKernel = (save: (ts: Tensor[]) => void): Tensor[] => {
+    const k = arena!;
+    save([x, wIh, wHh]);
+    const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 3H] or [I, 3H] rows
+    const xpB = k.alloc(xpv.values.length);
+    const offsB = k.alloc(T * B);
+    const biB = k.alloc(G);
+    const bhB = k.alloc(G);
+    const preB = k.alloc(B * G);
+    const h0B = k.alloc(BH);
+    const actsB = k.alloc(T * B * 4 * H);
+    const hsB = k.alloc(T * BH);
+    const f32 = k.f32; // after the last alloc
+    f32.set(xpv.values, xpB >>> 2);
+    k.i32.set(xpv.offsets, offsB >>> 2);
+    f32.set(biasValues(bIh, G), biB >>> 2);
+    f32.set(biasValues(bHh, G), bhB >>> 2);
+    const h0v = readF32(h0);
+    f32.set(h0v, h0B >>> 2);
+    const wHhT = tf.transpose(wHh); // [H, 3H]
+    const mm = rowMatMul(wHhT, B);
+    try {
+      mm.input().set(h0v);
+      for (let s = 0; s < T; s++) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, 3H]
+        const hAt = hsB + 4 * t * BH;
+        k.fns.gruForwardStep(preB, xpB, offsB + 4 * t * B, biB, bhB, tp < 0 ? h0B : hsB + 4 * tp * BH, actsB + 16 * t * BH, hAt, B, H);
+        mm.input().set(k.view(hAt, BH));
+      }
+    } finally {
+      mm.dispose();
+      wHhT.dispose();
+    }
+    const tl = tAt(T - 1);
+    const outs = [tensorOf(k.view(hsB, T * BH).slice(), [T, B, H]), tensorOf(k.view(hsB + 4 * tl * BH, BH).slice(), [B, H])];
+    k.release(xpB, offsB, biB, bhB, preB);
+    if (recording) {
+      Object.assign(blocks, { acts: actsB, hs: hsB, h0: h0B });
+      k.hold(blocks, [actsB, hsB, h0B]);
+    } else k.release(actsB, hsB, h0B);
+    return outs;
+  };
+
+  const backwardKernel = (dys: Tensor[], savedTensors: Tensor[]) => {
+    const k = arena!;
+    const [xs, wIhS, wHhS] = savedTensors as [Tensor, Tensor, Tensor];
+    const { acts, hs, h0: h0B } = blocks;
+    const dOutB = k.alloc(T * BH);
+    const dhB = k.alloc(BH);
+    const directB = k.alloc(BH);
+    const dGiB = k.alloc(T * B * G);
+    const dGhB = k.alloc(T * B * G);
+    const idsB = ids ? k.alloc(T * B) : 0;
+    const accB = ids ? k.alloc(I * G) : 0;
+    const dbiB = bIh ? k.alloc(G) : 0;
+    const dbhB = bHh ? k.alloc(G) : 0;
+    const f32 = k.f32; // after the last alloc
+    f32.set(readF32(dys[0]!), dOutB >>> 2);
+    f32.set(readF32(dys[1]!), dhB >>> 2);
+    f32.fill(0, directB >>> 2, (directB >>> 2) + BH);
+    const mm = rowMatMul(wHhS, B); // [B, 3H]·[3H, H]
+    try {
+      for (let s = T - 1; s >= 0; s--) {
+        const t = tAt(s);
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        const dGhAt = dGhB + 4 * t * B * G;
+        k.fns.gruBackwardStep(dOutB + 4 * t * BH, dhB, directB, acts + 16 * t * BH, tp < 0 ? h0B : hs + 4 * tp * BH, dGiB + 4 * t * B * G, dGhAt, B, H);
+        mm.input().set(k.view(dGhAt, B * G));
+        k.f32.set(mm.run(), dhB >>> 2);
+      }
+    } finally {
+      mm.dispose();
+    }
+    const dh = k.view(dhB, BH).slice();
+    const direct = k.view(directB, BH);
+    for (let j = 0; j < BH; j++) dh[j] = dh[j]! + direct[j]!;
+    let dWihIds: Float32Array | null = null;
+    if (ids) {
+      k.i32.set(ids, idsB >>> 2);
+      k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * G);
+      k.fns.scatterAddRows(dGiB, idsB, T * B, G, accB); // [I, 3H]
+      dWihIds = transposeValues(k.view(accB, I * G), I, G); // [3H, I]
+    }
+    if (dbiB) k.fns.columnSum(dGiB, T * B, G, dbiB);
+    if (dbhB) k.fns.columnSum(dGhB, T * B, G, dbhB);
+    const dbi = dbiB ? k.view(dbiB, G).slice() : null;
+    const dbh = dbhB ? k.view(dbhB, G).slice() : null;
+    const dGit = tensorOf(k.view(dGiB, T * B * G).slice(), [T * B, G]);
+    const dGhT = tf.transpose(tensorOf(k.view(dGhB, T * B * G).slice(), [T * B, G])); // [3H, T*B]
+    const hPrev = tensorOf(previousStates(k.view(hs, T * BH), k.view(h0B, BH), T, BH, reverse), [T * B, H]);
+    k.release(dOutB, dhB, directB, dGiB, dGhB, ...(ids ? [idsB, accB] : []), ...(dbiB ? [dbiB] : []), ...(dbhB ? [dbhB] : []));
+    k.drop(blocks, [acts, hs, h0B]);
+    const dGiT = tf.transpose(dGit); // [3H, T*B]
+    const grads: Record<string, () => Tensor> = {
+      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGit, wIhS, [T, B, I])),
+      h0: () => tensorOf(dh, [B, H]),
+      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGiT, tf.reshape(xs, [T * B, I]))),
+      wHh: () => weightGrad(dGhT, hPrev),
+    };
+    if (dbi) grads.bIh = () => tensorOf(dbi, [G]);
+    if (dbh) grads.bHh = () => tensorOf(dbh, [G]);
+    return grads;
+  };
+
+  const inputs = sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh);
+  const [output, h] = (arena ? runFused(inputs, forwardKernel, backwardKernel) : runFused(inputs, forward, backward)) as [Tensor, Tensor];
   return { output, h };
 }

@@ -5,7 +5,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, Random, setWasmKernelsEnabled, tf, wasmKernelsEnabled, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
 import { sequenceArena } from '../wasm/sequence-arena';
+import { gruSequence } from './gru-sequence';
 import { lstmSequence } from './lstm-sequence';
+import { rnnSequence } from './rnn-sequence';
 
 beforeAll(async () => {
   await init();
@@ -15,8 +17,14 @@ afterEach(() => setWasmKernelsEnabled(true));
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal() * scale),
+    shape,
+  );
 }
+
+type Cell = 'lstm' | 'gru' | 'rnn-tanh' | 'rnn-relu';
+const gatesOf: Record<Cell, number> = { lstm: 4, gru: 3, 'rnn-tanh': 1, 'rnn-relu': 1 };
 
 interface Case {
   T: number;
@@ -29,7 +37,7 @@ interface Case {
 }
 
 /** Output, final states and the gradients of every input under a random linear loss. */
-function run(c: Case, seed: number, kernels: boolean): Float32Array[] {
+function run(cell: Cell, c: Case, seed: number, kernels: boolean): Float32Array[] {
   setWasmKernelsEnabled(kernels);
   const rng = new Random(seed);
   return tf.tidy(() => {
@@ -37,12 +45,15 @@ function run(c: Case, seed: number, kernels: boolean): Float32Array[] {
     const x = c.ids ? tf.tensor(ids, [c.T, c.B], 'int32') : randomTensor(rng, [c.T, c.B, c.I]);
     const h0 = randomTensor(rng, [c.B, c.H], 0.5);
     const c0 = randomTensor(rng, [c.B, c.H], 0.5);
-    const wIh = randomTensor(rng, [4 * c.H, c.I], 0.5);
-    const wHh = randomTensor(rng, [4 * c.H, c.H], 0.5);
-    const bIh = c.bias ? randomTensor(rng, [4 * c.H], 0.5) : null;
-    const bHh = c.bias ? randomTensor(rng, [4 * c.H], 0.5) : null;
+    const G = gatesOf[cell] * c.H;
+    const w = Math.min(0.5, 2 / Math.sqrt(c.H)); // long sequences with larger weights turn chaotic
+    const wIh = randomTensor(rng, [G, c.I], w);
+    const wHh = randomTensor(rng, [G, c.H], w);
+    const bIh = c.bias ? randomTensor(rng, [G], 0.5) : null;
+    const bHh = c.bias ? randomTensor(rng, [G], 0.5) : null;
     const gOut = randomTensor(rng, [c.T, c.B, c.H]);
     const gC = randomTensor(rng, [c.B, c.H]);
+    const lstm = cell === 'lstm';
     const vars = [h0, c0, wIh, wHh, ...(c.ids ? [] : [x]), ...(bIh && bHh ? [bIh, bHh] : [])];
     const values: Float32Array[] = [];
     const loss = (...v: Tensor[]): Tensor => {
@@ -50,9 +61,21 @@ function run(c: Case, seed: number, kernels: boolean): Float32Array[] {
       const xx = c.ids ? x : v[4]!;
       const bi = c.bias ? v[c.ids ? 4 : 5]! : null;
       const bh = c.bias ? v[c.ids ? 5 : 6]! : null;
-      const r = lstmSequence(xx, hh, cc, wi, wh, bi, bh, { reverse: c.reverse });
-      values.push(r.output.dataSync() as Float32Array, r.h.dataSync() as Float32Array, r.c.dataSync() as Float32Array);
-      return tf.add(tf.sum(tf.mul(r.output, gOut)), tf.sum(tf.mul(r.c, gC)));
+      const opts = { reverse: c.reverse };
+      const r = lstm
+        ? lstmSequence(xx, hh, cc, wi, wh, bi, bh, opts)
+        : cell === 'gru'
+          ? gruSequence(xx, hh, wi, wh, bi, bh, opts)
+          : rnnSequence(xx, hh, wi, wh, bi, bh, {
+              ...opts,
+              nonlinearity: cell === 'rnn-relu' ? 'relu' : 'tanh',
+            });
+      values.push(r.output.dataSync() as Float32Array, r.h.dataSync() as Float32Array);
+      // The final h and (LSTM) c enter the loss too; an unused c0 gets a zero gradient.
+      const last = tf.add(tf.sum(tf.mul(r.output, gOut)), tf.sum(tf.mul(r.h, gC)));
+      return 'c' in r
+        ? tf.add(last, tf.sum(tf.mul(r.c as Tensor, gC)))
+        : tf.add(last, tf.mul(tf.sum(cc), 0));
     };
     const grads = tf.grads(loss)(vars);
     return [...values, ...grads.map((g) => g.dataSync() as Float32Array)];
@@ -67,32 +90,34 @@ const cases: Case[] = [
   { T: 35, B: 4, I: 28, H: 64, ids: true, bias: true, reverse: false },
 ];
 
-describe('lstmSequence on the WebAssembly SIMD kernels', () => {
+describe('whole-sequence ops on the WebAssembly SIMD kernels', () => {
   it('the module is in use here (SIMD available)', () => {
     expect(wasmKernelsEnabled()).toBe(true);
     expect(sequenceArena(8)).not.toBeNull();
     expect(sequenceArena(6)).toBeNull(); // not a multiple of the SIMD width: JS gate math
   });
 
-  for (const [n, c] of cases.entries()) {
-    it(`matches the JS gate math: ${JSON.stringify(c)}`, () => {
-      const a = run(c, 40 + n, true);
-      const b = run(c, 40 + n, false);
-      expect(a.length).toBe(b.length);
-      a.forEach((v, i) => {
-        expect(v.length).toBe(b[i]!.length);
-        const scale = Math.max(1, ...Array.from(b[i]!, Math.abs));
-        expect(maxAbsDiff(v, b[i]!) / scale, `value ${i} (scale ${scale})`).toBeLessThan(1e-5);
+  for (const cell of ['lstm', 'gru'] as const)
+    for (const [n, c] of cases.entries()) {
+      it(`${cell} matches the JS gate math: ${JSON.stringify(c)}`, () => {
+        const a = run(cell, c, 40 + n, true);
+        const b = run(cell, c, 40 + n, false);
+        expect(a.length).toBe(b.length);
+        a.forEach((v, i) => {
+          expect(v.length).toBe(b[i]!.length);
+          const scale = Math.max(1, ...Array.from(b[i]!, Math.abs));
+          expect(maxAbsDiff(v, b[i]!) / scale, `value ${i} (scale ${scale})`).toBeLessThan(1e-5);
+        });
       });
-    });
-  }
+    }
 
   it('reuses its memory across training steps (no growth)', () => {
     const c = cases[4]!;
-    run(c, 1, true);
+    const cells = ['lstm', 'gru'] as const;
+    for (const cell of cells) run(cell, c, 1, true);
     const arena = sequenceArena(c.H)!;
     const reserved = arena.reservedBytes;
-    for (let s = 0; s < 5; s++) run(c, 2 + s, true);
+    for (let s = 0; s < 4; s++) for (const cell of cells) run(cell, c, 2 + s, true);
     expect(arena.reservedBytes).toBe(reserved);
   });
 });

@@ -7,6 +7,8 @@ import { stepKernelModule, type StepKernelExports } from './kernel-module';
 export interface SequenceKernelExports extends StepKernelExports {
   lstmForwardStep(pre: number, xpv: number, offs: number, bias: number, cPrev: number, acts: number, cs: number, tcs: number, hs: number, B: number, H: number): void;
   lstmBackwardStep(dOut: number, dh: number, dc: number, acts: number, tcs: number, cPrev: number, dG: number, B: number, H: number): void;
+  gruForwardStep(pre: number, xpv: number, offs: number, bi: number, bh: number, hPrev: number, acts: number, hs: number, B: number, H: number): void;
+  gruBackwardStep(dOut: number, dh: number, direct: number, acts: number, hPrev: number, dGi: number, dGh: number, B: number, H: number): void;
   columnSum(a: number, rows: number, cols: number, out: number): void;
   scatterAddRows(a: number, ids: number, rows: number, cols: number, acc: number): void;
 }
