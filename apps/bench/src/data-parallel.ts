@@ -114,6 +114,7 @@ interface PeakInput {
   threads: number;
   n: number;
   runs: number;
+  rounds: number;
   control: SharedArrayBuffer;
 }
 
@@ -121,7 +122,10 @@ export function isPeakWorker(): boolean {
   return !isMainThread && (workerData as { role?: string } | null)?.role === 'recurrent-bench-matmul-peak';
 }
 
-/** In a worker: warm up, wait until every thread is ready, time `runs` [n]^3 products, report the seconds. */
+/**
+ * In a worker: warm up, then `rounds` times wait until every thread has arrived and time `runs`
+ * [n]^3 products; reports each round's seconds.
+ */
 export async function runPeakWorker(): Promise<void> {
   const input = workerData as PeakInput;
   await init();
@@ -135,31 +139,39 @@ export async function runPeakWorker(): Promise<void> {
   product();
   product();
   const ctl = new Int32Array(input.control);
-  Atomics.add(ctl, 0, 1);
-  Atomics.notify(ctl, 0);
-  while (Atomics.load(ctl, 0) < input.threads) Atomics.wait(ctl, 0, Atomics.load(ctl, 0), 100);
-  const t0 = performance.now();
-  for (let i = 0; i < input.runs; i++) product();
-  const s = (performance.now() - t0) / 1000;
+  const secs: number[] = [];
+  for (let r = 0; r < input.rounds; r++) {
+    Atomics.add(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    const target = input.threads * (r + 1);
+    for (let seen = Atomics.load(ctl, 0); seen < target; seen = Atomics.load(ctl, 0)) Atomics.wait(ctl, 0, seen, 100);
+    const t0 = performance.now();
+    for (let i = 0; i < input.runs; i++) product();
+    secs.push((performance.now() - t0) / 1000);
+  }
   tf.dispose([a, b]);
-  parentPort!.postMessage(s);
+  parentPort!.postMessage(secs);
 }
 
-/** GFLOP/s of `threads` threads each multiplying [n]^3 `runs` times at once: all FLOPs over the slowest thread's time. */
-export async function matmulPeakThreads(threads: number, entry: URL, n = 1024, runs = 5): Promise<number> {
+/**
+ * GFLOP/s of `threads` threads each multiplying [n]^3 `runs` times at once: per round, all FLOPs
+ * over the slowest thread's time; the median of `rounds` rounds.
+ */
+export async function matmulPeakThreads(threads: number, entry: URL, n = 1024, runs = 5, rounds = 3): Promise<number> {
   const control = new SharedArrayBuffer(4);
-  const workers = Array.from({ length: threads }, (_, index) => new Worker(entry, { workerData: { role: 'recurrent-bench-matmul-peak', index, threads, n, runs, control } satisfies PeakInput }));
+  const workers = Array.from({ length: threads }, (_, index) => new Worker(entry, { workerData: { role: 'recurrent-bench-matmul-peak', index, threads, n, runs, rounds, control } satisfies PeakInput }));
   try {
     const secs = await Promise.all(
       workers.map(
         (w) =>
-          new Promise<number>((resolve, reject) => {
+          new Promise<number[]>((resolve, reject) => {
             w.once('message', resolve);
             w.once('error', reject);
           }),
       ),
     );
-    return (threads * runs * 2 * n ** 3) / Math.max(...secs) / 1e9;
+    const rates = Array.from({ length: rounds }, (_, r) => (threads * runs * 2 * n ** 3) / Math.max(...secs.map((s) => s[r]!)) / 1e9);
+    return median(rates);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
