@@ -116,6 +116,11 @@ export class DataParallelTrainer implements TrainerLike {
     const epochs = checkInt('DataParallelTrainer.fit', 'options.epochs', options.epochs, 0);
     if (this.pool) throw new InvalidArgumentError({ fn: 'DataParallelTrainer.fit', argument: 'this', expected: 'not already fitting', received: 'a fit in progress' });
     this.stopping = false;
+    if (this.epoch >= epochs) {
+      for (const cb of this.callbacks) await cb.onTrainBegin?.(this);
+      for (const cb of this.callbacks) await cb.onTrainEnd?.(this.history, this);
+      return this.history;
+    }
     const pool = this.start();
     this.pool = pool;
     this.lastPool = pool;
@@ -133,8 +138,7 @@ export class DataParallelTrainer implements TrainerLike {
         this.history.push(stats);
         for (const cb of this.callbacks) await cb.onEpochEnd?.(stats, this);
       }
-      await this.pull(pool);
-      clean = true;
+      clean = true; // every epoch ended with the weights pulled into `model`
       await pool.close();
       for (const cb of this.callbacks) await cb.onTrainEnd?.(this.history, this);
       return this.history;
