@@ -161,3 +161,30 @@ export function gruBackwardStep(
     }
   }
 }
+
+/** One plain-RNN forward step for B rows: h = act(pre + xp[row] + bias), act tanh or (relu = 1) relu; writes h [B, H]. */
+export function rnnForwardStep(pre: usize, xpv: usize, offs: usize, bias: usize, hs: usize, B: i32, H: i32, relu: i32): void {
+  const gate = <usize>H << 2;
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < B; b++) {
+    const sb = <usize>b * gate;
+    const xb = xpv + (<usize>load<i32>(offs + (<usize>b << 2)) << 2);
+    for (let j: usize = 0; j < gate; j += 16) {
+      const z = f32x4.add(f32x4.add(v128.load(pre + sb + j), v128.load(xb + j)), v128.load(bias + j));
+      v128.store(hs + sb + j, relu !== 0 ? f32x4.max(z, zero) : tanhv(z));
+    }
+  }
+}
+
+/** One plain-RNN backward step for n = B·H values: dG = (dOut + dh) · act'(h), from the outputs h. */
+export function rnnBackwardStep(dOut: usize, dh: usize, hs: usize, dG: usize, n: i32, relu: i32): void {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
+  const bytes = <usize>n << 2;
+  for (let j: usize = 0; j < bytes; j += 16) {
+    const d = f32x4.add(v128.load(dOut + j), v128.load(dh + j));
+    const y = v128.load(hs + j);
+    const g = relu !== 0 ? v128.and(d, f32x4.gt(y, zero)) : f32x4.mul(d, f32x4.sub(one, f32x4.mul(y, y)));
+    v128.store(dG + j, g);
+  }
+}

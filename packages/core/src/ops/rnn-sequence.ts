@@ -4,7 +4,8 @@ import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, previousStates, readF32, releaseScratch, runFused, tensorOf, weightGrad } from './fused-kernel';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, transposeValues, weightGrad } from './fused-kernel';
+import { sequenceArena } from '../wasm/sequence-arena';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -135,6 +136,105 @@ export function rnnSequence(
     return grads;
   };
 
-  const [output, h] = runFused(sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh), forward, backward) as [Tensor, Tensor];
+  // With our WebAssembly SIMD module (H a multiple of 4) the element-wise work of both passes runs
+  // there instead (see lstmSequence).
+  const arena = sequenceArena(H);
+  const recording = isRecording();
+  const blocks = { hs: 0, h0: new Float32Array(0) };
+
+  const forwardKernel = (save: (ts: Tensor[]) => void): Tensor[] => {
+    const k = arena!;
+    save([x, wIh, wHh]);
+    const xpv = inputProjection(x, wIh, ids, T * B, I, H); // [T*B, H] or [I, H] rows
+    const bias = biasValues(bIh, H);
+    const bh = biasValues(bHh, H);
+    const xpB = k.alloc(xpv.values.length);
+    const offsB = k.alloc(T * B);
+    const biasB = k.alloc(H);
+    const preB = k.alloc(BH);
+    const hsB = k.alloc(T * BH);
+    const f32 = k.f32; // after the last alloc
+    f32.set(xpv.values, xpB >>> 2);
+    k.i32.set(xpv.offsets, offsB >>> 2);
+    for (let j = 0; j < H; j++) f32[(biasB >>> 2) + j] = bias[j]! + bh[j]!;
+    const h0v = readF32(h0);
+    const wHhT = tf.transpose(wHh); // [H, H]
+    const mm = rowMatMul(wHhT, B);
+    try {
+      mm.input().set(h0v);
+      for (let s = 0; s < T; s++) {
+        const t = tAt(s);
+        k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, H]
+        const hAt = hsB + 4 * t * BH;
+        k.fns.rnnForwardStep(preB, xpB, offsB + 4 * t * B, biasB, hAt, B, H, relu ? 1 : 0);
+        mm.input().set(k.view(hAt, BH));
+      }
+    } finally {
+      mm.dispose();
+      wHhT.dispose();
+    }
+    const tl = tAt(T - 1);
+    const outs = [tensorOf(k.view(hsB, T * BH).slice(), [T, B, H]), tensorOf(k.view(hsB + 4 * tl * BH, BH).slice(), [B, H])];
+    k.release(xpB, offsB, biasB, preB);
+    if (recording) {
+      Object.assign(blocks, { hs: hsB, h0: h0v });
+      k.hold(blocks, [hsB]);
+    } else k.release(hsB);
+    return outs;
+  };
+
+  const backwardKernel = (dys: Tensor[], savedTensors: Tensor[]) => {
+    const k = arena!;
+    const [xs, wIhS, wHhS] = savedTensors as [Tensor, Tensor, Tensor];
+    const hs = blocks.hs;
+    const dOutB = k.alloc(T * BH);
+    const dhB = k.alloc(BH);
+    const dGB = k.alloc(T * BH);
+    const idsB = ids ? k.alloc(T * B) : 0;
+    const accB = ids ? k.alloc(I * H) : 0;
+    const dBiasB = bIh || bHh ? k.alloc(H) : 0;
+    const f32 = k.f32; // after the last alloc
+    f32.set(readF32(dys[0]!), dOutB >>> 2);
+    f32.set(readF32(dys[1]!), dhB >>> 2);
+    const mm = rowMatMul(wHhS, B); // [B, H]·[H, H]
+    try {
+      for (let s = T - 1; s >= 0; s--) {
+        const t = tAt(s);
+        const at = 4 * t * BH;
+        k.fns.rnnBackwardStep(dOutB + at, dhB, hs + at, dGB + at, BH, relu ? 1 : 0);
+        mm.input().set(k.view(dGB + at, BH));
+        k.f32.set(mm.run(), dhB >>> 2);
+      }
+    } finally {
+      mm.dispose();
+    }
+    let dWihIds: Float32Array | null = null;
+    if (ids) {
+      k.i32.set(ids, idsB >>> 2);
+      k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * H);
+      k.fns.scatterAddRows(dGB, idsB, T * B, H, accB); // [I, H]
+      dWihIds = transposeValues(k.view(accB, I * H), I, H); // [H, I]
+    }
+    if (dBiasB) k.fns.columnSum(dGB, T * B, H, dBiasB);
+    const dBias = dBiasB ? k.view(dBiasB, H).slice() : null;
+    const dh = k.view(dhB, BH).slice();
+    const dGt = tensorOf(k.view(dGB, T * BH).slice(), [T * B, H]);
+    const hPrev = tensorOf(previousStates(k.view(hs, T * BH), blocks.h0, T, BH, reverse), [T * B, H]);
+    k.release(dOutB, dhB, dGB, ...(ids ? [idsB, accB] : []), ...(dBiasB ? [dBiasB] : []));
+    k.drop(blocks, [hs]);
+    const dGT = tf.transpose(dGt); // [H, T*B]
+    const grads: Record<string, () => Tensor> = {
+      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
+      h0: () => tensorOf(dh, [B, H]),
+      wIh: () => (dWihIds ? tensorOf(dWihIds, [H, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
+      wHh: () => weightGrad(dGT, hPrev),
+    };
+    if (bIh) grads.bIh = () => tensorOf(dBias!.slice(), [H]);
+    if (bHh) grads.bHh = () => tensorOf(dBias!.slice(), [H]);
+    return grads;
+  };
+
+  const inputs = sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh);
+  const [output, h] = (arena ? runFused(inputs, forwardKernel, backwardKernel) : runFused(inputs, forward, backward)) as [Tensor, Tensor];
   return { output, h };
 }

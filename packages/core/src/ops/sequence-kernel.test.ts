@@ -97,7 +97,7 @@ describe('whole-sequence ops on the WebAssembly SIMD kernels', () => {
     expect(sequenceArena(6)).toBeNull(); // not a multiple of the SIMD width: JS gate math
   });
 
-  for (const cell of ['lstm', 'gru'] as const)
+  for (const cell of ['lstm', 'gru', 'rnn-tanh', 'rnn-relu'] as const)
     for (const [n, c] of cases.entries()) {
       it(`${cell} matches the JS gate math: ${JSON.stringify(c)}`, () => {
         const a = run(cell, c, 40 + n, true);
@@ -113,7 +113,7 @@ describe('whole-sequence ops on the WebAssembly SIMD kernels', () => {
 
   it('reuses its memory across training steps (no growth)', () => {
     const c = cases[4]!;
-    const cells = ['lstm', 'gru'] as const;
+    const cells = ['lstm', 'gru', 'rnn-tanh'] as const;
     for (const cell of cells) run(cell, c, 1, true);
     const arena = sequenceArena(c.H)!;
     const reserved = arena.reservedBytes;

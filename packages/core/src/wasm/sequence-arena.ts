@@ -9,6 +9,8 @@ export interface SequenceKernelExports extends StepKernelExports {
   lstmBackwardStep(dOut: number, dh: number, dc: number, acts: number, tcs: number, cPrev: number, dG: number, B: number, H: number): void;
   gruForwardStep(pre: number, xpv: number, offs: number, bi: number, bh: number, hPrev: number, acts: number, hs: number, B: number, H: number): void;
   gruBackwardStep(dOut: number, dh: number, direct: number, acts: number, hPrev: number, dGi: number, dGh: number, B: number, H: number): void;
+  rnnForwardStep(pre: number, xpv: number, offs: number, bias: number, hs: number, B: number, H: number, relu: number): void;
+  rnnBackwardStep(dOut: number, dh: number, hs: number, dG: number, n: number, relu: number): void;
   columnSum(a: number, rows: number, cols: number, out: number): void;
   scatterAddRows(a: number, ids: number, rows: number, cols: number, acc: number): void;
 }
