@@ -111,6 +111,29 @@ describe('LanguageModel', () => {
       });
   }
 
+  it('eval-mode step: a returned state steps again to the same result; a disposed one is refused', () => {
+    const m = new LanguageModel({
+      cell: 'lstm',
+      input: 'one-hot',
+      vocabSize: 6,
+      hiddenSize: 4,
+      random: new Random(4),
+    }).eval();
+    const ids = tf.tensor1d([2], 'int32');
+    const s0 = m.beginState(1);
+    const a = m.step(ids, s0);
+    const b1 = m.step(ids, a.state);
+    const b2 = m.step(ids, a.state); // a.state's values are read again, not the stepped copy
+    expect(maxAbsDiff(b1.logits.dataSync(), b2.logits.dataSync())).toBe(0);
+    expect(maxAbsDiff(b1.state.c!.dataSync(), b2.state.c!.dataSync())).toBe(0);
+    expect(maxAbsDiff(a.state.h.dataSync(), b1.state.h.dataSync())).toBeGreaterThan(0);
+    disposeState(a.state);
+    expect(() => m.step(ids, a.state)).toThrow(/disposed/);
+    tf.dispose([ids, a.logits, b1.logits, b2.logits]);
+    for (const s of [s0, b1.state, b2.state]) disposeState(s);
+    m.dispose();
+  });
+
   it('eval-mode steps follow parameter updates (the packed weights are refreshed)', () => {
     const m = new LanguageModel({
       cell: 'gru',

@@ -259,16 +259,36 @@ export class LanguageModel extends Module {
         x.set(table.subarray(idValues[b]! * E, (idValues[b]! + 1) * E), b * E);
       input = { x };
     }
-    // Copies (the cpu backend's dataSync is the tensor's own array), stepped in place.
-    const h = (state.h.dataSync() as Float32Array).slice(); // [L, B, H]
-    const c = state.c ? (state.c.dataSync() as Float32Array).slice() : null;
+    // Copies, stepped in place.
+    const h = this.stateValues(state.h); // [L, B, H]
+    const c = state.c ? this.stateValues(state.c) : null;
     const top = this.rnn.stepArrays(input, h, c, B); // [B, H]
     const logits = this.linear.forwardValues(top, B); // [B, V]
     const shape = this.rnn.stateShape(B);
-    const hT = tf.tensor(h, shape, 'float32'); // [L, B, H]
     return {
       logits: tf.tensor(logits, [B, this.config.vocabSize], 'float32'),
-      state: c ? { h: hT, c: tf.tensor(c, shape, 'float32') } : { h: hT },
+      state: c
+        ? { h: this.stateTensor(h, shape), c: this.stateTensor(c, shape) }
+        : { h: this.stateTensor(h, shape) },
     };
+  }
+
+  /**
+   * Values of the states `stepFast` returned, by data id (tensor data never changes; a variable's
+   * assign gives it a new id): the next step starts from them without reading the backend.
+   */
+  private readonly stepStates = new WeakMap<object, Float32Array>();
+
+  /** A tensor of a new state, remembering its values (never written afterwards). */
+  private stateTensor(values: Float32Array, shape: number[]): Tensor {
+    const t = tf.tensor(values, shape, 'float32');
+    this.stepStates.set(t.dataId, values);
+    return t;
+  }
+
+  /** A copy of a state tensor's values (the cpu backend's dataSync is the tensor's own array). */
+  private stateValues(t: Tensor): Float32Array {
+    const known = t.isDisposed ? undefined : this.stepStates.get(t.dataId); // disposed: dataSync throws
+    return (known ?? (t.dataSync() as Float32Array)).slice();
   }
 }
