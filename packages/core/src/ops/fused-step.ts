@@ -6,7 +6,7 @@ import { checkOneOf, checkRank } from '../validate';
 import { checkBias, type LstmStepResult, type RnnNonlinearity } from './cell-step';
 import { biasValues, readF32, tensorOf } from './fused-kernel';
 import { rowMatMul, type RowMatMul } from './row-matmul';
-import { stepKernelModule } from '../wasm/kernel-module';
+import { onKernel } from '../wasm/kernel-module';
 import { KernelStepWeights } from '../wasm/kernel-step';
 
 export type StepKind = 'lstm' | 'gru' | 'rnn';
@@ -99,10 +99,7 @@ export function packStepWeights(
   const products = new Map<number, RowMatMul>();
   const hiddenProducts = new Map<number, RowMatMul>();
   const spec: StepSpec = { kind, I, H, N, bias, relu: nonlinearity === 'relu' };
-  const module = stepKernelModule();
-  let kernel = module
-    ? new KernelStepWeights(module, kind, I, H, nonlinearity === 'relu', wi, wh, bIh ? readF32(bIh) : null, bHh ? readF32(bHh) : null)
-    : null;
+  let kernel = onKernel((module) => new KernelStepWeights(module, kind, I, H, nonlinearity === 'relu', wi, wh, bIh ? readF32(bIh) : null, bHh ? readF32(bHh) : null));
   /** The tfjs path (no kernel): fresh arrays from the gate math, copied to `out` when given. */
   const tfjsStep = (input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number): StepValuesResult => {
     if ('ids' in input) {

@@ -137,6 +137,22 @@ export class KernelArena {
   }
 }
 
+/**
+ * Builds something on a new instance of the module, or returns null where that is refused
+ * (a browser's main thread may refuse to instantiate synchronously; memory may not grow): the
+ * caller then uses the tfjs path.
+ */
+export function onKernel<T>(build: (module: WebAssembly.Module) => T): T | null {
+  const module = stepKernelModule();
+  if (!module) return null;
+  try {
+    return build(module);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
 function align(n: number): number {
   return Math.ceil(n / 64) * 64;
 }

@@ -3,7 +3,7 @@ import { init, Random, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
 import { gruCellStep, lstmCellStep, rnnCellStep } from '../ops/cell-step';
 import { packStepWeights, type StepKind } from '../ops/fused-step';
-import { KernelArena, setWasmKernelsEnabled, stepKernelModule, wasmKernelsEnabled } from './kernel-module';
+import { KernelArena, onKernel, setWasmKernelsEnabled, stepKernelModule, wasmKernelsEnabled } from './kernel-module';
 import { packDense } from './packed-dense';
 
 beforeAll(async () => {
@@ -28,6 +28,22 @@ describe('the WebAssembly SIMD module', () => {
     expect(stepKernelModule()).toBeNull();
     setWasmKernelsEnabled(true);
     expect(stepKernelModule()).toBeInstanceOf(WebAssembly.Module);
+  });
+
+  it('onKernel gives null where an instance is refused (RangeError), so callers take the tfjs path', () => {
+    expect(onKernel((m) => m)).toBeInstanceOf(WebAssembly.Module);
+    expect(
+      onKernel(() => {
+        throw new RangeError('WebAssembly.Instance is disallowed on the main thread');
+      }),
+    ).toBeNull();
+    expect(() =>
+      onKernel(() => {
+        throw new TypeError('a bug');
+      }),
+    ).toThrow(TypeError);
+    setWasmKernelsEnabled(false);
+    expect(onKernel((m) => m)).toBeNull();
   });
 
   // mapValues: 0 exp, 1 sigmoid, 2 tanh, against float64 references over a dense sweep.

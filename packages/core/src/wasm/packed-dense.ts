@@ -5,7 +5,7 @@ import { ShapeError } from '../errors';
 import { readF32 } from '../ops/fused-kernel';
 import { rowMatMul, type RowMatMul } from '../ops/row-matmul';
 import { checkRank } from '../validate';
-import { stepKernelModule } from './kernel-module';
+import { onKernel } from './kernel-module';
 import { KernelDense } from './kernel-step';
 
 /** `y = x · Wᵀ + b` on plain arrays (no tensors in or out, no gradient); dispose it when done. */
@@ -28,9 +28,8 @@ export function packDense(weight: Tensor, bias: Tensor | null): PackedDense {
     throw new ShapeError({ fn, argument: 'bias', expected: `of shape [${outFeatures}]`, received: [...bias.shape] });
   }
   const b = bias ? readF32(bias) : null;
-  const module = stepKernelModule();
-  if (module) {
-    let kernel: KernelDense | null = new KernelDense(module, inFeatures, outFeatures, readF32(weight), b);
+  let kernel = onKernel((module) => new KernelDense(module, inFeatures, outFeatures, readF32(weight), b));
+  if (kernel) {
     return {
       inFeatures,
       outFeatures,
