@@ -199,8 +199,10 @@ export class DataParallelTrainer implements TrainerLike {
   }
 
   /**
-   * Brings the workers' current weights and optimizer state into `model` and `optimizer` now
-   * (e.g. from an `onStep` callback before evaluating or saving); outside `fit` they are there already.
+   * Brings the workers' current weights and optimizer state into `model` and `optimizer` now;
+   * outside `fit` (and at every epoch end) they are there already. The workers run one batch
+   * ahead of the callbacks, so from `onStep` this waits for that queued step and returns the
+   * weights after it (one step past `info.step`).
    */
   async syncWeights(): Promise<void> {
     if (this.pool) await this.pull(this.pool);
@@ -235,6 +237,12 @@ export class DataParallelTrainer implements TrainerLike {
     });
   }
 
+  /**
+   * One pass over `source`. The next batch is sent before the current step's replies are awaited,
+   * so the workers go from step to step without waiting for the main thread (a worker that saw a
+   * non-finite loss refuses the queued step). A step's time runs from when the workers could
+   * start it to its last reply, so callbacks and data loading are not counted, as in `Trainer`.
+   */
   private async trainEpoch(pool: WorkerPool, source: BatchSource, epoch: number): Promise<EpochStats> {
     let lossSum = 0;
     let tokens = 0;
@@ -243,8 +251,15 @@ export class DataParallelTrainer implements TrainerLike {
     let lr = this.optimizer.lr;
     let previousRows = -1;
     let batchIndex = 0;
-    for await (const batch of source) {
-      const t0 = performance.now();
+    const iterator = toAsyncIterator(source);
+    let finished = false;
+    const post = async (): Promise<InFlight | null> => {
+      const next = await iterator.next();
+      if (next.done) {
+        finished = true;
+        return null;
+      }
+      const batch = next.value;
       const { x, y, mask, B, T } = batchArrays(batch);
       const carry = Boolean(batch.carryState) && B === previousRows;
       previousRows = B;
@@ -253,37 +268,67 @@ export class DataParallelTrainer implements TrainerLike {
         targets = 0;
         for (let i = 0; i < mask.length; i++) targets += mask[i]!;
       }
-      const rows = splitRows(B, this.workers);
       let r0 = 0;
-      const commands: Command[] = rows.map((n) => {
+      const commands: Command[] = splitRows(B, this.workers).map((n) => {
         const from = r0 * T;
         r0 += n;
         return { type: 'step', x: x.slice(from, from + n * T), y: y.slice(from, from + n * T), mask: mask ? mask.slice(from, from + n * T) : null, rows: n, steps: T, carry, totalTargets: targets };
       });
-      const replies = checkReplies(await pool.send(commands));
-      const stepNo = this.step + 1;
-      const first = replies[0]!;
-      if (first.type === 'nonFinite') throw new NonFiniteLossError(stepNo, first.loss);
-      if (first.type !== 'stepDone') throw new Error(`data-parallel: unexpected reply '${first.type}'`);
-      replies.forEach((r, i) => {
-        if (r.type !== 'stepDone') return;
-        const t = (this.times[i] ??= { compute: 0, wait: 0, update: 0 });
-        t.compute += r.times.compute;
-        t.wait += r.times.wait;
-        t.update += r.times.update;
-      });
-      this.step = stepNo;
-      seconds += (performance.now() - t0) / 1000;
-      lr = first.lr;
-      lossSum += first.loss * targets;
-      tokens += targets;
-      steps += 1;
-      const info: StepInfo = { epoch, step: stepNo, batch: batchIndex++, loss: first.loss, gradNorm: first.gradNorm, tokens: targets, lr };
-      for (const cb of this.callbacks) await cb.onStep?.(info, this);
+      const posted = performance.now();
+      const replies = pool.sendTimed(commands);
+      replies.catch(() => undefined); // awaited below; abandoned only when an earlier step failed
+      return { replies, posted, targets };
+    };
+    let lastDone = -Infinity;
+    try {
+      let current = await post();
+      while (current) {
+        const following = await post();
+        const { replies: all, at } = await current.replies;
+        const replies = checkReplies(all);
+        const stepNo = this.step + 1;
+        const first = replies[0]!;
+        if (first.type === 'nonFinite') throw new NonFiniteLossError(stepNo, first.loss);
+        if (first.type !== 'stepDone') throw new Error(`data-parallel: unexpected reply '${first.type}'`);
+        replies.forEach((r, i) => {
+          if (r.type !== 'stepDone') return;
+          const t = (this.times[i] ??= { compute: 0, wait: 0, update: 0 });
+          t.compute += r.times.compute;
+          t.wait += r.times.wait;
+          t.update += r.times.update;
+        });
+        this.step = stepNo;
+        seconds += (at - Math.max(current.posted, lastDone)) / 1000;
+        lastDone = at;
+        lr = first.lr;
+        lossSum += first.loss * current.targets;
+        tokens += current.targets;
+        steps += 1;
+        const info: StepInfo = { epoch, step: stepNo, batch: batchIndex++, loss: first.loss, gradNorm: first.gradNorm, tokens: current.targets, lr };
+        for (const cb of this.callbacks) await cb.onStep?.(info, this);
+        current = following;
+      }
+    } finally {
+      if (!finished) await iterator.return?.();
     }
     const loss = tokens > 0 ? lossSum / tokens : NaN;
     return { epoch, steps, tokens, loss, perplexity: Math.exp(loss), seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, lr };
   }
+}
+
+interface InFlight {
+  replies: Promise<{ replies: Reply[]; at: number }>;
+  posted: number;
+  targets: number;
+}
+
+function toAsyncIterator(source: BatchSource): AsyncIterator<TrainBatch> | Iterator<TrainBatch> {
+  const s = source as Partial<AsyncIterable<TrainBatch> & Iterable<TrainBatch>>;
+  const asyncIterator = s[Symbol.asyncIterator];
+  if (typeof asyncIterator === 'function') return asyncIterator.call(source);
+  const iterator = s[Symbol.iterator];
+  if (typeof iterator === 'function') return iterator.call(source);
+  throw new InvalidArgumentError({ fn: 'DataParallelTrainer.fit', argument: 'data(epoch)', expected: 'an iterable or async iterable of batches', received: source });
 }
 
 /** A batch as row-major arrays (tensors are read and disposed, as `Trainer` disposes them). */

@@ -101,12 +101,21 @@ export class WorkerPool {
 
   /** Sends `commands[i]` to worker i (one command for all when a single one is given); returns the replies. */
   async send(commands: Command | Command[]): Promise<Reply[]> {
+    return (await this.sendTimed(commands)).replies;
+  }
+
+  /** `send`, also giving when the last reply arrived (`performance.now()`). */
+  async sendTimed(commands: Command | Command[]): Promise<{ replies: Reply[]; at: number }> {
+    let at = 0;
     const replies = this.workers.map((w, i) => {
-      const p = this.next(i);
+      const p = this.next(i).then((r) => {
+        at = Math.max(at, performance.now());
+        return r;
+      });
       w.postMessage(Array.isArray(commands) ? commands[i]! : commands);
       return p;
     });
-    return this.gather(replies);
+    return { replies: await this.gather(replies), at };
   }
 
   /** Sends `command` to worker 0 only. */

@@ -26,6 +26,8 @@ class DataParallelWorker {
   private readonly offsets: number[] = [];
   private state: RecurrentState | null = null;
   private parity = 0;
+  /** Set after a non-finite loss: later steps (already queued by the main thread) are refused. */
+  private halted = false;
 
   constructor(private readonly input: WorkerInit) {
     manualSeed(input.seed + input.index);
@@ -53,6 +55,7 @@ class DataParallelWorker {
   }
 
   step(cmd: StepCommand): Reply {
+    if (this.halted) return { type: 'aborted' };
     const { workers, index } = this.input;
     const P = this.input.shared.size;
     const slot = (this.parity * workers + index) * P;
@@ -106,6 +109,7 @@ class DataParallelWorker {
     const base = this.parity * workers * P;
     this.parity ^= 1;
     if (!Number.isFinite(total)) {
+      this.halted = true;
       for (const p of this.params) p.zeroGrad();
       return { type: 'nonFinite', loss: total };
     }
