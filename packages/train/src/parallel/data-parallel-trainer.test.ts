@@ -7,6 +7,7 @@ import type { StepInfo, TrainBatch } from '../loop/types';
 import { Adam } from '../optim/adam';
 import type { Optimizer } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
+import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
 import { DataParallelTrainer, splitRows, type DataParallelTrainerOptions } from './data-parallel-trainer';
 import type { OptimizerSpec } from './optimizer-spec';
 
@@ -43,17 +44,20 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
   return Number.isNaN(m) ? Infinity : m;
 }
 
-function recorder(): { losses: number[]; callback: { onStep(i: StepInfo): void } } {
+function recorder(): { losses: number[]; lrs: number[]; callback: { onStep(i: StepInfo): void } } {
   const losses: number[] = [];
-  return { losses, callback: { onStep: (i) => void losses.push(i.loss) } };
+  const lrs: number[] = [];
+  return { losses, lrs, callback: { onStep: (i) => void (losses.push(i.loss), lrs.push(i.lr)) } };
 }
 
 /** The same run on one thread (`Trainer`) and over 2 workers, from the same weights. */
-async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimizer, data: TrainBatch[], clipNorm: number | null, epochs = 1) {
+async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimizer, data: TrainBatch[], clipNorm: number | null, epochs = 1, schedule: ScheduleSpec | null = null) {
   const single = new LanguageModel({ ...config, random: new Random(3) });
   const start = single.stateDict();
   const one = recorder();
-  const trainer = new Trainer({ model: single, optimizer: makeOpt(single), clipNorm, callbacks: [one.callback] });
+  const optimizer = makeOpt(single);
+  const scheduler = schedule ? new LRScheduler(optimizer, schedule) : null;
+  const trainer = new Trainer({ model: single, optimizer, scheduler, clipNorm, callbacks: [one.callback] });
   await trainer.fit({ epochs, data: () => data });
 
   const copies: Float32Array[][][] = [];
@@ -62,13 +66,14 @@ async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimi
     model: { config, stateDict: start },
     optimizer: spec,
     clipNorm,
+    schedule,
     workers: 2,
     workerUrl,
     callbacks: [two.callback, { onEpochEnd: async (_s, t) => void copies.push(await (t as DataParallelTrainer).workerWeights()) }],
   });
   tf.dispose(Object.values(start));
   const history = await dp.fit({ epochs, data: () => data });
-  const result = { single: flatWeights(single), parallel: flatWeights(dp.model), one: one.losses, two: two.losses, history, trainer, dp, copies };
+  const result = { single: flatWeights(single), parallel: flatWeights(dp.model), one: one.losses, two: two.losses, lrs: [one.lrs, two.lrs], history, trainer, dp, copies };
   single.dispose();
   dp.model.dispose();
   return result;
@@ -111,11 +116,14 @@ describe('DataParallelTrainer', () => {
     expect(r.dp.optimizer.stateDict().scalars.steps[0]).toBe(22);
   });
 
-  it('a worker with no rows (batch 1 over 2 workers) still takes the step', async () => {
+  it('a worker with no rows (batch 1 over 2 workers) still takes the step; the lr schedule runs as in Trainer', async () => {
     const data = batches(3, 1, 5, false, 9);
-    const r = await parity({ type: 'sgd', lr: 0.5, momentum: 0.9 }, (m) => new SGD(m.parameters(), { lr: 0.5, momentum: 0.9 }), data, null);
+    const r = await parity({ type: 'sgd', lr: 0.5, momentum: 0.9 }, (m) => new SGD(m.parameters(), { lr: 0.5, momentum: 0.9 }), data, null, 2, { type: 'step', stepSize: 2, gamma: 0.5 });
     expect(Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i]!)))).toBeLessThan(1e-5);
     expect(maxDiff(r.parallel, r.single)).toBeLessThan(1e-5);
+    expect(r.lrs[1]).toEqual([0.5, 0.5, 0.25, 0.25, 0.125, 0.125]);
+    expect(r.lrs[1]).toEqual(r.lrs[0]);
+    expect(r.dp.history.map((h) => h.lr)).toEqual(r.trainer.history.map((h) => h.lr));
   });
 
   it('rethrows a worker error as the same typed error and stops every worker', async () => {
@@ -164,13 +172,16 @@ describe('DataParallelTrainer', () => {
     // workers) would be finite and would move the weights if it ran.
     data[0]!.mask = new Float32Array(20).fill(1);
     data[0]!.mask[3] = NaN;
-    const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 1 }, workers: 2, workerUrl });
+    const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 1 }, schedule: { type: 'exponential', gamma: 0.5 }, workers: 2, workerUrl });
     const before = flatWeights(model);
     const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteLossError);
     expect((error as NonFiniteLossError).step).toBe(1);
     expect(dp.step).toBe(0);
     expect(dp.liveWorkers).toBe(0);
+    // The schedule is where it was: the failed step and the queued one did not advance it.
+    expect(dp.scheduler!.t).toBe(0);
+    expect(dp.optimizer.lr).toBe(1);
     const after = flatWeights(model);
     after.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(before[i]!)));
     model.dispose();

@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError, NonFiniteLossError, checkInt, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
+import { InvalidArgumentError, NonFiniteLossError, checkInt, checkOneOf, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig, type StateDict } from '@recurrent/layers';
 import { evaluate, type FitOptions } from '../loop/trainer';
 import type { BatchSource, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
+import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
 import { createOptimizer, loadPlainOptimizerState, plainOptimizerState, type OptimizerSpec } from './optimizer-spec';
 import { sharedBuffers, type Command, type Reply, type StepTimes, type WorkerInit } from './protocol';
 import { WorkerPool, checkReplies } from './worker-pool';
@@ -15,6 +16,10 @@ export interface DataParallelTrainerOptions {
   optimizer: OptimizerSpec;
   /** Clip the global L2 norm of the summed gradient to this before each step (null: no clipping). */
   clipNorm?: number | null;
+  /** A learning-rate schedule over the optimizer's `lr` (run on the main thread, sent with each step). */
+  schedule?: ScheduleSpec | null;
+  /** When the schedule advances: after every optimizer step (default) or every epoch. */
+  scheduleEvery?: 'step' | 'epoch';
   /** Worker threads (default: `os.availableParallelism()`); a batch's rows are split between them. */
   workers?: number;
   callbacks?: TrainerCallback[];
@@ -51,6 +56,8 @@ export class DataParallelTrainer implements TrainerLike {
   readonly model: LanguageModel;
   /** The main thread's copy of the optimizer: holds its state between fits. */
   readonly optimizer: Optimizer;
+  readonly scheduler: LRScheduler | null;
+  readonly scheduleEvery: 'step' | 'epoch';
   readonly workers: number;
   readonly clipNorm: number | null;
   readonly callbacks: TrainerCallback[];
@@ -93,6 +100,8 @@ export class DataParallelTrainer implements TrainerLike {
     }
     this.optimizer = createOptimizer(this.model.parameters(), options.optimizer, fn);
     this.spec = { ...options.optimizer };
+    this.scheduler = options.schedule ? new LRScheduler(this.optimizer, options.schedule) : null;
+    this.scheduleEvery = checkOneOf(fn, 'options.scheduleEvery', options.scheduleEvery ?? 'step', ['step', 'epoch'] as const);
     this.workers = workers;
     this.clipNorm = clip;
     this.seed = seed;
@@ -133,6 +142,7 @@ export class DataParallelTrainer implements TrainerLike {
         for (const cb of this.callbacks) await cb.onEpochBegin?.(epoch, this);
         const stats = await this.trainEpoch(pool, options.data(epoch, this.random), epoch);
         await this.pull(pool);
+        if (this.scheduler && this.scheduleEvery === 'epoch') this.scheduler.step();
         if (options.validation) stats.validation = await this.evaluate(options.validation());
         this.epoch = epoch;
         this.history.push(stats);
@@ -217,7 +227,9 @@ export class DataParallelTrainer implements TrainerLike {
       t.dispose();
     });
     const s = checkReplies([await pool.sendFirst({ type: 'optimizerState' })])[0] as Extract<Reply, { type: 'optimizerState' }>;
+    const lr = this.optimizer.lr; // the main thread runs the schedule: its lr is the next step's
     loadPlainOptimizerState(this.optimizer, s.state);
+    this.optimizer.lr = lr;
   }
 
   /** Every worker's current weights (for tests: the copies must stay equal). @internal */
@@ -248,11 +260,12 @@ export class DataParallelTrainer implements TrainerLike {
     let tokens = 0;
     let steps = 0;
     let seconds = 0;
-    let lr = this.optimizer.lr;
     let previousRows = -1;
     let batchIndex = 0;
     const iterator = toAsyncIterator(source);
     let finished = false;
+    /** Schedule steps taken for batches sent but not yet done (undone if the epoch fails). */
+    let ahead = 0;
     const post = async (): Promise<InFlight | null> => {
       const next = await iterator.next();
       if (next.done) {
@@ -272,10 +285,14 @@ export class DataParallelTrainer implements TrainerLike {
       const commands: Command[] = splitRows(B, this.workers).map((n) => {
         const from = r0 * T;
         r0 += n;
-        return { type: 'step', x: x.slice(from, from + n * T), y: y.slice(from, from + n * T), mask: mask ? mask.slice(from, from + n * T) : null, rows: n, steps: T, carry, totalTargets: targets };
+        return { type: 'step', x: x.slice(from, from + n * T), y: y.slice(from, from + n * T), mask: mask ? mask.slice(from, from + n * T) : null, rows: n, steps: T, carry, totalTargets: targets, lr: this.optimizer.lr };
       });
       const posted = performance.now();
       const replies = pool.sendTimed(commands);
+      if (this.scheduler && this.scheduleEvery === 'step') {
+        this.scheduler.step();
+        ahead += 1;
+      }
       replies.catch(() => undefined); // awaited below; abandoned only when an earlier step failed
       return { replies, posted, targets };
     };
@@ -298,21 +315,22 @@ export class DataParallelTrainer implements TrainerLike {
           t.update += r.times.update;
         });
         this.step = stepNo;
+        if (this.scheduler && this.scheduleEvery === 'step') ahead -= 1;
         seconds += (at - Math.max(current.posted, lastDone)) / 1000;
         lastDone = at;
-        lr = first.lr;
         lossSum += first.loss * current.targets;
         tokens += current.targets;
         steps += 1;
-        const info: StepInfo = { epoch, step: stepNo, batch: batchIndex++, loss: first.loss, gradNorm: first.gradNorm, tokens: current.targets, lr };
+        const info: StepInfo = { epoch, step: stepNo, batch: batchIndex++, loss: first.loss, gradNorm: first.gradNorm, tokens: current.targets, lr: first.lr };
         for (const cb of this.callbacks) await cb.onStep?.(info, this);
         current = following;
       }
     } finally {
+      if (ahead > 0 && this.scheduler) this.scheduler.loadStateDict({ ...this.scheduler.stateDict(), t: this.scheduler.t - ahead });
       if (!finished) await iterator.return?.();
     }
     const loss = tokens > 0 ? lossSum / tokens : NaN;
-    return { epoch, steps, tokens, loss, perplexity: Math.exp(loss), seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, lr };
+    return { epoch, steps, tokens, loss, perplexity: Math.exp(loss), seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, lr: this.optimizer.lr };
   }
 }
 

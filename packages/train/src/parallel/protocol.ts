@@ -48,6 +48,8 @@ export type Command =
       carry: boolean;
       /** Targets in the whole batch (mask sum, or B·T): each worker's summed loss is divided by it. */
       totalTargets: number;
+      /** The learning rate of this step (the main thread runs the schedule). */
+      lr: number;
     }
   | { type: 'weights' }
   | { type: 'optimizerState' }

@@ -124,7 +124,8 @@ class DataParallelWorker {
       p.setGrad(tf.tensor(sum.subarray(o, o + p.value.size), p.shape, 'float32'));
     });
     const gradNorm = this.input.clipNorm !== null ? clipGradNorm(this.params, this.input.clipNorm) : NaN;
-    const lr = this.optimizer.lr;
+    const lr = cmd.lr;
+    this.optimizer.lr = lr;
     this.optimizer.step();
     this.optimizer.zeroGrad();
     const times = { compute: t1 - t0, wait: t2 - t1, update: performance.now() - t2 };
