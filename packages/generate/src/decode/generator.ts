@@ -278,7 +278,9 @@ export class Generator {
             if (done[r]) continue;
             const seq = seqs[r]!;
             const result = results[r]!;
-            const row = applyLogitsProcessors(o.processors, seq, logits.slice(r * V, (r + 1) * V));
+            // Processors may rewrite the row: they get a copy; greedy without any reads it in place.
+            const own = o.processors.length > 0 ? logits.slice(r * V, (r + 1) * V) : logits.subarray(r * V, (r + 1) * V);
+            const row = applyLogitsProcessors(o.processors, seq, own);
             const id = o.strategy === 'greedy' ? argmax(row) : o.random.categorical(softmax64(row));
             seq.push(id);
             const token = this.vocab.tokens[id]!;

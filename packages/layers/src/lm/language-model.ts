@@ -268,27 +268,32 @@ export class LanguageModel extends Module {
     return {
       logits: tf.tensor(logits, [B, this.config.vocabSize], 'float32'),
       state: c
-        ? { h: this.stateTensor(h, shape), c: this.stateTensor(c, shape) }
-        : { h: this.stateTensor(h, shape) },
+        ? { h: this.stateTensor(h, shape, 0), c: this.stateTensor(c, shape, 1) }
+        : { h: this.stateTensor(h, shape, 0) },
     };
   }
 
   /**
-   * Values of the states `stepFast` returned, by data id (tensor data never changes; a variable's
-   * assign gives it a new id): the next step starts from them without reading the backend.
+   * The values of the state tensors the last `stepFast` returned (h and c), by data id (tensor
+   * data never changes; a variable's assign gives it a new id): the usual next step starts from
+   * them without reading the backend.
    */
-  private readonly stepStates = new WeakMap<object, Float32Array>();
+  private readonly lastStates: { id: object; values: Float32Array }[] = [];
 
   /** A tensor of a new state, remembering its values (never written afterwards). */
-  private stateTensor(values: Float32Array, shape: number[]): Tensor {
+  private stateTensor(values: Float32Array, shape: number[], slot: number): Tensor {
     const t = tf.tensor(values, shape, 'float32');
-    this.stepStates.set(t.dataId, values);
+    this.lastStates[slot] = { id: t.dataId, values };
     return t;
   }
 
   /** A copy of a state tensor's values (the cpu backend's dataSync is the tensor's own array). */
   private stateValues(t: Tensor): Float32Array {
-    const known = t.isDisposed ? undefined : this.stepStates.get(t.dataId); // disposed: dataSync throws
-    return (known ?? (t.dataSync() as Float32Array)).slice();
+    // A disposed tensor goes to dataSync, which refuses it.
+    const last = t.isDisposed ? undefined : this.lastStates.find((e) => e.id === t.dataId);
+    const values = last?.values ?? (t.dataSync() as Float32Array);
+    const copy = new Float32Array(values.length); // (cheaper than slice for these sizes)
+    copy.set(values);
+    return copy;
   }
 }
