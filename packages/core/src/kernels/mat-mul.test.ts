@@ -54,6 +54,7 @@ const cases: Array<[number[], number[], number, number, number]> = [
   [[2, 1], [1, 3], 16, 20, 30],
   [[5], [5], 2, 3, 4],
   [[1], [1], 1, 64, 1],
+  [[], [], 40, 1700, 420], // long K: summed over slices of K
 ];
 
 describe('BatchMatMul on wasm', () => {
