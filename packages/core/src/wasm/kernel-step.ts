@@ -49,8 +49,8 @@ export class KernelStepWeights {
     const f = this.arena.f32;
     const w0 = this.w >> 2;
     const b0 = this.bias >> 2;
-    // Element (k, col) of the [K, N] weight sits in panel col / 16, row k, lane col % 16.
-    const at = (k: number, col: number): number => w0 + (Math.floor(col / PANEL) * K + k) * PANEL + (col % PANEL);
+    // Element (k, col) of the [K, N] weight sits in panel col / 16, row k, lane col % 16 (PANEL = 16).
+    const panelFloats = K * PANEL;
     for (let g = 0; g < G; g++) {
       // GRU: the hidden part of the n gate has its own block (3), so r can scale it alone.
       const hiddenBlock = cell === 'gru' && g === 2 ? 3 : g;
@@ -58,8 +58,12 @@ export class KernelStepWeights {
         const r = g * H + j;
         const col = g * Hp + j;
         const hcol = hiddenBlock * Hp + j;
-        for (let k = 0; k < I; k++) f[at(k, col)] = wIh[r * I + k]!;
-        for (let k = 0; k < H; k++) f[at(I + k, hcol)] = wHh[r * H + k]!;
+        const inBase = w0 + (col >> 4) * panelFloats + (col & 15);
+        const hBase = w0 + (hcol >> 4) * panelFloats + I * PANEL + (hcol & 15);
+        const wiRow = r * I;
+        const whRow = r * H;
+        for (let k = 0; k < I; k++) f[inBase + k * PANEL] = wIh[wiRow + k]!;
+        for (let k = 0; k < H; k++) f[hBase + k * PANEL] = wHh[whRow + k]!;
         const bi = bIh ? bIh[r]! : 0;
         const bh = bHh ? bHh[r]! : 0;
         if (hcol !== col) {
@@ -148,8 +152,9 @@ export class KernelDense {
     const f = this.arena.f32;
     const w0 = this.w >> 2;
     for (let n = 0; n < outFeatures; n++) {
-      const base = w0 + Math.floor(n / PANEL) * K * PANEL + (n % PANEL);
-      for (let k = 0; k < K; k++) f[base + k * PANEL] = weight[n * K + k]!;
+      const base = w0 + (n >> 4) * K * PANEL + (n & 15);
+      const row = n * K;
+      for (let k = 0; k < K; k++) f[base + k * PANEL] = weight[row + k]!;
     }
     if (bias) f.set(bias.subarray(0, outFeatures), this.bias >> 2);
   }
