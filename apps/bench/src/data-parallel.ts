@@ -101,7 +101,7 @@ export async function parallelTrainer(
     workers: options.workers,
     stepsPerRun: options.stepsPerRun,
     seconds: seconds.map((s) => Number(s.toFixed(4))),
-    perStepMs: { wall: Number(((median(seconds) * 1000) / options.stepsPerRun).toFixed(2)), compute: per('compute'), wait: per('wait'), update: per('update') },
+    perStepMs: { wall: Number(((median(seconds) * 1000) / options.stepsPerRun).toFixed(2)), compute: per('compute'), wait: per('wait'), update: per('update'), idle: per('idle') },
     rssMB: Number((rss / 2 ** 20).toFixed(1)),
     workerOnCpuMsPerStep: onCpu.length ? Number((median(onCpu) / options.stepsPerRun).toFixed(2)) : null,
     workerQueuedMsPerStep: queued.length ? Number((median(queued) / options.stepsPerRun).toFixed(2)) : null,

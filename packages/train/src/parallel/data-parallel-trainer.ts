@@ -198,7 +198,8 @@ export class DataParallelTrainer implements TrainerLike {
 
   /**
    * Where the workers' step time went since the last reset (milliseconds summed over steps, one
-   * entry per worker): compute (forward + backward), wait (barrier) and update (sum + clip + step).
+   * entry per worker): compute (forward + backward), wait (barrier), update (sum + clip + step)
+   * and idle (waiting for the next command; the first step of each epoch waits for the epoch's start).
    */
   stepTimes(): StepTimes[] {
     return this.times.map((t) => ({ ...t }));
@@ -309,10 +310,11 @@ export class DataParallelTrainer implements TrainerLike {
         if (first.type !== 'stepDone') throw new Error(`data-parallel: unexpected reply '${first.type}'`);
         replies.forEach((r, i) => {
           if (r.type !== 'stepDone') return;
-          const t = (this.times[i] ??= { compute: 0, wait: 0, update: 0 });
+          const t = (this.times[i] ??= { compute: 0, wait: 0, update: 0, idle: 0 });
           t.compute += r.times.compute;
           t.wait += r.times.wait;
           t.update += r.times.update;
+          t.idle += r.times.idle;
         });
         this.step = stepNo;
         if (this.scheduler && this.scheduleEvery === 'step') ahead -= 1;

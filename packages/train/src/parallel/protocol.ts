@@ -64,6 +64,8 @@ export interface StepTimes {
   wait: number;
   /** Sum of the workers' gradients, clipping and the optimizer step. */
   update: number;
+  /** Between the end of the previous step and the start of this one (waiting for the command). */
+  idle: number;
 }
 
 /** Worker → main. */

@@ -28,6 +28,8 @@ class DataParallelWorker {
   private parity = 0;
   /** Set after a non-finite loss: later steps (already queued by the main thread) are refused. */
   private halted = false;
+  /** When the previous step ended (for the idle time between steps). */
+  private lastEnd = -1;
 
   constructor(private readonly input: WorkerInit) {
     manualSeed(input.seed + input.index);
@@ -128,8 +130,15 @@ class DataParallelWorker {
     this.optimizer.lr = lr;
     this.optimizer.step();
     this.optimizer.zeroGrad();
-    const times = { compute: t1 - t0, wait: t2 - t1, update: performance.now() - t2 };
+    const end = performance.now();
+    const times = { compute: t1 - t0, wait: t2 - t1, update: end - t2, idle: this.lastEnd < 0 ? 0 : t0 - this.lastEnd };
+    this.lastEnd = end;
     return { type: 'stepDone', loss: total, gradNorm, lr, times };
+  }
+
+  /** Another command came between steps: the next step's idle time is not counted. */
+  pause(): void {
+    this.lastEnd = -1;
   }
 
   weights(): Float32Array[] {
@@ -185,8 +194,12 @@ export async function runWorker(): Promise<void> {
   const w = worker;
   port.on('message', (cmd: Command) => {
     try {
-      if (cmd.type === 'step') post(w.step(cmd));
-      else if (cmd.type === 'weights') post({ type: 'weights', weights: w.weights() });
+      if (cmd.type === 'step') {
+        post(w.step(cmd));
+        return;
+      }
+      w.pause();
+      if (cmd.type === 'weights') post({ type: 'weights', weights: w.weights() });
       else if (cmd.type === 'optimizerState') post(w.optimizerState());
       else if (cmd.type === 'memory') post({ type: 'memory', ...tf.memory() });
       else {
