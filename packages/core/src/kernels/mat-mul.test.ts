@@ -54,7 +54,7 @@ const cases: Array<[number[], number[], number, number, number]> = [
   [[2, 1], [1, 3], 16, 20, 30],
   [[5], [5], 2, 3, 4],
   [[1], [1], 1, 64, 1],
-  [[], [], 40, 1700, 420], // long K: summed over slices of K
+  [[], [], 300, 4100, 7], // long K: summed over slices of K
 ];
 
 describe('BatchMatMul on wasm', () => {
@@ -68,7 +68,9 @@ describe('BatchMatMul on wasm', () => {
         const b = rng.normalArray(bShape.reduce((x, y) => x * y, 1));
         const outBatch = batchA.length >= batchB.length ? batchA.map((d, i) => Math.max(d, batchB[i] ?? 1)) : batchB;
         const up = rng.normalArray([...outBatch, m, n].reduce((x, y) => x * y, 1));
-        const [y] = await expectSameOnWasmAndCpu(valueAndGrads(a, aShape, b, bShape, up, tA, tB), { atol: 1e-4, rtol: 1e-4 });
+        // Sums of k unit normals differ by summation order about sqrt(k)·ε·|terms|.
+        const atol = Math.max(1e-4, 2e-5 * Math.sqrt(k));
+        const [y] = await expectSameOnWasmAndCpu(valueAndGrads(a, aShape, b, bShape, up, tA, tB), { atol, rtol: 1e-4 });
         expect(y!.shape).toEqual([...outBatch, m, n]);
       });
     }

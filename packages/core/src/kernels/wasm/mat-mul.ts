@@ -213,18 +213,20 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   return out;
 }
 
-// XNNPACK's fully-connected product has no blocking over the shared dimension K: with a long K
-// the packed right side and a row panel of the left side fall out of cache. Measured here (same
-// process, interleaved): [2240, 5000]·[5000, 512] (the word LM's head input gradient) ran at 11.7
-// GFLOP/s as one product and at 18.9 as ten products over 500-wide slices of K, summed. Products
-// with a transposed side are not split: they already take the transposed-copy route below, and
-// splitting them repeats its copies per slice (measured 25 -> 10 GFLOP/s).
+// XNNPACK's fully-connected product has no blocking over the shared dimension K: with a very long
+// K the packed right side and a row panel of the left side fall out of cache. Measured here on a
+// quiet machine (same process, interleaved): the word LM's head input gradient
+// [2240, 5000]·[5000, 512] ran at 21.2 GFLOP/s as one product and at 26.8 as ten products over
+// 500-wide slices of K, summed. At K ≈ 2048 one product is faster (31 against 27), and small-M
+// products (a recurrent step's [64, 2048]·[2048, 512]: 31 against 15) lose XNNPACK's cached
+// packing of their weight, so only long-K, many-row products are split. Products with a
+// transposed side take the transposed-copy route below instead (splitting them measured 25 -> 10).
 /** Products with a shared dimension at least this long are split over K. */
-const KSPLIT_MIN_K = 1536;
+const KSPLIT_MIN_K = 4096;
 /** Widest K slice of a split product. */
 const KSPLIT_SLICE = 512;
-/** Split only products with at least this many outputs (small ones are not worth the copies). */
-const KSPLIT_MIN_OUT = 16384;
+/** Split only products with at least this many rows on the left. */
+const KSPLIT_MIN_M = 256;
 
 /** Columns [c0, c1) of a [rows, cols] float32 tensor, as a new [rows, c1 - c0] tensor. */
 function copyColumns(backend: WasmBackend, x: TensorInfo, rows: number, cols: number, c0: number, c1: number): TensorInfo {
@@ -248,7 +250,7 @@ function splitOverK(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   const s = shapesOf(a, b, false, false);
   if (s === undefined || sizeOf(s.batchA) !== 1 || sizeOf(s.batchB) !== 1) return undefined;
   const { m, k, n, outShape } = s;
-  if (k < KSPLIT_MIN_K || m * n < KSPLIT_MIN_OUT) return undefined;
+  if (k < KSPLIT_MIN_K || m < KSPLIT_MIN_M) return undefined;
   const slices = Math.ceil(k / KSPLIT_SLICE);
   const width = Math.ceil(k / slices);
   const plain = { transposeA: false, transposeB: false };
