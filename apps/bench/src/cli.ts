@@ -59,12 +59,17 @@ interface Measured {
   seconds?: number[];
 }
 
+/** A generation run is 500 tokens (tens of ms): more warm-up and more runs than training gets. */
+const GENERATE_WARMUP = 5;
+const GENERATE_RUNS = 9;
+
 async function measure(spec: Spec, make: () => Runner, args: Args, runs = args.runs): Promise<Measured> {
   let runner: Runner | null = null;
   try {
     runner = make();
     const memory = new MemoryTracker();
-    const t = await timeRuns(() => runner!.run(), args.warmup, runs, memory);
+    const generate = spec.kind === 'generate';
+    const t = await timeRuns(() => runner!.run(), generate ? Math.max(args.warmup, GENERATE_WARMUP) : args.warmup, generate ? Math.max(runs, GENERATE_RUNS) : runs, memory);
     return { tokensPerSec: tokensPerRun(spec) / t.median, tokensPerCpuSec: tokensPerRun(spec) / t.medianCpu, memory: memory.result(), seconds: t.runs.map((s) => Number(s.toFixed(4))) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
     if (args.variants) {
       variants.coreOpsFused = await measure(spec, () => (isTrain ? directTrainer(spec, 'fused') : directGenerator(spec)), args);
       if (isTrain && spec.input === 'one-hot') variants.layersOneHotMatmul = await measure(spec, () => apiTrainer(spec, undefined, 'one-hot-matmul'), args);
+      if (!isTrain) variants.layersStep = await measure(spec, () => apiGenerator(spec, 'step'), args);
       if (!isTrain) variants.layersTensorStep = await measure(spec, () => apiGenerator(spec, 'tensor-step'), args);
       if (isTrain && spec.layers === 1) variants.coreOpsComposed = await measure(spec, () => directTrainer(spec, 'composed'), args, 1);
     }

@@ -2,6 +2,7 @@
 // valueAndGrads, clipGradNorm and SGD (@recurrent/train), and LanguageModel.step for generation.
 import { Random, tf, type Tensor } from '@recurrent/core';
 import { LanguageModel, disposeState, oneHot, type RecurrentState, type RNNImplementation } from '@recurrent/layers';
+import { Generator } from '@recurrent/generate';
 import { SGD, clipGradNorm, crossEntropy, valueAndGrads } from '@recurrent/train';
 import { randomIds, type GenerateSpec, type Runner, type TrainSpec } from './workloads';
 
@@ -70,17 +71,41 @@ function tensorStep(model: LanguageModel, ids: Tensor, state: RecurrentState): {
   return { logits: r.logits, state: { h: r.h, c: r.c } };
 }
 
-export function apiGenerator(spec: GenerateSpec, path: 'fast' | 'tensor-step' = 'fast'): Runner {
+/** Distinct one-character tokens for a vocabulary of `size` (the generator's text side). */
+function charVocab(size: number): string[] {
+  return Array.from({ length: size }, (_, i) => String.fromCodePoint(0x61 + i));
+}
+
+/**
+ * Generation as users run it: `Generator.generate` (greedy, `spec.tokens` tokens after a
+ * `spec.prefix`-token prefix) on an eval-mode LanguageModel, or (`step`, `tensor-step`) the
+ * per-token model calls with tensors in and out, the argmax done here.
+ */
+export function apiGenerator(spec: GenerateSpec, path: 'generator' | 'step' | 'tensor-step' = 'generator'): Runner {
   const model = new LanguageModel({ cell: spec.cell, input: 'one-hot', vocabSize: spec.vocab, hiddenSize: spec.hidden, random: new Random(0) });
   model.eval();
   const prefix = randomIds(spec.prefix, spec.vocab, 3);
+  if (path === 'generator') {
+    const tokens = charVocab(spec.vocab);
+    const generator = new Generator({ model, vocab: { tokens, unk: null } });
+    const text = Array.from(prefix, (id) => tokens[id]!).join('');
+    return {
+      async run() {
+        const r = await generator.generate(text, { strategy: 'greedy', maxTokens: spec.tokens });
+        if (r.ids.length !== spec.tokens) throw new Error(`bench: generated ${r.ids.length} tokens, expected ${spec.tokens}`);
+      },
+      dispose() {
+        model.dispose();
+      },
+    };
+  }
   return {
     run() {
       let state: RecurrentState = model.beginState(1);
       let token = prefix[0]!;
       for (let s = 0; s < spec.prefix + spec.tokens - 1; s++) {
         const ids = tf.tensor1d([token], 'int32');
-        const r = path === 'fast' ? model.step(ids, state) : tensorStep(model, ids, state);
+        const r = path === 'step' ? model.step(ids, state) : tensorStep(model, ids, state);
         ids.dispose();
         disposeState(state);
         state = r.state;
