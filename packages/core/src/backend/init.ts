@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidArgumentError } from '../errors';
 import { registerWasmFixes } from '../kernels/register';
+import { loadWasmKernels } from '../wasm/kernel-module';
 
 export type BackendName = 'wasm' | 'cpu';
 
@@ -46,7 +47,9 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   }
   if (pending) await pending.catch(() => undefined);
   if (current && current.backend === wanted) return current;
-  pending = doInit(wanted, options);
+  // Our own WebAssembly kernels compile asynchronously here, so a browser's main thread never
+  // needs a synchronous compile of the module; it is ready (or known unusable) when init returns.
+  pending = Promise.all([doInit(wanted, options), loadWasmKernels()]).then(([info]) => info);
   try {
     current = await pending;
     return current;
