@@ -188,3 +188,47 @@ export function releaseScratch(...arrays: Float32Array[]): void {
     if (list.length < 8) list.push(a);
   }
 }
+
+/** What a whole-sequence op's backward pass computed, for `sequenceGrads`. */
+export interface SequenceGradParts {
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  /** Gate rows of the weights (G·H). */
+  G: number;
+  /** One-hot token ids, when the input was given that way. */
+  ids: Int32Array | null;
+  /** The saved input [T, B, I] and input weight [G, I]. */
+  xs: Tensor;
+  wIh: Tensor;
+  /** Input-side pre-activation gradients [T*B, G] and their transpose [G, T*B]. */
+  dGin: Tensor;
+  dGinT: Tensor;
+  /** Hidden-side pre-activation gradients, transposed [G, T*B] (the same as dGinT but for the GRU). */
+  dGhT: Tensor;
+  /** The states each step started from [T*B, H]. */
+  hPrev: Tensor;
+  /** For one-hot ids: the input weight's gradient [G, I] (a scatter-add). */
+  dWihIds: Float32Array | null;
+  dh0: Float32Array;
+  dc0?: Float32Array;
+  /** Bias gradients [G], or null for an absent bias. */
+  dbIh: Float32Array | null;
+  dbHh: Float32Array | null;
+}
+
+/** The gradient map of a whole-sequence op (x, h0, c0, wIh, wHh and the biases present). */
+export function sequenceGrads(p: SequenceGradParts): Record<string, () => Tensor> {
+  const { T, B, I, H, G } = p;
+  const grads: Record<string, () => Tensor> = {
+    x: () => (p.ids ? tf.zeros([T, B]) : inputGradX(p.dGin, p.wIh, [T, B, I])),
+    h0: () => tensorOf(p.dh0, [B, H]),
+    wIh: () => (p.dWihIds ? tensorOf(p.dWihIds, [G, I]) : weightGrad(p.dGinT, tf.reshape(p.xs, [T * B, I]))),
+    wHh: () => weightGrad(p.dGhT, p.hPrev),
+  };
+  if (p.dc0) grads.c0 = () => tensorOf(p.dc0!, [B, H]);
+  if (p.dbIh) grads.bIh = () => tensorOf(p.dbIh!.slice(), [G]);
+  if (p.dbHh) grads.bHh = () => tensorOf(p.dbHh!.slice(), [G]);
+  return grads;
+}

@@ -3,8 +3,8 @@
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, transposeValues, weightGrad } from './fused-kernel';
-import { sequenceArena } from '../wasm/sequence-arena';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf } from './fused-kernel';
+import { columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
@@ -205,15 +205,7 @@ export function gruSequence(
     const dbi = bIh ? columnSumValues(dGi, T * B, G) : null;
     const dbh = bHh ? columnSumValues(dGh, T * B, G) : null;
     releaseScratch(dGi, dGh, acts);
-    const grads: Record<string, () => Tensor> = {
-      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGit, wIhS, [T, B, I])),
-      h0: () => tensorOf(dh, [B, H]),
-      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGiT, tf.reshape(xs, [T * B, I]))),
-      wHh: () => weightGrad(dGhT, hPrev),
-    };
-    if (dbi) grads.bIh = () => tensorOf(dbi.slice(), [G]);
-    if (dbh) grads.bHh = () => tensorOf(dbh.slice(), [G]);
-    return grads;
+    return sequenceGrads({ T, B, I, H, G, ids, xs, wIh: wIhS, dGin: dGit, dGinT: dGiT, dGhT, hPrev, dWihIds, dh0: dh, dbIh: dbi, dbHh: dbh });
   };
 
   // With our WebAssembly SIMD module (H a multiple of 4) the element-wise work of both passes runs
@@ -275,10 +267,6 @@ export function gruSequence(
     const directB = k.alloc(BH);
     const dGiB = k.alloc(T * B * G);
     const dGhB = k.alloc(T * B * G);
-    const idsB = ids ? k.alloc(T * B) : 0;
-    const accB = ids ? k.alloc(I * G) : 0;
-    const dbiB = bIh ? k.alloc(G) : 0;
-    const dbhB = bHh ? k.alloc(G) : 0;
     const f32 = k.f32; // after the last alloc
     f32.set(readF32(dys[0]!), dOutB >>> 2);
     f32.set(readF32(dys[1]!), dhB >>> 2);
@@ -299,32 +287,16 @@ export function gruSequence(
     const dh = k.view(dhB, BH).slice();
     const direct = k.view(directB, BH);
     for (let j = 0; j < BH; j++) dh[j] = dh[j]! + direct[j]!;
-    let dWihIds: Float32Array | null = null;
-    if (ids) {
-      k.i32.set(ids, idsB >>> 2);
-      k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * G);
-      k.fns.scatterAddRows(dGiB, idsB, T * B, G, accB); // [I, 3H]
-      dWihIds = transposeValues(k.view(accB, I * G), I, G); // [3H, I]
-    }
-    if (dbiB) k.fns.columnSum(dGiB, T * B, G, dbiB);
-    if (dbhB) k.fns.columnSum(dGhB, T * B, G, dbhB);
-    const dbi = dbiB ? k.view(dbiB, G).slice() : null;
-    const dbh = dbhB ? k.view(dbhB, G).slice() : null;
+    const dWihIds = ids ? idsWeightGradOf(k, dGiB, ids, T * B, G, I) : null; // one-hot input: scatter-add
+    const dbi = bIh ? columnSumOf(k, dGiB, T * B, G) : null;
+    const dbh = bHh ? columnSumOf(k, dGhB, T * B, G) : null;
     const dGit = tensorOf(k.view(dGiB, T * B * G).slice(), [T * B, G]);
     const dGhT = tf.transpose(tensorOf(k.view(dGhB, T * B * G).slice(), [T * B, G])); // [3H, T*B]
     const hPrev = tensorOf(previousStates(k.view(hs, T * BH), k.view(h0B, BH), T, BH, reverse), [T * B, H]);
-    k.release(dOutB, dhB, directB, dGiB, dGhB, ...(ids ? [idsB, accB] : []), ...(dbiB ? [dbiB] : []), ...(dbhB ? [dbhB] : []));
+    k.release(dOutB, dhB, directB, dGiB, dGhB);
     k.drop(blocks, [acts, hs, h0B]);
     const dGiT = tf.transpose(dGit); // [3H, T*B]
-    const grads: Record<string, () => Tensor> = {
-      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGit, wIhS, [T, B, I])),
-      h0: () => tensorOf(dh, [B, H]),
-      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGiT, tf.reshape(xs, [T * B, I]))),
-      wHh: () => weightGrad(dGhT, hPrev),
-    };
-    if (dbi) grads.bIh = () => tensorOf(dbi, [G]);
-    if (dbh) grads.bHh = () => tensorOf(dbh, [G]);
-    return grads;
+    return sequenceGrads({ T, B, I, H, G, ids, xs, wIh: wIhS, dGin: dGit, dGinT: dGiT, dGhT, hPrev, dWihIds, dh0: dh, dbIh: dbi, dbHh: dbh });
   };
 
   const inputs = sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh);

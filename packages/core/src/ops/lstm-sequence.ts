@@ -5,8 +5,8 @@
 // (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
 // product; the weight gradients once per sequence as single matmuls over all steps.
 import { tf, type Tensor } from '../backend/tf';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, transposeValues, weightGrad } from './fused-kernel';
-import { sequenceArena } from '../wasm/sequence-arena';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf } from './fused-kernel';
+import { columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
@@ -226,17 +226,8 @@ export function lstmSequence(
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const dBiasValues = bIh || bHh ? columnSumValues(dG, T * B, G) : null;
     releaseScratch(dG, acts, cs, tcs);
-    const grads: Record<string, () => Tensor> = {
-      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
-      h0: () => tensorOf(dh, [B, H]),
-      c0: () => tensorOf(dc, [B, H]),
-      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
-      wHh: () => weightGrad(dGT, hPrev),
-    };
     // Both biases get the same gradient.
-    if (bIh) grads.bIh = () => tensorOf(dBiasValues!.slice(), [G]);
-    if (bHh) grads.bHh = () => tensorOf(dBiasValues!.slice(), [G]);
-    return grads;
+    return sequenceGrads({ T, B, I, H, G, ids, xs, wIh: wIhS, dGin: dGt, dGinT: dGT, dGhT: dGT, hPrev, dWihIds, dh0: dh, dc0: dc, dbIh: bIh ? dBiasValues : null, dbHh: bHh ? dBiasValues : null });
   };
 
   // With our WebAssembly SIMD module (H a multiple of 4) the element-wise work of both passes runs
@@ -300,9 +291,6 @@ export function lstmSequence(
     const dhB = k.alloc(BH);
     const dcB = k.alloc(BH);
     const dGB = k.alloc(T * B * G);
-    const idsB = ids ? k.alloc(T * B) : 0;
-    const accB = ids ? k.alloc(I * G) : 0;
-    const dBiasB = bIh || bHh ? k.alloc(G) : 0;
     const f32 = k.f32; // after the last alloc
     f32.set(readF32(dys[0]!), dOutB >>> 2);
     f32.set(readF32(dys[1]!), dhB >>> 2);
@@ -320,35 +308,16 @@ export function lstmSequence(
     } finally {
       mm.dispose();
     }
-    let dWihIds: Float32Array | null = null;
-    if (ids) {
-      k.i32.set(ids, idsB >>> 2);
-      k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * G);
-      k.fns.scatterAddRows(dGB, idsB, T * B, G, accB); // [I, 4H]
-      dWihIds = transposeValues(k.view(accB, I * G), I, G); // [4H, I]
-    }
-    let dBiasValues: Float32Array | null = null;
-    if (dBiasB) {
-      k.fns.columnSum(dGB, T * B, G, dBiasB);
-      dBiasValues = k.view(dBiasB, G).slice();
-    }
+    const dWihIds = ids ? idsWeightGradOf(k, dGB, ids, T * B, G, I) : null; // one-hot input: scatter-add
+    const dBias = bIh || bHh ? columnSumOf(k, dGB, T * B, G) : null;
     const dh = k.view(dhB, BH).slice();
     const dc = k.view(dcB, BH).slice();
     const dGt = tensorOf(k.view(dGB, T * B * G).slice(), [T * B, G]);
     const hPrev = tensorOf(previousStates(k.view(hs, T * BH), blocks.h0, T, BH, reverse), [T * B, H]);
-    k.release(dOutB, dhB, dcB, dGB, ...(ids ? [idsB, accB] : []), ...(dBiasB ? [dBiasB] : []));
+    k.release(dOutB, dhB, dcB, dGB);
     k.drop(blocks, [acts, cs, tcs, hs, c0B]);
     const dGT = tf.transpose(dGt); // [4H, T*B]
-    const grads: Record<string, () => Tensor> = {
-      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
-      h0: () => tensorOf(dh, [B, H]),
-      c0: () => tensorOf(dc, [B, H]),
-      wIh: () => (dWihIds ? tensorOf(dWihIds, [G, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
-      wHh: () => weightGrad(dGT, hPrev),
-    };
-    if (bIh) grads.bIh = () => tensorOf(dBiasValues!.slice(), [G]);
-    if (bHh) grads.bHh = () => tensorOf(dBiasValues!.slice(), [G]);
-    return grads;
+    return sequenceGrads({ T, B, I, H, G, ids, xs, wIh: wIhS, dGin: dGt, dGinT: dGT, dGhT: dGT, hPrev, dWihIds, dh0: dh, dc0: dc, dbIh: bIh ? dBias : null, dbHh: bHh ? dBias : null });
   };
 
   const [output, h, c] = (arena ? runFused(sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh), forwardKernel, backwardKernel) : runFused(sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh), forward, backward)) as [Tensor, Tensor, Tensor];

@@ -4,8 +4,8 @@ import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputGradX, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, tensorOf, transposeValues, weightGrad } from './fused-kernel';
-import { sequenceArena } from '../wasm/sequence-arena';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf } from './fused-kernel';
+import { columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -125,15 +125,7 @@ export function rnnSequence(
     const hPrev = tensorOf(previousStates(hs, saved.h0, T, BH, reverse), [T * B, H]);
     const dBias = bIh || bHh ? columnSumValues(dG, T * B, H) : null;
     releaseScratch(dG);
-    const grads: Record<string, () => Tensor> = {
-      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
-      h0: () => tensorOf(dh, [B, H]),
-      wIh: () => (dWihIds ? tensorOf(dWihIds, [H, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
-      wHh: () => weightGrad(dGT, hPrev),
-    };
-    if (bIh) grads.bIh = () => tensorOf(dBias!.slice(), [H]);
-    if (bHh) grads.bHh = () => tensorOf(dBias!.slice(), [H]);
-    return grads;
+    return sequenceGrads({ T, B, I, H, G: H, ids, xs, wIh: wIhS, dGin: dGt, dGinT: dGT, dGhT: dGT, hPrev, dWihIds, dh0: dh, dbIh: bIh ? dBias : null, dbHh: bHh ? dBias : null });
   };
 
   // With our WebAssembly SIMD module (H a multiple of 4) the element-wise work of both passes runs
@@ -190,9 +182,6 @@ export function rnnSequence(
     const dOutB = k.alloc(T * BH);
     const dhB = k.alloc(BH);
     const dGB = k.alloc(T * BH);
-    const idsB = ids ? k.alloc(T * B) : 0;
-    const accB = ids ? k.alloc(I * H) : 0;
-    const dBiasB = bIh || bHh ? k.alloc(H) : 0;
     const f32 = k.f32; // after the last alloc
     f32.set(readF32(dys[0]!), dOutB >>> 2);
     f32.set(readF32(dys[1]!), dhB >>> 2);
@@ -208,30 +197,15 @@ export function rnnSequence(
     } finally {
       mm.dispose();
     }
-    let dWihIds: Float32Array | null = null;
-    if (ids) {
-      k.i32.set(ids, idsB >>> 2);
-      k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * H);
-      k.fns.scatterAddRows(dGB, idsB, T * B, H, accB); // [I, H]
-      dWihIds = transposeValues(k.view(accB, I * H), I, H); // [H, I]
-    }
-    if (dBiasB) k.fns.columnSum(dGB, T * B, H, dBiasB);
-    const dBias = dBiasB ? k.view(dBiasB, H).slice() : null;
+    const dWihIds = ids ? idsWeightGradOf(k, dGB, ids, T * B, H, I) : null; // one-hot input: scatter-add
+    const dBias = bIh || bHh ? columnSumOf(k, dGB, T * B, H) : null;
     const dh = k.view(dhB, BH).slice();
     const dGt = tensorOf(k.view(dGB, T * BH).slice(), [T * B, H]);
     const hPrev = tensorOf(previousStates(k.view(hs, T * BH), blocks.h0, T, BH, reverse), [T * B, H]);
-    k.release(dOutB, dhB, dGB, ...(ids ? [idsB, accB] : []), ...(dBiasB ? [dBiasB] : []));
+    k.release(dOutB, dhB, dGB);
     k.drop(blocks, [hs]);
     const dGT = tf.transpose(dGt); // [H, T*B]
-    const grads: Record<string, () => Tensor> = {
-      x: () => (ids ? tf.zeros([T, B]) : inputGradX(dGt, wIhS, [T, B, I])),
-      h0: () => tensorOf(dh, [B, H]),
-      wIh: () => (dWihIds ? tensorOf(dWihIds, [H, I]) : weightGrad(dGT, tf.reshape(xs, [T * B, I]))),
-      wHh: () => weightGrad(dGT, hPrev),
-    };
-    if (bIh) grads.bIh = () => tensorOf(dBias!.slice(), [H]);
-    if (bHh) grads.bHh = () => tensorOf(dBias!.slice(), [H]);
-    return grads;
+    return sequenceGrads({ T, B, I, H, G: H, ids, xs, wIh: wIhS, dGin: dGt, dGinT: dGT, dGhT: dGT, hPrev, dWihIds, dh0: dh, dbIh: bIh ? dBias : null, dbHh: bHh ? dBias : null });
   };
 
   const inputs = sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh);

@@ -102,14 +102,14 @@ export function wasmKernelsEnabled(): boolean {
  * One instance of the module and a bump allocator over its memory (64-byte aligned blocks;
  * nothing is freed: the instance and its memory go when the owner drops it).
  */
-export class KernelArena {
-  readonly fns: StepKernelExports;
+export class KernelArena<E extends StepKernelExports = StepKernelExports> {
+  readonly fns: E;
   private top: number;
   private f32View: Float32Array;
   private i32View: Int32Array;
 
   constructor(module: WebAssembly.Module) {
-    this.fns = new WebAssembly.Instance(module, {}).exports as unknown as StepKernelExports;
+    this.fns = new WebAssembly.Instance(module, {}).exports as unknown as E;
     this.top = align(this.fns.heapBase());
     this.f32View = new Float32Array(this.fns.memory.buffer);
     this.i32View = new Int32Array(this.fns.memory.buffer);
@@ -135,6 +135,16 @@ export class KernelArena {
     if (missing > 0) memory.grow(Math.ceil(missing / 65536));
     return at;
   }
+
+  /** Bytes of the memory handed out so far (static data included). */
+  get reservedBytes(): number {
+    return this.top;
+  }
+}
+
+/** Bytes a block of `count` 4-byte values takes in an arena. */
+export function blockBytes(count: number): number {
+  return align(4 * count);
 }
 
 /**

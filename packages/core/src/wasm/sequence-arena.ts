@@ -1,7 +1,7 @@
 // One instance of our WebAssembly SIMD module for the whole-sequence ops (training), with a
 // free-list allocator over its memory: a forward pass takes blocks for the activations it saves,
 // its backward pass returns them, and the next step of a training loop gets the same blocks back.
-import { stepKernelModule, type StepKernelExports } from './kernel-module';
+import { blockBytes, KernelArena, onKernel, stepKernelModule, type StepKernelExports } from './kernel-module';
 
 /** The module's functions for the sequence ops (byte offsets into its memory; see assembly/sequence-kernels.ts). */
 export interface SequenceKernelExports extends StepKernelExports {
@@ -15,46 +15,21 @@ export interface SequenceKernelExports extends StepKernelExports {
   scatterAddRows(a: number, ids: number, rows: number, cols: number, acc: number): void;
 }
 
-/** Allocation granularity and alignment in bytes. */
-const ALIGN = 64;
-
-export class SequenceArena {
-  readonly fns: SequenceKernelExports;
-  private top: number;
+/**
+ * The module's instance for the sequence ops: `KernelArena` with blocks handed back by `release`
+ * (or, for a forward pass's saved activations, `hold`/`drop`) and reused by size.
+ */
+export class SequenceArena extends KernelArena<SequenceKernelExports> {
   private readonly free = new Map<number, number[]>();
   private readonly sizes = new Map<number, number>();
-  private f32View: Float32Array;
-  private i32View: Int32Array;
   private readonly orphans = new FinalizationRegistry<number[]>((blocks) => this.release(...blocks));
 
-  constructor(module: WebAssembly.Module) {
-    this.fns = new WebAssembly.Instance(module, {}).exports as unknown as SequenceKernelExports;
-    this.top = roundUp(this.fns.heapBase());
-    this.f32View = new Float32Array(this.fns.memory.buffer);
-    this.i32View = new Int32Array(this.fns.memory.buffer);
-  }
-
-  /** A float32 view of the whole memory; take it after the last `alloc` (growing replaces the buffer). */
-  get f32(): Float32Array {
-    if (this.f32View.buffer !== this.fns.memory.buffer) this.f32View = new Float32Array(this.fns.memory.buffer);
-    return this.f32View;
-  }
-
-  get i32(): Int32Array {
-    if (this.i32View.buffer !== this.fns.memory.buffer) this.i32View = new Int32Array(this.fns.memory.buffer);
-    return this.i32View;
-  }
-
-  /** A block of `count` 4-byte values (not zeroed); returns its byte offset. */
-  alloc(count: number): number {
-    const bytes = roundUp(4 * Math.max(count, 1));
+  /** A block of `count` 4-byte values (a reused one is not zeroed); returns its byte offset. */
+  override alloc(count: number): number {
+    const bytes = blockBytes(Math.max(count, 1));
     const reuse = this.free.get(bytes)?.pop();
     if (reuse !== undefined) return reuse;
-    const at = this.top;
-    this.top += bytes;
-    const memory = this.fns.memory;
-    const missing = this.top - memory.buffer.byteLength;
-    if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+    const at = super.alloc(Math.max(count, 1));
     this.sizes.set(at, bytes);
     return at;
   }
@@ -87,15 +62,6 @@ export class SequenceArena {
   view(at: number, count: number): Float32Array {
     return this.f32.subarray(at >>> 2, (at >>> 2) + count);
   }
-
-  /** Bytes the arena has taken from its memory so far. */
-  get reservedBytes(): number {
-    return this.top;
-  }
-}
-
-function roundUp(n: number): number {
-  return Math.ceil(n / ALIGN) * ALIGN;
 }
 
 let arena: SequenceArena | null = null;
@@ -105,9 +71,33 @@ let arena: SequenceArena | null = null;
  * 4, the SIMD width), else null and the sequence ops keep their JS gate math.
  */
 export function sequenceArena(H: number): SequenceArena | null {
-  if (H % 4 !== 0) return null;
-  const module = stepKernelModule();
-  if (!module) return null;
-  arena ??= new SequenceArena(module);
+  if (H % 4 !== 0 || !stepKernelModule()) return null;
+  arena ??= onKernel((module) => new SequenceArena(module));
   return arena;
+}
+
+/**
+ * The one-hot input weight's gradient [G, I] from the gate gradients dG [rows, G] at `dG` in the
+ * arena: rows scatter-added by token id, then transposed. Allocates (earlier views detach).
+ */
+export function idsWeightGradOf(k: SequenceArena, dG: number, ids: Int32Array, rows: number, G: number, I: number): Float32Array {
+  const idsB = k.alloc(rows);
+  const accB = k.alloc(I * G);
+  k.i32.set(ids, idsB >>> 2);
+  k.f32.fill(0, accB >>> 2, (accB >>> 2) + I * G);
+  k.fns.scatterAddRows(dG, idsB, rows, G, accB); // [I, G]
+  const out = new Float32Array(G * I);
+  const acc = k.view(accB, I * G);
+  for (let i = 0; i < I; i++) for (let g = 0; g < G; g++) out[g * I + i] = acc[i * G + g]!;
+  k.release(idsB, accB);
+  return out;
+}
+
+/** Column sums [cols] of a [rows, cols] block of the arena (a bias gradient). Allocates (earlier views detach). */
+export function columnSumOf(k: SequenceArena, a: number, rows: number, cols: number): Float32Array {
+  const outB = k.alloc(cols);
+  k.fns.columnSum(a, rows, cols, outB);
+  const out = k.view(outB, cols).slice();
+  k.release(outB);
+  return out;
 }
