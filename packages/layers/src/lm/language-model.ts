@@ -186,13 +186,7 @@ export class LanguageModel extends Module {
       });
     }
     const idValues = checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
-    if (!state || !state.h)
-      throw new InvalidArgumentError({
-        fn,
-        argument: 'state',
-        expected: 'a state (from beginState or forward)',
-        received: state,
-      });
+    checkStateGiven(fn, state);
     if (!this.training) return this.stepFast(idValues, state);
     const r = tf.tidy(() => {
       const x = this.embed(ids); // [B, E]
@@ -210,13 +204,7 @@ export class LanguageModel extends Module {
    */
   openSession(state: RecurrentState): DecodingSession | null {
     const fn = 'LanguageModel.openSession';
-    if (!state || !state.h)
-      throw new InvalidArgumentError({
-        fn,
-        argument: 'state',
-        expected: 'a state (from beginState or forward)',
-        received: state,
-      });
+    checkStateGiven(fn, state);
     const B = state.h.shape[1];
     if (state.h.shape.length !== 3 || B === undefined)
       throw new ShapeError({
@@ -296,4 +284,15 @@ export class LanguageModel extends Module {
     copy.set(values);
     return copy;
   }
+}
+
+/** A state argument must be given (from beginState or forward). */
+function checkStateGiven(fn: string, state: RecurrentState): void {
+  if (!state || !state.h)
+    throw new InvalidArgumentError({
+      fn,
+      argument: 'state',
+      expected: 'a state (from beginState or forward)',
+      received: state,
+    });
 }
