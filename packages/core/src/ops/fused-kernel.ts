@@ -60,6 +60,22 @@ export function biasValues(b: Tensor | null, n: number): Float64Array {
   return out;
 }
 
+/** b_ih + b_hh [N] (either may be null), as the recurrent steps add them. */
+export function summedBias(bIh: Tensor | null, bHh: Tensor | null, n: number): Float64Array {
+  const bias = biasValues(bIh, n);
+  const bh = biasValues(bHh, n);
+  for (let j = 0; j < n; j++) bias[j] = bias[j]! + bh[j]!;
+  return bias;
+}
+
+/**
+ * A tensor of values that live in memory we reuse (a kernel arena's view): the wasm backend
+ * copies them into its heap anyway; other backends keep the array, so they get a copy.
+ */
+export function tensorOfView(values: Float32Array, shape: number[]): Tensor {
+  return tensorOf(tf.getBackend() === 'wasm' ? values : values.slice(), shape);
+}
+
 /** Transposes a row-major [rows, cols] array into [cols, rows]. */
 export function transposeValues(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);

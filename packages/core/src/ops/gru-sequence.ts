@@ -1,10 +1,10 @@
 // Whole-sequence GRU with a hand-written backward through time (the training fast path); same
-// structure as lstmSequence. Gates r, z, n; the reset gate multiplies the hidden-side product
+// structure as lstmSequence (our WebAssembly SIMD kernels when H is a multiple of 4, else JS). Gates r, z, n; the reset gate multiplies the hidden-side product
 // including its bias, as PyTorch does.
 import { tf, type Tensor } from '../backend/tf';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf } from './fused-kernel';
-import { columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
+import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf, tensorOfView } from './fused-kernel';
+import { arenaInputProjection, columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
@@ -217,8 +217,7 @@ export function gruSequence(
     const k = arena!;
     save([x, wIh, wHh]);
     const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 3H] or [I, 3H] rows
-    const xpB = k.alloc(xpv.values.length);
-    const offsB = k.alloc(T * B);
+    const xp = arenaInputProjection(k, xpv);
     const biB = k.alloc(G);
     const bhB = k.alloc(G);
     const preB = k.alloc(B * G);
@@ -226,8 +225,6 @@ export function gruSequence(
     const actsB = k.alloc(T * B * 4 * H);
     const hsB = k.alloc(T * BH);
     const f32 = k.f32; // after the last alloc
-    f32.set(xpv.values, xpB >>> 2);
-    k.i32.set(xpv.offsets, offsB >>> 2);
     f32.set(biasValues(bIh, G), biB >>> 2);
     f32.set(biasValues(bHh, G), bhB >>> 2);
     const h0v = readF32(h0);
@@ -241,7 +238,7 @@ export function gruSequence(
         const tp = s === 0 ? -1 : tAt(s - 1);
         k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, 3H]
         const hAt = hsB + 4 * t * BH;
-        k.fns.gruForwardStep(preB, xpB, offsB + 4 * t * B, biB, bhB, tp < 0 ? h0B : hsB + 4 * tp * BH, actsB + 16 * t * BH, hAt, B, H);
+        k.fns.gruForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biB, bhB, tp < 0 ? h0B : hsB + 4 * tp * BH, actsB + 16 * t * BH, hAt, B, H);
         mm.input().set(k.view(hAt, BH));
       }
     } finally {
@@ -249,8 +246,8 @@ export function gruSequence(
       wHhT.dispose();
     }
     const tl = tAt(T - 1);
-    const outs = [tensorOf(k.view(hsB, T * BH).slice(), [T, B, H]), tensorOf(k.view(hsB + 4 * tl * BH, BH).slice(), [B, H])];
-    k.release(xpB, offsB, biB, bhB, preB);
+    const outs = [tensorOfView(k.view(hsB, T * BH), [T, B, H]), tensorOfView(k.view(hsB + 4 * tl * BH, BH), [B, H])];
+    k.release(xp.values, xp.offsets, biB, bhB, preB);
     if (recording) {
       Object.assign(blocks, { acts: actsB, hs: hsB, h0: h0B });
       k.hold(blocks, [actsB, hsB, h0B]);
@@ -290,8 +287,8 @@ export function gruSequence(
     const dWihIds = ids ? idsWeightGradOf(k, dGiB, ids, T * B, G, I) : null; // one-hot input: scatter-add
     const dbi = bIh ? columnSumOf(k, dGiB, T * B, G) : null;
     const dbh = bHh ? columnSumOf(k, dGhB, T * B, G) : null;
-    const dGit = tensorOf(k.view(dGiB, T * B * G).slice(), [T * B, G]);
-    const dGhT = tf.transpose(tensorOf(k.view(dGhB, T * B * G).slice(), [T * B, G])); // [3H, T*B]
+    const dGit = tensorOfView(k.view(dGiB, T * B * G), [T * B, G]);
+    const dGhT = tf.transpose(tensorOfView(k.view(dGhB, T * B * G), [T * B, G])); // [3H, T*B]
     const hPrev = tensorOf(previousStates(k.view(hs, T * BH), k.view(h0B, BH), T, BH, reverse), [T * B, H]);
     k.release(dOutB, dhB, directB, dGiB, dGhB);
     k.drop(blocks, [acts, hs, h0B]);

@@ -1,12 +1,14 @@
 // Whole-sequence LSTM with a hand-written backward through time (the training fast path).
-// Forward: all input projections in one matmul; per step one [B, H]·[H, 4H] product on the wasm
-// heap, the input projection added in JS, XNNPACK's sigmoid over all four gates (the g gate as
-// tanh(x) = 2σ(2x) − 1) and the cell update in JS, its tanh(c) again through XNNPACK's sigmoid. Backward: per step the gate gradients in JS
-// (no transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H]
-// product; the weight gradients once per sequence as single matmuls over all steps.
+// Forward: all input projections in one matmul; per step one [B, H]·[H, 4H] product through
+// XNNPACK, then the gates and the cell update. Backward: per step the gate gradients (no
+// transcendental functions: they reuse the saved activations) and one [B, 4H]·[4H, H] product;
+// the weight gradients once per sequence as single matmuls over all steps.
+// The element-wise work runs in our WebAssembly SIMD kernels (assembly/sequence-kernels.ts) when
+// H is a multiple of 4 and the module is usable; otherwise in JS, with the sigmoids (and tanh as
+// 2σ(2x) − 1) through XNNPACK on heap buffers.
 import { tf, type Tensor } from '../backend/tf';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf } from './fused-kernel';
-import { columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
+import { acquireScratch, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, summedBias, tensorOf, tensorOfView } from './fused-kernel';
+import { arenaInputProjection, columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
@@ -168,9 +170,7 @@ export function lstmSequence(
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
     const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 4H]
-    const bias = biasValues(bIh, G);
-    const bh = biasValues(bHh, G);
-    for (let j = 0; j < G; j++) bias[j] = bias[j]! + bh[j]!;
+    const bias = summedBias(bIh, bHh, G);
     const acts = acquireScratch(T * B * G);
     const cs = acquireScratch(T * BH);
     const tcs = acquireScratch(T * BH);
@@ -240,10 +240,8 @@ export function lstmSequence(
     const k = arena!;
     save([x, wIh, wHh]);
     const xpv = inputProjection(x, wIh, ids, T * B, I, G); // [T*B, 4H] or [I, 4H] rows
-    const bias = biasValues(bIh, G);
-    const bh = biasValues(bHh, G);
-    const xpB = k.alloc(xpv.values.length);
-    const offsB = k.alloc(T * B);
+    const bias = summedBias(bIh, bHh, G);
+    const xp = arenaInputProjection(k, xpv);
     const biasB = k.alloc(G);
     const preB = k.alloc(B * G);
     const c0B = k.alloc(BH);
@@ -252,9 +250,7 @@ export function lstmSequence(
     const tcsB = k.alloc(T * BH);
     const hsB = k.alloc(T * BH);
     const f32 = k.f32; // after the last alloc
-    f32.set(xpv.values, xpB >>> 2);
-    k.i32.set(xpv.offsets, offsB >>> 2);
-    for (let j = 0; j < G; j++) f32[(biasB >>> 2) + j] = bias[j]! + bh[j]!;
+    f32.set(bias, biasB >>> 2);
     const h0v = readF32(h0);
     f32.set(readF32(c0), c0B >>> 2);
     const wHhT = tf.transpose(wHh); // [H, 4H]
@@ -266,7 +262,7 @@ export function lstmSequence(
         const tp = s === 0 ? -1 : tAt(s - 1);
         k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, 4H]
         const hAt = hsB + 4 * t * BH;
-        k.fns.lstmForwardStep(preB, xpB, offsB + 4 * t * B, biasB, tp < 0 ? c0B : csB + 4 * tp * BH, actsB + 4 * t * B * G, csB + 4 * t * BH, tcsB + 4 * t * BH, hAt, B, H);
+        k.fns.lstmForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, tp < 0 ? c0B : csB + 4 * tp * BH, actsB + 4 * t * B * G, csB + 4 * t * BH, tcsB + 4 * t * BH, hAt, B, H);
         mm.input().set(k.view(hAt, BH));
       }
     } finally {
@@ -274,8 +270,8 @@ export function lstmSequence(
       wHhT.dispose();
     }
     const tl = tAt(T - 1);
-    const outs = [tensorOf(k.view(hsB, T * BH).slice(), [T, B, H]), tensorOf(k.view(hsB + 4 * tl * BH, BH).slice(), [B, H]), tensorOf(k.view(csB + 4 * tl * BH, BH).slice(), [B, H])];
-    k.release(xpB, offsB, biasB, preB);
+    const outs = [tensorOfView(k.view(hsB, T * BH), [T, B, H]), tensorOfView(k.view(hsB + 4 * tl * BH, BH), [B, H]), tensorOfView(k.view(csB + 4 * tl * BH, BH), [B, H])];
+    k.release(xp.values, xp.offsets, biasB, preB);
     if (recording) {
       Object.assign(blocks, { acts: actsB, cs: csB, tcs: tcsB, hs: hsB, c0: c0B, h0: h0v });
       k.hold(blocks, [actsB, csB, tcsB, hsB, c0B]);
@@ -312,7 +308,7 @@ export function lstmSequence(
     const dBias = bIh || bHh ? columnSumOf(k, dGB, T * B, G) : null;
     const dh = k.view(dhB, BH).slice();
     const dc = k.view(dcB, BH).slice();
-    const dGt = tensorOf(k.view(dGB, T * B * G).slice(), [T * B, G]);
+    const dGt = tensorOfView(k.view(dGB, T * B * G), [T * B, G]);
     const hPrev = tensorOf(previousStates(k.view(hs, T * BH), blocks.h0, T, BH, reverse), [T * B, H]);
     k.release(dOutB, dhB, dcB, dGB);
     k.drop(blocks, [acts, cs, tcs, hs, c0B]);

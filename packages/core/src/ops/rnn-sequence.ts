@@ -1,11 +1,12 @@
 // Whole-sequence Elman RNN (tanh or relu) with a hand-written backward through time; same
-// structure as lstmSequence (tanh through XNNPACK's sigmoid: tanh(x) = 2σ(2x) − 1).
+// structure as lstmSequence: the element-wise work in our WebAssembly SIMD kernels when H is a
+// multiple of 4, else in JS with tanh through XNNPACK's sigmoid (tanh(x) = 2σ(2x) − 1).
 import { tf, type Tensor } from '../backend/tf';
 import { checkOneOf } from '../validate';
 import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
-import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf } from './fused-kernel';
-import { columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
+import { acquireScratch, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, summedBias, tensorOf, tensorOfView } from './fused-kernel';
+import { arenaInputProjection, columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { rowMatMul } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
@@ -79,9 +80,7 @@ export function rnnSequence(
   const forward = (save: (ts: Tensor[]) => void): Tensor[] => {
     save([x, wIh, wHh]);
     const xpv = inputProjection(x, wIh, ids, T * B, I, H); // [T*B, H]
-    const bias = biasValues(bIh, H);
-    const bh = biasValues(bHh, H);
-    for (let j = 0; j < H; j++) bias[j] = bias[j]! + bh[j]!;
+    const bias = summedBias(bIh, bHh, H);
     const hs = new Float32Array(T * BH);
     const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, H]
@@ -138,17 +137,13 @@ export function rnnSequence(
     const k = arena!;
     save([x, wIh, wHh]);
     const xpv = inputProjection(x, wIh, ids, T * B, I, H); // [T*B, H] or [I, H] rows
-    const bias = biasValues(bIh, H);
-    const bh = biasValues(bHh, H);
-    const xpB = k.alloc(xpv.values.length);
-    const offsB = k.alloc(T * B);
+    const bias = summedBias(bIh, bHh, H);
+    const xp = arenaInputProjection(k, xpv);
     const biasB = k.alloc(H);
     const preB = k.alloc(BH);
     const hsB = k.alloc(T * BH);
     const f32 = k.f32; // after the last alloc
-    f32.set(xpv.values, xpB >>> 2);
-    k.i32.set(xpv.offsets, offsB >>> 2);
-    for (let j = 0; j < H; j++) f32[(biasB >>> 2) + j] = bias[j]! + bh[j]!;
+    f32.set(bias, biasB >>> 2);
     const h0v = readF32(h0);
     const wHhT = tf.transpose(wHh); // [H, H]
     const mm = rowMatMul(wHhT, B);
@@ -158,7 +153,7 @@ export function rnnSequence(
         const t = tAt(s);
         k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, H]
         const hAt = hsB + 4 * t * BH;
-        k.fns.rnnForwardStep(preB, xpB, offsB + 4 * t * B, biasB, hAt, B, H, relu ? 1 : 0);
+        k.fns.rnnForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, hAt, B, H, relu ? 1 : 0);
         mm.input().set(k.view(hAt, BH));
       }
     } finally {
@@ -166,8 +161,8 @@ export function rnnSequence(
       wHhT.dispose();
     }
     const tl = tAt(T - 1);
-    const outs = [tensorOf(k.view(hsB, T * BH).slice(), [T, B, H]), tensorOf(k.view(hsB + 4 * tl * BH, BH).slice(), [B, H])];
-    k.release(xpB, offsB, biasB, preB);
+    const outs = [tensorOfView(k.view(hsB, T * BH), [T, B, H]), tensorOfView(k.view(hsB + 4 * tl * BH, BH), [B, H])];
+    k.release(xp.values, xp.offsets, biasB, preB);
     if (recording) {
       Object.assign(blocks, { hs: hsB, h0: h0v });
       k.hold(blocks, [hsB]);
@@ -200,7 +195,7 @@ export function rnnSequence(
     const dWihIds = ids ? idsWeightGradOf(k, dGB, ids, T * B, H, I) : null; // one-hot input: scatter-add
     const dBias = bIh || bHh ? columnSumOf(k, dGB, T * B, H) : null;
     const dh = k.view(dhB, BH).slice();
-    const dGt = tensorOf(k.view(dGB, T * BH).slice(), [T * B, H]);
+    const dGt = tensorOfView(k.view(dGB, T * BH), [T * B, H]);
     const hPrev = tensorOf(previousStates(k.view(hs, T * BH), blocks.h0, T, BH, reverse), [T * B, H]);
     k.release(dOutB, dhB, dGB);
     k.drop(blocks, [hs]);

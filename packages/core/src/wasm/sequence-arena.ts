@@ -77,6 +77,18 @@ export function sequenceArena(H: number): SequenceArena | null {
 }
 
 /**
+ * The input projections of every step (see `inputProjection`) copied into the arena: the values
+ * and the row offsets, as the forward kernels read them. Allocates (earlier views detach).
+ */
+export function arenaInputProjection(k: SequenceArena, xp: { values: Float32Array; offsets: Int32Array }): { values: number; offsets: number } {
+  const values = k.alloc(xp.values.length);
+  const offsets = k.alloc(xp.offsets.length);
+  k.f32.set(xp.values, values >>> 2);
+  k.i32.set(xp.offsets, offsets >>> 2);
+  return { values, offsets };
+}
+
+/**
  * The one-hot input weight's gradient [G, I] from the gate gradients dG [rows, G] at `dG` in the
  * arena: rows scatter-added by token id, then transposed. Allocates (earlier views detach).
  */
