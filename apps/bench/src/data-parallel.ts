@@ -4,7 +4,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Random, init, tf } from '@recurrent/core';
 import { LanguageModel } from '@recurrent/layers';
 import { DataParallelTrainer, type StepTimes } from '@recurrent/train/node';
-import { median, threadDeltas, threadTimes } from './measure';
+import { cpuSeconds, median, threadDeltas, threadTimes } from './measure';
 import { randomIds, type TrainSpec } from './workloads';
 
 export interface ParallelMeasured {
@@ -48,10 +48,6 @@ export async function parallelTrainer(
   const onCpu: number[] = [];
   const queued: number[] = [];
   let rss = 0;
-  const cpuSeconds = (): number => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e6;
-  };
   const trainer: DataParallelTrainer = new DataParallelTrainer({
     model,
     optimizer: { type: 'sgd', lr: spec.lr },
@@ -110,7 +106,6 @@ export async function parallelTrainer(
 
 interface PeakInput {
   role: 'recurrent-bench-matmul-peak';
-  index: number;
   threads: number;
   n: number;
   runs: number;
@@ -159,7 +154,7 @@ export async function runPeakWorker(): Promise<void> {
  */
 export async function matmulPeakThreads(threads: number, entry: URL, n = 1024, runs = 5, rounds = 3): Promise<number> {
   const control = new SharedArrayBuffer(4);
-  const workers = Array.from({ length: threads }, (_, index) => new Worker(entry, { workerData: { role: 'recurrent-bench-matmul-peak', index, threads, n, runs, rounds, control } satisfies PeakInput }));
+  const workers = Array.from({ length: threads }, () => new Worker(entry, { workerData: { role: 'recurrent-bench-matmul-peak', threads, n, runs, rounds, control } satisfies PeakInput }));
   try {
     const secs = await Promise.all(
       workers.map(

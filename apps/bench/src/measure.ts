@@ -11,7 +11,8 @@ export interface Timing {
   runs: number[];
 }
 
-function cpuSeconds(): number {
+/** CPU seconds this process has used (user + system, every thread). */
+export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }

@@ -70,10 +70,7 @@ export class Trainer implements TrainerLike {
     if (!options.optimizer || typeof options.optimizer.step !== 'function') {
       throw new InvalidArgumentError({ fn, argument: 'options.optimizer', expected: 'an Optimizer', received: options.optimizer });
     }
-    const clip = options.clipNorm ?? null;
-    if (clip !== null && !(typeof clip === 'number' && clip > 0 && Number.isFinite(clip))) {
-      throw new InvalidArgumentError({ fn, argument: 'options.clipNorm', expected: 'a positive number or null', received: clip });
-    }
+    const clip = checkClipNorm(fn, options.clipNorm);
     this.model = options.model;
     this.optimizer = options.optimizer;
     this.scheduler = options.scheduler ?? null;
@@ -208,18 +205,37 @@ export class Trainer implements TrainerLike {
   }
 }
 
-/** The batch's tensors (made from typed arrays when needed); `dispose` frees all of them. */
-export function batchTensors(batch: TrainBatch, fn = 'Trainer'): { x: Tensor; y: Tensor; mask: Tensor | null; dispose: () => void } {
+/** `options.clipNorm`: a positive number, or null / absent for no clipping. */
+export function checkClipNorm(fn: string, clip: number | null | undefined): number | null {
+  const value = clip ?? null;
+  if (value !== null && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+    throw new InvalidArgumentError({ fn, argument: 'options.clipNorm', expected: 'a positive number or null', received: value });
+  }
+  return value;
+}
+
+/**
+ * A batch's [B, T] (its `shape`, or x's shape when x is a rank-2 tensor), after checking that the
+ * given fields (a mask only when present) hold B·T values each.
+ */
+export function checkBatchShape(batch: TrainBatch, fn: string, keys: readonly ('x' | 'y' | 'mask')[] = ['x', 'y']): [number, number] {
   const shape = batch.shape ?? (isTensor(batch.x) ? (batch.x.shape as [number, number]) : undefined);
   if (!shape || shape.length !== 2) {
     throw new InvalidArgumentError({ fn, argument: 'batch.shape', expected: '[B, T] (or x as a rank-2 tensor)', received: shape });
   }
   const size = shape[0] * shape[1];
-  for (const key of ['x', 'y'] as const) {
+  for (const key of keys) {
     const v = batch[key];
+    if (v === undefined && key === 'mask') continue;
     const n = isTensor(v) ? v.size : v?.length;
-    if (n !== size) throw new InvalidArgumentError({ fn, argument: `batch.${key}`, expected: `${size} ids for shape [${shape.join(', ')}]`, received: n });
+    if (n !== size) throw new InvalidArgumentError({ fn, argument: `batch.${key}`, expected: `${size} ${key === 'mask' ? 'values' : 'ids'} for shape [${shape.join(', ')}]`, received: n });
   }
+  return [shape[0], shape[1]];
+}
+
+/** The batch's tensors (made from typed arrays when needed); `dispose` frees all of them. */
+export function batchTensors(batch: TrainBatch, fn = 'Trainer'): { x: Tensor; y: Tensor; mask: Tensor | null; dispose: () => void } {
+  const shape = checkBatchShape(batch, fn);
   const made: Tensor[] = [];
   const toT = (v: Tensor | Int32Array | Float32Array, dtype: 'int32' | 'float32'): Tensor => {
     if (isTensor(v)) return v;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, NonFiniteLossError, checkInt, checkOneOf, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig, type StateDict } from '@recurrent/layers';
-import { evaluate, type FitOptions } from '../loop/trainer';
+import { checkBatchShape, checkClipNorm, evaluate, type FitOptions } from '../loop/trainer';
 import type { BatchSource, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
 import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
@@ -81,10 +81,7 @@ export class DataParallelTrainer implements TrainerLike {
       throw new InvalidArgumentError({ fn, argument: 'options', expected: 'an object', received: options });
     }
     const workers = checkInt(fn, 'options.workers', options.workers ?? availableParallelism());
-    const clip = options.clipNorm ?? null;
-    if (clip !== null && !(typeof clip === 'number' && clip > 0 && Number.isFinite(clip))) {
-      throw new InvalidArgumentError({ fn, argument: 'options.clipNorm', expected: 'a positive number or null', received: clip });
-    }
+    const clip = checkClipNorm(fn, options.clipNorm);
     const seed = checkInt(fn, 'options.seed', options.seed ?? 0, 0);
     const m = options.model;
     if (m instanceof LanguageModel) {
@@ -157,8 +154,7 @@ export class DataParallelTrainer implements TrainerLike {
       if (!clean && error instanceof NonFiniteLossError) await this.pull(pool).catch(() => undefined);
       throw error;
     } finally {
-      if (!clean) await pool.terminate();
-      else await pool.close();
+      if (!clean) await pool.terminate(); // a clean run closed the pool above
       this.pool = null;
     }
   }
@@ -181,7 +177,6 @@ export class DataParallelTrainer implements TrainerLike {
     const weights = named.map(([, p]) => p.value.dataSync() as Float32Array);
     const optimizerState = plainOptimizerState(this.optimizer);
     const inits: WorkerInit[] = Array.from({ length: this.workers }, (_, index) => ({
-      role: 'recurrent-data-parallel-worker',
       index,
       workers: this.workers,
       config: this.config,
@@ -353,19 +348,7 @@ function toAsyncIterator(source: BatchSource): AsyncIterator<TrainBatch> | Itera
 
 /** A batch as row-major arrays (tensors are read and disposed, as `Trainer` disposes them). */
 function batchArrays(batch: TrainBatch): { x: Int32Array; y: Int32Array; mask: Float32Array | null; B: number; T: number } {
-  const fn = 'DataParallelTrainer';
-  const shape = batch.shape ?? (batch.x instanceof tf.Tensor ? (batch.x.shape as [number, number]) : undefined);
-  if (!shape || shape.length !== 2) {
-    throw new InvalidArgumentError({ fn, argument: 'batch.shape', expected: '[B, T] (or x as a rank-2 tensor)', received: shape });
-  }
-  const [B, T] = shape;
-  const size = B * T;
-  for (const key of ['x', 'y', 'mask'] as const) {
-    const v = batch[key];
-    if (v === undefined && key === 'mask') continue;
-    const n = v instanceof tf.Tensor ? v.size : v?.length;
-    if (n !== size) throw new InvalidArgumentError({ fn, argument: `batch.${key}`, expected: `${size} values for shape [${shape.join(', ')}]`, received: n });
-  }
+  const [B, T] = checkBatchShape(batch, 'DataParallelTrainer', ['x', 'y', 'mask']);
   const read = <A extends Int32Array | Float32Array>(v: Tensor | A, dtype: 'int32' | 'float32'): A => {
     if (!(v instanceof tf.Tensor)) return v;
     const data = (v.dtype === dtype ? v.dataSync() : tf.tidy(() => tf.cast(v, dtype).dataSync())) as A;

@@ -20,7 +20,6 @@ export interface WireError {
 
 /** `workerData` of every worker. */
 export interface WorkerInit {
-  role: 'recurrent-data-parallel-worker';
   index: number;
   workers: number;
   config: Omit<LanguageModelConfig, 'random'>;

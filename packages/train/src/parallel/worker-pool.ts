@@ -78,10 +78,6 @@ export class WorkerPool {
     return this.alive.size;
   }
 
-  get size(): number {
-    return this.workers.length;
-  }
-
   private failAll(i: number, error: Error): void {
     const message = `data-parallel worker ${i} failed: ${error.message}`;
     for (const list of this.pending) {

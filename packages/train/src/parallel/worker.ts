@@ -19,7 +19,6 @@ class DataParallelWorker {
   private readonly model: LanguageModel;
   private readonly params;
   private readonly optimizer: Optimizer;
-  private readonly barrier: Barrier;
   private readonly grads: Float32Array;
   private readonly losses: Float64Array;
   private readonly sum: Float32Array;
@@ -31,7 +30,10 @@ class DataParallelWorker {
   /** When the previous step ended (for the idle time between steps). */
   private lastEnd = -1;
 
-  constructor(private readonly input: WorkerInit) {
+  constructor(
+    private readonly input: WorkerInit,
+    private readonly barrier: Barrier,
+  ) {
     manualSeed(input.seed + input.index);
     this.model = new LanguageModel(input.config);
     const named = this.model.namedParameters();
@@ -50,7 +52,6 @@ class DataParallelWorker {
     this.model.train(true);
     this.optimizer = createOptimizer(this.params, input.optimizer);
     loadPlainOptimizerState(this.optimizer, input.optimizerState);
-    this.barrier = new Barrier(input.shared.control, input.workers);
     this.grads = new Float32Array(input.shared.grads);
     this.losses = new Float64Array(input.shared.losses);
     this.sum = new Float32Array(input.shared.size);
@@ -185,7 +186,7 @@ export async function runWorker(): Promise<void> {
   };
   try {
     await init();
-    worker = new DataParallelWorker(input);
+    worker = new DataParallelWorker(input, barrier);
     post({ type: 'ready' });
   } catch (error) {
     fail(error);
