@@ -18,7 +18,7 @@ export {
 } from './errors';
 export { Random, manualSeed, getRandom, type RandomState } from './random/random';
 export { scope, memorySnapshot, assertNoLeak, assertNoLeakSync, TensorLeakError, type MemorySnapshot } from './memory/scope';
-export { checkInt, checkNumber, checkOneOf, checkShape, checkRank, checkDType, checkFloatTensor, checkBool } from './validate';
+export { checkInt, checkNumber, checkOneOf, checkShape, checkRank, checkDType, checkFloatTensor, checkBool, checkTokenRange } from './validate';
 export {
   projectInput,
   rnnCellStep,

@@ -98,3 +98,14 @@ export function checkFloatTensor<T extends ShapedLike>(fn: string, argument: str
   }
   return t;
 }
+
+/** Token ids as plain numbers: at least `count` of them, the first `count` integers in [0, size). */
+export function checkTokenRange(fn: string, argument: string, ids: ArrayLike<number>, count: number, size: number): void {
+  if (ids.length < count) throw new InvalidArgumentError({ fn, argument, expected: `${count} token ids`, received: ids.length });
+  for (let b = 0; b < count; b++) {
+    const id = ids[b]!;
+    if (!Number.isInteger(id) || id < 0 || id >= size) {
+      throw new InvalidArgumentError({ fn, argument, expected: `integers in [0, ${size})`, received: id });
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // input and hidden weights stacked once by `packStepWeights`, and the gate math in plain JS.
 import { tf, type Tensor } from '../backend/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
-import { checkOneOf, checkRank } from '../validate';
+import { checkOneOf, checkRank, checkTokenRange } from '../validate';
 import { checkBias, type LstmStepResult, type RnnNonlinearity } from './cell-step';
 import { biasValues, readF32, tensorOf } from './fused-kernel';
 import { rowMatMul, type RowMatMul } from './row-matmul';
@@ -134,7 +134,7 @@ export function packStepWeights(
       return p;
     },
     stepValues(input: StepValuesInput, h: Float32Array, c: Float32Array | null, batch: number, out?: StepValuesOutput): StepValuesResult {
-      if ('ids' in input) checkIds('PackedStepWeights.stepValues', input.ids, batch, I);
+      if ('ids' in input) checkTokenRange('PackedStepWeights.stepValues', 'ids', input.ids, batch, I);
       if (kernel) {
         const o = out ?? { h: new Float32Array(batch * H), c: kind === 'lstm' ? new Float32Array(batch * H) : null };
         kernel.step('ids' in input ? input.ids : null, 'x' in input ? input.x : null, h, c, batch, o.h, o.c);
@@ -158,17 +158,6 @@ export function packStepWeights(
     },
   };
   return packed;
-}
-
-/** Token ids for a one-hot input: `batch` integers in [0, I). */
-function checkIds(fn: string, ids: ArrayLike<number>, batch: number, I: number): void {
-  if (ids.length < batch) throw new InvalidArgumentError({ fn, argument: 'ids', expected: `${batch} token ids`, received: ids.length });
-  for (let b = 0; b < batch; b++) {
-    const id = ids[b]!;
-    if (!Number.isInteger(id) || id < 0 || id >= I) {
-      throw new InvalidArgumentError({ fn, argument: 'ids', expected: `integers in [0, ${I})`, received: id });
-    }
-  }
 }
 
 interface StepSpec {

@@ -101,8 +101,8 @@ export class KernelStepWeights {
     const Hp = this.Hp;
     const I = this.inputSize;
     const lstm = this.cell === 'lstm';
-    this.putRows(f, buf.h >> 2, h, B, H, Hp);
-    if (lstm) this.putRows(f, buf.c >> 2, c!, B, H, Hp);
+    putRows(f, buf.h >> 2, h, B, H, Hp);
+    if (lstm) putRows(f, buf.c >> 2, c!, B, H, Hp);
     let idsAt = 0;
     if (ids) {
       const i32 = a.i32;
@@ -113,19 +113,21 @@ export class KernelStepWeights {
     if (lstm) fns.lstmStep(this.w, this.bias, idsAt, buf.x, I, H, buf.h, buf.c, buf.y, B);
     else if (this.cell === 'gru') fns.gruStep(this.w, this.bias, idsAt, buf.x, I, H, buf.h, buf.y, B);
     else fns.rnnStep(this.w, this.bias, idsAt, buf.x, I, H, buf.h, buf.y, B, this.relu ? 1 : 0);
-    this.getRows(f, buf.h >> 2, hOut, B, H, Hp);
-    if (lstm) this.getRows(f, buf.c >> 2, cOut!, B, H, Hp);
+    getRows(f, buf.h >> 2, hOut, B, H, Hp);
+    if (lstm) getRows(f, buf.c >> 2, cOut!, B, H, Hp);
   }
+}
 
-  private putRows(f: Float32Array, at: number, src: Float32Array, B: number, H: number, Hp: number): void {
-    if (H === Hp) f.set(src.subarray(0, B * H), at);
-    else for (let b = 0; b < B; b++) f.set(src.subarray(b * H, (b + 1) * H), at + b * Hp);
-  }
+/** Rows of H values from `src` into the module's memory at float index `at`, Hp apart (padded rows). */
+function putRows(f: Float32Array, at: number, src: Float32Array, B: number, H: number, Hp: number): void {
+  if (H === Hp) f.set(src.subarray(0, B * H), at);
+  else for (let b = 0; b < B; b++) f.set(src.subarray(b * H, (b + 1) * H), at + b * Hp);
+}
 
-  private getRows(f: Float32Array, at: number, dst: Float32Array, B: number, H: number, Hp: number): void {
-    if (H === Hp) dst.set(f.subarray(at, at + B * H));
-    else for (let b = 0; b < B; b++) dst.set(f.subarray(at + b * Hp, at + b * Hp + H), b * H);
-  }
+/** The first H values of B padded rows (Hp apart) at float index `at`, into `dst` [B, H]. */
+function getRows(f: Float32Array, at: number, dst: Float32Array, B: number, H: number, Hp: number): void {
+  if (H === Hp) dst.set(f.subarray(at, at + B * H));
+  else for (let b = 0; b < B; b++) dst.set(f.subarray(at + b * Hp, at + b * Hp + H), b * H);
 }
 
 /** A dense layer y = x · Wᵀ + b (W [out, in], PyTorch's Linear) resident in a module instance. */
@@ -166,9 +168,6 @@ export class KernelDense {
     const f = this.arena.f32;
     f.set(x.subarray(0, rows * this.inFeatures), buf.x >> 2);
     this.arena.fns.dense(this.w, this.bias, this.inFeatures, this.Np, buf.x, buf.y, rows);
-    const V = this.outFeatures;
-    const y0 = buf.y >> 2;
-    if (V === this.Np) out.set(f.subarray(y0, y0 + rows * V));
-    else for (let r = 0; r < rows; r++) out.set(f.subarray(y0 + r * this.Np, y0 + r * this.Np + V), r * V);
+    getRows(f, buf.y >> 2, out, rows, this.outFeatures, this.Np);
   }
 }

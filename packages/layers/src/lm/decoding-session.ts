@@ -1,4 +1,4 @@
-import { InvalidArgumentError, tf, type StepValuesInput } from '@recurrent/core';
+import { checkTokenRange, InvalidArgumentError, tf } from '@recurrent/core';
 import type { RecurrentState } from '../rnn/state';
 import type { LanguageModel } from './language-model';
 
@@ -54,23 +54,8 @@ export class DecodingSession {
         expected: `${B} token ids (one per row)`,
         received: ids?.length ?? ids,
       });
-    for (let b = 0; b < B; b++) {
-      const id = ids[b]!;
-      if (!Number.isInteger(id) || id < 0 || id >= V)
-        throw new InvalidArgumentError({
-          fn,
-          argument: 'ids',
-          expected: `integers in [0, ${V})`,
-          received: id,
-        });
-    }
-    let input: StepValuesInput = { ids };
-    if (this.x) {
-      const table = this.model.embeddingValues(); // [V, E]
-      const E = this.x.length / B;
-      for (let b = 0; b < B; b++) this.x.set(table.subarray(ids[b]! * E, (ids[b]! + 1) * E), b * E);
-      input = { x: this.x };
-    }
+    checkTokenRange(fn, 'ids', ids, B, V);
+    const input = this.model.stepInput(ids, B, this.x ?? undefined);
     const top = this.model.rnn.stepArrays(input, this.h, this.c, B); // [B, H]
     return this.model.linear.forwardValues(top, B, this.logits); // [B, V]
   }

@@ -215,15 +215,23 @@ export class LanguageModel extends Module {
       });
     this.rnn.checkStepState(state, B);
     if (this.training) return null;
-    // Copies: the cpu backend's dataSync is the tensor's own array, and the session writes in place.
-    const h = (state.h.dataSync() as Float32Array).slice(); // [L, B, H]
-    const c = state.c ? (state.c.dataSync() as Float32Array).slice() : null;
+    // Copies: the session writes them in place.
+    const h = this.stateValues(state.h); // [L, B, H]
+    const c = state.c ? this.stateValues(state.c) : null;
     return new DecodingSession(this, h, c, B);
   }
 
-  /** @internal The embedding weight [V, E] as values (embedding input only). */
-  embeddingValues(): Float32Array {
-    return this.embeddingTable.get(this.embedding!.parameters());
+  /**
+   * @internal The first layer's input for checked token ids [B]: the ids themselves for a one-hot
+   * input, else their embedding rows [B, E] written into `x` (made when not given).
+   */
+  stepInput(ids: ArrayLike<number>, B: number, x?: Float32Array): StepValuesInput {
+    if (!this.embedding) return { ids };
+    const table = this.embeddingTable.get(this.embedding.parameters()); // [V, E]
+    const E = this.config.embeddingDim!;
+    const rows = x ?? new Float32Array(B * E); // [B, E]
+    for (let b = 0; b < B; b++) rows.set(table.subarray(ids[b]! * E, (ids[b]! + 1) * E), b * E);
+    return { x: rows };
   }
 
   /**
@@ -238,15 +246,7 @@ export class LanguageModel extends Module {
   ): { logits: Tensor; state: RecurrentState } {
     const B = idValues.length;
     this.rnn.checkStepState(state, B);
-    let input: StepValuesInput = { ids: idValues };
-    if (this.embedding) {
-      const table = this.embeddingValues(); // [V, E]
-      const E = this.config.embeddingDim!;
-      const x = new Float32Array(B * E); // [B, E]
-      for (let b = 0; b < B; b++)
-        x.set(table.subarray(idValues[b]! * E, (idValues[b]! + 1) * E), b * E);
-      input = { x };
-    }
+    const input = this.stepInput(idValues, B);
     // Copies, stepped in place.
     const h = this.stateValues(state.h); // [L, B, H]
     const c = state.c ? this.stateValues(state.c) : null;

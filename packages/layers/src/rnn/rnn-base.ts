@@ -439,7 +439,7 @@ export abstract class RNNBase extends Module {
       });
   }
 
-  /** Checks a state for `stepValues`/`stepState` on a batch of B (unidirectional layers only). */
+  /** Checks a state for `stepArrays`/`stepState` on a batch of B (unidirectional layers only). */
   checkStepState(state: RecurrentState, batch: number): void {
     const fn = `${this.name}.step`;
     this.checkSteppable(fn);
@@ -448,27 +448,10 @@ export abstract class RNNBase extends Module {
 
   /**
    * Generation's step on plain arrays (no tensors made, no gradient, dropout off as in eval
-   * mode): checks the state, then runs every layer's fused step. Layer 0 takes `input`: x values
-   * [B, I], or token ids [B] standing for one-hot vectors (the input projection is a row lookup).
-   * Returns the new h (and c for LSTM) [L, B, H] values and the top layer's h [B, H].
-   */
-  stepValues(
-    input: StepValuesInput,
-    state: RecurrentState,
-    batch: number,
-  ): { h: Float32Array; c: Float32Array | null; top: Float32Array } {
-    this.checkStepState(state, batch);
-    // Copies (the cpu backend's dataSync is the tensor's own array), updated in place below.
-    const h = (state.h.dataSync() as Float32Array).slice(); // [L, B, H]
-    const c = state.c ? (state.c.dataSync() as Float32Array).slice() : null;
-    const top = this.stepArrays(input, h, c, batch);
-    return { h, c, top };
-  }
-
-  /**
-   * `stepValues` on a state already held as values (a decoding session's): h (and c) [L, B, H]
-   * are updated in place, and the top layer's new h [B, H] is returned as a view of `h`. The
-   * caller checks the state's shape once (`checkStepState`).
+   * mode): every layer's fused step. Layer 0 takes `input`: x values [B, I], or token ids [B]
+   * standing for one-hot vectors (the input projection is a row lookup). h (and c) [L, B, H] are
+   * updated in place, and the top layer's new h [B, H] is returned as a view of `h`. The caller
+   * checks the state's shape once (`checkStepState`).
    */
   stepArrays(
     input: StepValuesInput,
