@@ -1,10 +1,9 @@
 import { InvalidArgumentError, RecurrentError, VocabError } from '@recurrent/core';
-import type { RecurrentState } from '@recurrent/layers';
 import { createTokenizer, type Tokenizer } from '@recurrent/tokenizers';
 import { applyLogitsProcessors, argmax, softmax64 } from '../processors/logits-processor';
 import { maxTokensCriterion, shouldStop, stopStringsCriterion, stopTokensCriterion, type StoppingCriterion } from '../stopping/stopping-criteria';
 import { beamSearch } from './beam-search';
-import { concatStates, disposeModelState, stepOnce, warmSession, warmUp, type GenerationModel } from './model';
+import { concatStates, disposeModelState, stepOnce, tensorSession, warmSession, warmUp, type GenerationModel } from './model';
 import { resolveOptions, type GenerateOptions, type ResolvedOptions } from './options';
 
 /** Raised when an `AbortSignal` cancels generation; `generated` holds what was produced. */
@@ -258,22 +257,16 @@ export class Generator {
       if (o.maxTokens === 0) return;
       await pace(0);
       // The model's tensor-free session when it has one (eval mode), else a tensor step per token.
-      const session = warmSession(
-        this.model,
-        encoded.map((e) => e.ids),
-      );
-      let state: RecurrentState | null = session ? null : concatStates(encoded.map((e) => warmUp(this.model, e.ids)));
+      const session =
+        warmSession(
+          this.model,
+          encoded.map((e) => e.ids),
+        ) ?? tensorSession(this.model, concatStates(encoded.map((e) => warmUp(this.model, e.ids))));
       try {
         for (let step = 0; step < o.maxTokens && done.includes(false); step++) {
           await pace(step);
           const lastIds = seqs.map((s) => s[s.length - 1]!);
-          let logits: Float32Array; // [B * V]
-          if (session) logits = session.step(lastIds);
-          else {
-            const out = stepOnce(this.model, lastIds, state!);
-            state = out.state;
-            logits = out.logits;
-          }
+          const logits = session.step(lastIds); // [B * V]
           for (let r = 0; r < B; r++) {
             if (done[r]) continue;
             const seq = seqs[r]!;
@@ -296,8 +289,7 @@ export class Generator {
           }
         }
       } finally {
-        session?.dispose();
-        if (state) disposeModelState(state);
+        session.dispose();
       }
     } finally {
       o.streamer?.end();

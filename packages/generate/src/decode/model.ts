@@ -89,6 +89,22 @@ export function stepOnce(model: GenerationModel, lastIds: readonly number[], sta
 }
 
 /**
+ * The tensor-step path behind the session interface (models without `openSession`, or in
+ * training mode): `stepOnce` per call on a state it owns from here on.
+ */
+export function tensorSession(model: GenerationModel, state: RecurrentState): GenerationSession {
+  return {
+    step(ids) {
+      const out = stepOnce(model, ids, state);
+      state = out.state;
+      return out.logits;
+    },
+    state: () => (state.c ? { h: state.h.clone(), c: state.c.clone() } : { h: state.h.clone() }),
+    dispose: () => disposeModelState(state),
+  };
+}
+
+/**
  * A decoding session warmed up on each prefix (as `warmUp`, but through the session's own
  * steps: no sequence op, no tensors for batch 1); null when the model offers no session (or
  * declines, e.g. in training mode). Prefixes of several rows are warmed one by one and joined.
