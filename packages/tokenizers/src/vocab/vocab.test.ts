@@ -75,7 +75,9 @@ describe('Vocab', () => {
     fc.assert(
       fc.property(text, text, (corpus, s) => {
         for (const split of [codePoints, graphemes]) {
-          const v = new Vocab(split(corpus + s));
+          // Tokens of the two texts split apart: a leading combining mark in s would join the
+          // corpus's last grapheme if the texts were concatenated first.
+          const v = new Vocab([...split(corpus), ...split(s)]);
           expect(v.decode(v.encode(split(s))).join('')).toBe(s);
           const back = Vocab.fromJSON(JSON.parse(JSON.stringify(v)));
           expect(back.decode(back.encode(split(s))).join('')).toBe(s);
