@@ -12,6 +12,8 @@ export interface SequenceKernelExports extends StepKernelExports {
   rnnForwardStep(pre: number, xpv: number, offs: number, bias: number, hs: number, B: number, H: number, relu: number): void;
   rnnBackwardStep(dOut: number, dh: number, hs: number, dG: number, n: number, relu: number): void;
   columnSum(a: number, rows: number, cols: number, out: number): void;
+  crossEntropyForward(z: number, t: number, M: number, C: number, ignore: number, smoothing: number, loss: number, lse: number): void;
+  crossEntropyBackward(z: number, t: number, lse: number, g: number, M: number, C: number, ignore: number, smoothing: number): void;
   scatterAddRows(a: number, ids: number, rows: number, cols: number, acc: number): void;
 }
 
@@ -71,7 +73,12 @@ let arena: SequenceArena | null = null;
  * 4, the SIMD width), else null and the sequence ops keep their JS gate math.
  */
 export function sequenceArena(H: number): SequenceArena | null {
-  if (H % 4 !== 0 || !stepKernelModule()) return null;
+  return H % 4 === 0 ? sharedArena() : null;
+}
+
+/** The one arena of the training kernels (sequence ops, cross-entropy), or null when our module is not usable. */
+export function sharedArena(): SequenceArena | null {
+  if (!stepKernelModule()) return null;
   arena ??= onKernel((module) => new SequenceArena(module));
   return arena;
 }

@@ -1,4 +1,4 @@
-import { DTypeError, InvalidArgumentError, ShapeError, checkNumber, checkOneOf, tf, type Tensor } from '@recurrent/core';
+import { DTypeError, InvalidArgumentError, ShapeError, checkNumber, checkOneOf, softmaxCrossEntropy, tf, type Tensor } from '@recurrent/core';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -22,7 +22,8 @@ const FN = 'crossEntropy';
 
 /**
  * Cross-entropy from unnormalised logits, as `torch.nn.functional.cross_entropy`, computed
- * through a stable log-softmax. `targets` holds int32 class indices of the logits' shape without
+ * through a stable log-sum-exp (core's `softmaxCrossEntropy`). Targets outside [0, C), other
+ * than `ignoreIndex`, are an error. `targets` holds int32 class indices of the logits' shape without
  * the class axis. Returns a scalar for `mean`/`sum`, else a tensor of the targets' shape.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
@@ -65,17 +66,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
       z = tf.transpose(logits, perm);
     }
     const count = targets.size;
-    const logp = tf.logSoftmax(tf.reshape(z, [count, numClasses]), -1); // [M, C]
     const flatTargets = tf.reshape(targets, [count]); // [M]
+    // Per target: 0 where ignored; the log-sum-exp in one op (our SIMD kernels on wasm).
+    const perTarget = softmaxCrossEntropy(tf.reshape(z, [count, numClasses]), flatTargets, { ignoreIndex, labelSmoothing: smoothing }); // [M]
     const valid = tf.notEqual(flatTargets, tf.scalar(ignoreIndex, 'int32')); // [M]
-    const safe = tf.where(valid, flatTargets, tf.zerosLike(flatTargets)); // [M]
-    // A one-hot product (a gather through wasm's UnsortedSegmentSum gradient measured no faster).
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, numClasses, 1, 0, 'float32')), -1); // [M]
-    let perTarget = tf.neg(picked); // [M]
-    if (smoothing > 0) {
-      const uniform = tf.neg(tf.mean(logp, -1)); // [M]
-      perTarget = tf.add(tf.mul(perTarget, 1 - smoothing), tf.mul(uniform, smoothing));
-    }
     let weight = tf.cast(valid, 'float32'); // [M]
     if (mask) weight = tf.mul(weight, tf.cast(tf.reshape(mask, [count]), 'float32'));
     const weighted = tf.mul(perTarget, weight); // [M]
