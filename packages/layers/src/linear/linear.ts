@@ -3,6 +3,7 @@ import {
   checkInt,
   getRandom,
   InvalidArgumentError,
+  linear,
   packDense,
   ShapeError,
   tf,
@@ -98,8 +99,13 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(x2, cached ?? tf.transpose(this.weight.value)); // [N, out]
-      if (this.bias) y = tf.add(y, this.bias.value);
+      // Eval without a tape: the cached wᵀ. Otherwise core's linear op, whose gradient keeps
+      // the weight in its [out, in] layout (no transposed products).
+      let y: Tensor;
+      if (cached) {
+        y = tf.matMul(x2, cached); // [N, out]
+        if (this.bias) y = tf.add(y, this.bias.value);
+      } else y = linear(x2, this.weight.value, this.bias?.value ?? null); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }
