@@ -24,6 +24,7 @@ import { expv, sigmoidv, tanhv } from './math';
 // The whole-sequence (training) kernels share this module.
 export * from './sequence-kernels';
 export * from './loss-kernels';
+export * from './gemm-kernels';
 
 /** dst[i] = f(src[i]) for i < n (n a multiple of 4): 0 exp, 1 sigmoid, 2 tanh (for accuracy tests). */
 export function mapValues(fn: i32, src: usize, dst: usize, n: i32): void {

@@ -40,6 +40,7 @@ export { packDense, type PackedDense } from './wasm/packed-dense';
 export { setWasmKernelsEnabled, wasmKernelsEnabled, loadWasmKernels } from './wasm/kernel-module';
 export { rowMatMul, type RowMatMul } from './ops/row-matmul';
 export { linear } from './ops/linear';
+export { setOwnGemmEnabled } from './kernels/wasm/own-gemm';
 export { softmaxCrossEntropy, softmaxCrossEntropyComposed, type SoftmaxCrossEntropyOptions } from './ops/cross-entropy';
 export { parseSafetensors, decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER, type SafetensorsDType, type SafetensorsData, type SafetensorsEntry, type SafetensorsArray, type ParsedSafetensors } from './io/safetensors';
 export { registerWasmFixes, unregisterWasmFixes, wasmFixesRegistered } from './kernels/register';

@@ -1,5 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init, tf, Random } from '../index';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, setOwnGemmEnabled, tf, Random } from '../index';
 import { expectNoKernelLeak, expectSameOnWasmAndCpu } from './compare-backends';
 
 beforeAll(async () => {
@@ -54,10 +54,17 @@ const cases: Array<[number[], number[], number, number, number]> = [
   [[2, 1], [1, 3], 16, 20, 30],
   [[5], [5], 2, 3, 4],
   [[1], [1], 1, 64, 1],
-  [[], [], 300, 4100, 7], // long K: summed over slices of K
+  [[], [], 300, 4100, 7], // long K: summed over slices of K (XNNPACK path)
+  [[], [], 70, 130, 90], // our GEMM: rows not a multiple of 4, columns not a multiple of 8
+  [[4], [], 10, 64, 50], // our GEMM with a batched left side folded into rows
 ];
 
-describe('BatchMatMul on wasm', () => {
+describe.each([
+  ['our GEMM where it applies', true],
+  ['XNNPACK only', false],
+])('BatchMatMul on wasm (%s)', (_, own) => {
+  beforeAll(() => setOwnGemmEnabled(own));
+  afterAll(() => setOwnGemmEnabled(true));
   for (const [batchA, batchB, m, k, n] of cases) {
     for (const [tA, tB] of combos) {
       it(`matches cpu in value and gradients: [${batchA}] x [${batchB}], ${m}x${k}x${n}, transposeA=${tA} transposeB=${tB}`, async () => {
@@ -90,14 +97,20 @@ describe('BatchMatMul on wasm', () => {
     const smallT = tf.randomNormal([40, 4]);
     const w2 = tf.randomNormal([24, 40]);
     const w2T = tf.randomNormal([40, 24]);
+    const big = tf.randomNormal([70, 130]);
+    const bigW = tf.randomNormal([90, 130]);
+    const bigT = tf.transpose(big);
+    const bigWT = tf.transpose(bigW);
     expectNoKernelLeak(() => {
+      // our GEMM (and its cache of packed right sides) for each transpose
+      for (const [tA, tB] of combos) tf.dispose(tf.matMul(tA ? bigT : big, tB ? bigW : bigWT, tA, tB));
       for (const [tA, tB] of combos) tf.dispose(tf.matMul(a, b, tA, tB));
       tf.dispose(tf.matMul(a, w, false, true));
       tf.dispose(tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y)))([a, b]));
       // small left sides: computed transposed
       tf.dispose([tf.matMul(small, w2, false, true), tf.matMul(smallT, w2T, true, false), tf.matMul(smallT, w2, true, true)]);
     });
-    tf.dispose([a, b, w, small, smallT, w2, w2T]);
+    tf.dispose([a, b, w, small, smallT, w2, w2T, big, bigW, bigT, bigWT]);
   });
 });
 

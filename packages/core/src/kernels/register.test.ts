@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, tf } from '../index';
+import { init, setOwnGemmEnabled, tf } from '../index';
 import { registerWasmFixes, unregisterWasmFixes, wasmFixesRegistered } from './register';
 
 beforeAll(async () => {
@@ -51,6 +51,7 @@ describe('registerWasmFixes', () => {
         return stock.kernelFunc(args);
       },
     });
+    setOwnGemmEnabled(false); // this routes products to XNNPACK (the path without our GEMM)
     try {
       registerWasmFixes();
       const a = tf.randomNormal([4, 16, 32]);
@@ -60,6 +61,7 @@ describe('registerWasmFixes', () => {
       const at = tf.transpose(aa);
       tf.dispose([tf.matMul(a, w), tf.matMul(aa, aa, true, false), tf.matMul(aa, aa, false, true), tf.matMul(aa, at, true, true), at, aa, a, w]);
     } finally {
+      setOwnGemmEnabled(true);
       unregisterWasmFixes();
       tf.unregisterKernel('BatchMatMul', 'wasm');
       tf.registerKernel(stock);

@@ -236,7 +236,8 @@ export function gruSequence(
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, 3H]
+        const product = mm.run(); // h · W_hhᵀ [B, 3H] (before k.f32: the product may grow the arena)
+        k.f32.set(product, preB >>> 2);
         const hAt = hsB + 4 * t * BH;
         k.fns.gruForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biB, bhB, tp < 0 ? h0B : hsB + 4 * tp * BH, actsB + 16 * t * BH, hAt, B, H);
         mm.input().set(k.view(hAt, BH));
@@ -276,7 +277,8 @@ export function gruSequence(
         const dGhAt = dGhB + 4 * t * B * G;
         k.fns.gruBackwardStep(dOutB + 4 * t * BH, dhB, directB, acts + 16 * t * BH, tp < 0 ? h0B : hs + 4 * tp * BH, dGiB + 4 * t * B * G, dGhAt, B, H);
         mm.input().set(k.view(dGhAt, B * G));
-        k.f32.set(mm.run(), dhB >>> 2);
+        const product = mm.run(); // before k.f32: the product may grow the arena
+        k.f32.set(product, dhB >>> 2);
       }
     } finally {
       mm.dispose();

@@ -260,7 +260,8 @@ export function lstmSequence(
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, 4H]
+        const product = mm.run(); // h · W_hhᵀ [B, 4H] (before k.f32: the product may grow the arena)
+        k.f32.set(product, preB >>> 2);
         const hAt = hsB + 4 * t * BH;
         k.fns.lstmForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, tp < 0 ? c0B : csB + 4 * tp * BH, actsB + 4 * t * B * G, csB + 4 * t * BH, tcsB + 4 * t * BH, hAt, B, H);
         mm.input().set(k.view(hAt, BH));
@@ -299,7 +300,8 @@ export function lstmSequence(
         const dGAt = dGB + 4 * t * B * G;
         k.fns.lstmBackwardStep(dOutB + 4 * t * BH, dhB, dcB, acts + 4 * t * B * G, tcs + 4 * t * BH, tp < 0 ? c0B : cs + 4 * tp * BH, dGAt, B, H);
         mm.input().set(k.view(dGAt, B * G));
-        k.f32.set(mm.run(), dhB >>> 2);
+        const product = mm.run(); // before k.f32: the product may grow the arena
+        k.f32.set(product, dhB >>> 2);
       }
     } finally {
       mm.dispose();

@@ -151,7 +151,8 @@ export function rnnSequence(
       mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
-        k.f32.set(mm.run(), preB >>> 2); // h · W_hhᵀ [B, H]
+        const product = mm.run(); // h · W_hhᵀ [B, H] (before k.f32: the product may grow the arena)
+        k.f32.set(product, preB >>> 2);
         const hAt = hsB + 4 * t * BH;
         k.fns.rnnForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, hAt, B, H, relu ? 1 : 0);
         mm.input().set(k.view(hAt, BH));
@@ -187,7 +188,8 @@ export function rnnSequence(
         const at = 4 * t * BH;
         k.fns.rnnBackwardStep(dOutB + at, dhB, hs + at, dGB + at, BH, relu ? 1 : 0);
         mm.input().set(k.view(dGB + at, BH));
-        k.f32.set(mm.run(), dhB >>> 2);
+        const product = mm.run(); // before k.f32: the product may grow the arena
+        k.f32.set(product, dhB >>> 2);
       }
     } finally {
       mm.dispose();

@@ -12,6 +12,9 @@ export interface SequenceKernelExports extends StepKernelExports {
   rnnForwardStep(pre: number, xpv: number, offs: number, bias: number, hs: number, B: number, H: number, relu: number): void;
   rnnBackwardStep(dOut: number, dh: number, hs: number, dG: number, n: number, relu: number): void;
   columnSum(a: number, rows: number, cols: number, out: number): void;
+  packPanels(src: number, K: number, N: number, dst: number): void;
+  packPanelsTransposed(src: number, N: number, K: number, dst: number): void;
+  gemm(a: number, bp: number, c: number, M: number, K: number, panels: number): void;
   crossEntropyForward(z: number, t: number, M: number, C: number, ignore: number, smoothing: number, loss: number, lse: number): void;
   crossEntropyBackward(z: number, t: number, lse: number, g: number, M: number, C: number, ignore: number, smoothing: number): void;
   scatterAddRows(a: number, ids: number, rows: number, cols: number, acc: number): void;

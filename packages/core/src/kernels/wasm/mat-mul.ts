@@ -2,6 +2,7 @@ import { broadcast_util, getKernel } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
 import { BatchMatMul, WASM, _FusedMatMul } from '../kernel-names';
 import { heapView, sizeOf, type WasmBackend } from './heap';
+import { ownMatMul } from './own-gemm';
 
 // tfjs-backend-wasm 4.22 sends a matmul to XNNPACK only when neither side is transposed and both
 // batch sizes are 1; anything else runs a scalar blocked loop about 15 to 50 times slower (and
@@ -284,6 +285,8 @@ export function makeBatchMatMulConfig(original: KernelConfig): KernelConfig {
     const { a, b } = inputs;
     if (a.dtype === 'float32' && b.dtype === 'float32') {
       const { transposeA, transposeB } = attrs;
+      const own = ownMatMul(backend, a, b, transposeA, transposeB, (x) => transposeLast2(backend, x));
+      if (own !== undefined) return own;
       const split = !transposeA && !transposeB ? splitOverK(backend, originalFunc, a, b) : undefined;
       const out = split ?? fastMatMul(backend, originalFunc, a, b, transposeA, transposeB);
       if (out !== undefined) return out;

@@ -1,0 +1,119 @@
+// Matrix products C = A·B on 4 lanes: a 4×8 register tile (8 accumulators, 4 broadcast rows of A
+// against two 4-wide vectors of a B panel), blocked over K and N so that a block of B stays in
+// the core's L2 cache while every row block of A passes over it. B is packed once into panels of
+// 8 columns (K rows of 8 floats each, zero-padded past N); A and C are row-major, with M a
+// multiple of 4 and C's row stride a multiple of 8 (the caller pads both).
+
+/** K rows of a B block (with NC_PANELS panels: 256 × 64 × 4 bytes = 256 KB of B per block). */
+const KC: i32 = 256;
+const NC_PANELS: i32 = 32;
+
+/**
+ * Packs B [K, N] (row-major, row stride N) into ceil(N/8) panels of K×8 floats at `dst`; columns
+ * past N are zero.
+ */
+export function packPanels(src: usize, K: i32, N: i32, dst: usize): void {
+  const panels = (N + 7) >> 3;
+  for (let p = 0; p < panels; p++) {
+    const c0 = p << 3;
+    const width = min(8, N - c0);
+    let d = dst + (<usize>p * <usize>K << 5);
+    if (width === 8) {
+      for (let k = 0; k < K; k++) {
+        const s = src + ((<usize>k * <usize>N + <usize>c0) << 2);
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        d += 32;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const s = src + ((<usize>k * <usize>N + <usize>c0) << 2);
+        for (let j = 0; j < 8; j++) store<f32>(d + (<usize>j << 2), j < width ? load<f32>(s + (<usize>j << 2)) : 0);
+        d += 32;
+      }
+    }
+  }
+}
+
+/**
+ * Packs Bᵀ from W [N, K] (row-major: B = Wᵀ, so panel p gathers rows 8p..8p+7 of W) into
+ * ceil(N/8) panels of K×8 floats at `dst`; rows past N are zero.
+ */
+export function packPanelsTransposed(src: usize, N: i32, K: i32, dst: usize): void {
+  const panels = (N + 7) >> 3;
+  for (let p = 0; p < panels; p++) {
+    const r0 = p << 3;
+    const d = dst + (<usize>p * <usize>K << 5);
+    for (let j = 0; j < 8; j++) {
+      const r = r0 + j;
+      const s = src + (<usize>r * <usize>K << 2);
+      if (r < N) for (let k = 0; k < K; k++) store<f32>(d + ((<usize>k << 5) + (<usize>j << 2)), load<f32>(s + (<usize>k << 2)));
+      else for (let k = 0; k < K; k++) store<f32>(d + ((<usize>k << 5) + (<usize>j << 2)), 0);
+    }
+  }
+}
+
+/**
+ * C [M, Np] = A [M, K] · B (packed, Np/8 panels), row-major with row strides K (A) and Np (C);
+ * M a multiple of 4, Np = 8 × panels.
+ */
+export function gemm(a: usize, bp: usize, c: usize, M: i32, K: i32, panels: i32): void {
+  const rowA = <usize>K << 2;
+  const rowC = <usize>panels << 5;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const first = k0 === 0;
+    for (let p0 = 0; p0 < panels; p0 += NC_PANELS) {
+      const p1 = min(p0 + NC_PANELS, panels);
+      for (let i = 0; i < M; i += 4) {
+        const a0 = a + <usize>i * rowA + (<usize>k0 << 2);
+        const a1 = a0 + rowA;
+        const a2 = a1 + rowA;
+        const a3 = a2 + rowA;
+        const aEnd = a0 + (<usize>kc << 2);
+        for (let p = p0; p < p1; p++) {
+          let b = bp + ((<usize>p * <usize>K + <usize>k0) << 5);
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+          let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+          const d = a1 - a0;
+          for (let x = a0; x < aEnd; x += 4) {
+            const b0 = v128.load(b);
+            const b1 = v128.load(b, 16);
+            let s = v128.load32_splat(x);
+            c00 = f32x4.add(c00, f32x4.mul(s, b0));
+            c01 = f32x4.add(c01, f32x4.mul(s, b1));
+            s = v128.load32_splat(x + d);
+            c10 = f32x4.add(c10, f32x4.mul(s, b0));
+            c11 = f32x4.add(c11, f32x4.mul(s, b1));
+            s = v128.load32_splat(x + 2 * d);
+            c20 = f32x4.add(c20, f32x4.mul(s, b0));
+            c21 = f32x4.add(c21, f32x4.mul(s, b1));
+            s = v128.load32_splat(x + 3 * d);
+            c30 = f32x4.add(c30, f32x4.mul(s, b0));
+            c31 = f32x4.add(c31, f32x4.mul(s, b1));
+            b += 32;
+          }
+          const cc = c + <usize>i * rowC + (<usize>p << 5);
+          if (!first) {
+            c00 = f32x4.add(c00, v128.load(cc));
+            c01 = f32x4.add(c01, v128.load(cc, 16));
+            c10 = f32x4.add(c10, v128.load(cc + rowC));
+            c11 = f32x4.add(c11, v128.load(cc + rowC, 16));
+            c20 = f32x4.add(c20, v128.load(cc + 2 * rowC));
+            c21 = f32x4.add(c21, v128.load(cc + 2 * rowC, 16));
+            c30 = f32x4.add(c30, v128.load(cc + 3 * rowC));
+            c31 = f32x4.add(c31, v128.load(cc + 3 * rowC, 16));
+          }
+          v128.store(cc, c00);
+          v128.store(cc, c01, 16);
+          v128.store(cc + rowC, c10);
+          v128.store(cc + rowC, c11, 16);
+          v128.store(cc + 2 * rowC, c20);
+          v128.store(cc + 2 * rowC, c21, 16);
+          v128.store(cc + 3 * rowC, c30);
+          v128.store(cc + 3 * rowC, c31, 16);
+        }
+      }
+    }
+  }
+}
