@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError, assertNoLeak, init, tf } from '@recurrent/core';
+import { DTypeError, InvalidArgumentError, ShapeError, assertNoLeak, init, tf } from '@recurrent/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy } from './cross-entropy';
 
@@ -63,6 +63,17 @@ describe('crossEntropy', () => {
     // Softmax minus one-hot over the 2 counted rows.
     expect(data[0]![2]!).toBeLessThan(0);
     tf.dispose([logits, y, g]);
+  });
+
+  it('rejects a target outside [0, C) that is not ignoreIndex, as PyTorch does, naming targets and the value', () => {
+    const logits = tf.tensor2d(rows);
+    const y = tf.tensor1d([2, 3, 1, 0], 'int32');
+    expect(() => crossEntropy(logits, y)).toThrow(InvalidArgumentError);
+    expect(() => crossEntropy(logits, y)).toThrow(/targets.*\[0, 3\).*got 3/s);
+    const before = tf.memory().numTensors;
+    expect(() => crossEntropy(logits, y)).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, y]);
   });
 
   it('applies label smoothing as PyTorch: (1 - e) * nll + e * mean over classes of -log p', () => {
