@@ -1,12 +1,15 @@
-// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--threads N]`:
+// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--threads N] [--relaxed-simd]`:
 // the workloads of ARCHITECTURE.md for Recurrent and for the tfjs-layers baseline, in one process
 // on the same WASM backend, with the matmul peak measured in the same run. Training workloads run
 // on one thread and over `--threads` worker threads (default: every core) through the public
 // DataParallelTrainer; the headline is the parallel figure, measured against the matmul peak of
 // that many threads at once, with the one-thread figure against the one-thread peak beside it.
+// `--relaxed-simd` turns on V8's relaxed SIMD (Node 20 has it behind a flag; Node 22+ and Chrome
+// have it by default) before our module is compiled, so its fused multiply-add build is used.
+import v8 from 'node:v8';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { init, registerWasmFixes, unregisterWasmFixes } from '@recurrent/core';
+import { init, registerWasmFixes, setOwnGemmEnabled, unregisterWasmFixes, wasmKernelsVariant } from '@recurrent/core';
 import { baselineGenerator, baselineTrainer } from './baseline';
 import { MemoryTracker, machineInfo, matmulPeakGflops, median, threadDeltas, threadTimes, timeRuns, type MemoryPeak } from './measure';
 import { isPeakWorker, matmulPeakThreads, parallelTrainer, runPeakWorker, type ParallelMeasured } from './data-parallel';
@@ -22,10 +25,11 @@ interface Args {
   baseline: boolean;
   variants: boolean;
   threads: number;
+  relaxedSimd: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, threads: availableParallelism() };
+  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, threads: availableParallelism(), relaxedSimd: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -40,8 +44,9 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--no-baseline') a.baseline = false;
     else if (arg === '--no-variants') a.variants = false;
     else if (arg === '--threads') a.threads = Number(value());
+    else if (arg === '--relaxed-simd') a.relaxedSimd = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--threads N]');
+      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--threads N] [--relaxed-simd]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${arg}`);
   }
@@ -87,14 +92,35 @@ function fmt(v: number | null, digits = 0): string {
   return v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** `runner` with every product on XNNPACK instead of our GEMM (the same-run "before" of it). */
+function withoutOwnGemm(runner: Runner): Runner {
+  return {
+    async run() {
+      setOwnGemmEnabled(false);
+      try {
+        await runner.run();
+      } finally {
+        setOwnGemmEnabled(true);
+      }
+    },
+    dispose: () => runner.dispose(),
+  };
+}
+
 function pct(v: number | null): string {
   return v === null ? '-' : `${(v * 100).toFixed(0)}%`;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // Process-wide, so the worker threads started later compile the relaxed build too.
+  if (args.relaxedSimd) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   const started = performance.now();
-  const backend = await init();
+  const backend = { ...(await init()), kernels: wasmKernelsVariant() };
+  setOwnGemmEnabled(false);
+  const xnnpackPeak = (await matmulPeakGflops()).wall;
+  setOwnGemmEnabled(true);
+  console.log(`[1024]^3 matmul through tfjs-backend-wasm's XNNPACK: ${xnnpackPeak.toFixed(1)} GFLOP/s (the rates below are ours: every product goes through our GEMM)`);
   const machinePeaks = await matmulPeakGflops();
   const machinePeakN = args.threads > 1 ? await matmulPeakThreads(args.threads, new URL(import.meta.url)) : null;
   let peaks = machinePeaks;
@@ -122,6 +148,7 @@ async function main(): Promise<void> {
       if (isTrain && spec.input === 'one-hot') variants.layersOneHotMatmul = await measure(spec, () => apiTrainer(spec, undefined, 'one-hot-matmul'), args);
       if (!isTrain) variants.layersStep = await measure(spec, () => apiGenerator(spec, 'step'), args);
       if (!isTrain) variants.layersTensorStep = await measure(spec, () => apiGenerator(spec, 'tensor-step'), args);
+      if (isTrain) variants.layersXnnpackGemm = await measure(spec, () => withoutOwnGemm(apiTrainer(spec)), args);
       if (isTrain && spec.layers === 1) variants.coreOpsComposed = await measure(spec, () => directTrainer(spec, 'composed'), args, 1);
     }
     let baseline: Measured = { tokensPerSec: null, error: 'not run (--no-baseline)' };
@@ -247,6 +274,7 @@ async function main(): Promise<void> {
       ...machineInfo(backend),
       matmulPeakGflops: Number(machinePeaks.wall.toFixed(2)),
       matmulPeakGflopsPerCpuSecond: Number(machinePeaks.cpu.toFixed(2)),
+      xnnpackMatmulPeakGflops: Number(xnnpackPeak.toFixed(2)),
       threads: args.threads,
       matmulPeakGflopsAllThreads: machinePeakN === null ? null : Number(machinePeakN.toFixed(2)),
       totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),

@@ -4,6 +4,16 @@
 // 8 columns (K rows of 8 floats each, zero-padded past N); A and C are row-major, with M a
 // multiple of 4 and C's row stride a multiple of 8 (the caller pads both).
 
+/**
+ * c + a·b: one fused multiply-add where the engine has relaxed SIMD (the module is also built
+ * with it; see scripts/build-wasm.mjs), else a multiply and an add.
+ */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** K rows of a B block (with NC_PANELS panels: 256 × 64 × 4 bytes = 256 KB of B per block). */
 const KC: i32 = 256;
 const NC_PANELS: i32 = 32;
@@ -80,17 +90,17 @@ export function gemm(a: usize, bp: usize, c: usize, M: i32, K: i32, panels: i32)
             const b0 = v128.load(b);
             const b1 = v128.load(b, 16);
             let s = v128.load32_splat(x);
-            c00 = f32x4.add(c00, f32x4.mul(s, b0));
-            c01 = f32x4.add(c01, f32x4.mul(s, b1));
+            c00 = madd(s, b0, c00);
+            c01 = madd(s, b1, c01);
             s = v128.load32_splat(x + d);
-            c10 = f32x4.add(c10, f32x4.mul(s, b0));
-            c11 = f32x4.add(c11, f32x4.mul(s, b1));
+            c10 = madd(s, b0, c10);
+            c11 = madd(s, b1, c11);
             s = v128.load32_splat(x + 2 * d);
-            c20 = f32x4.add(c20, f32x4.mul(s, b0));
-            c21 = f32x4.add(c21, f32x4.mul(s, b1));
+            c20 = madd(s, b0, c20);
+            c21 = madd(s, b1, c21);
             s = v128.load32_splat(x + 3 * d);
-            c30 = f32x4.add(c30, f32x4.mul(s, b0));
-            c31 = f32x4.add(c31, f32x4.mul(s, b1));
+            c30 = madd(s, b0, c30);
+            c31 = madd(s, b1, c31);
             b += 32;
           }
           const cc = c + <usize>i * rowC + (<usize>p << 5);

@@ -37,7 +37,7 @@ export { lstmSequenceComposed, gruSequenceComposed, rnnSequenceComposed, type Se
 export type { SequenceOptions } from './ops/sequence-args';
 export { packStepWeights, lstmStep, gruStep, rnnStep, type PackedStepWeights, type StepKind, type StepValuesInput, type StepValuesResult, type StepValuesOutput } from './ops/fused-step';
 export { packDense, type PackedDense } from './wasm/packed-dense';
-export { setWasmKernelsEnabled, wasmKernelsEnabled, loadWasmKernels } from './wasm/kernel-module';
+export { setWasmKernelsEnabled, wasmKernelsEnabled, wasmKernelsVariant, loadWasmKernels } from './wasm/kernel-module';
 export { rowMatMul, type RowMatMul } from './ops/row-matmul';
 export { linear } from './ops/linear';
 export { setOwnGemmEnabled } from './kernels/wasm/own-gemm';

@@ -1,7 +1,7 @@
 // Our own WebAssembly SIMD module (assembly/step-kernels.ts, built by scripts/build-wasm.mjs):
 // compiled once, then one instance with its own memory per set of packed weights. When the
 // platform has no WebAssembly SIMD (or the kernels are switched off) callers use the tfjs path.
-import { STEP_KERNELS_BASE64 } from './kernels.generated';
+import { STEP_KERNELS_BASE64, STEP_KERNELS_RELAXED_BASE64 } from './kernels.generated';
 
 /** The functions the module exports (byte offsets into its memory; see assembly/step-kernels.ts). */
 export interface StepKernelExports {
@@ -27,11 +27,36 @@ type ModuleState = { status: 'untried' } | { status: 'ready'; module: WebAssembl
 let state: ModuleState = { status: 'untried' };
 let enabled = true;
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(STEP_KERNELS_BASE64);
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
+}
+
+let variant: 'relaxed-simd' | 'simd' | null = null;
+
+/**
+ * The module built with relaxed SIMD (fused multiply-adds in the GEMM) where the engine accepts
+ * it, else the one with plain SIMD; null when neither validates (no WebAssembly SIMD).
+ */
+function moduleBytes(): Uint8Array<ArrayBuffer> | null {
+  const relaxed = decode(STEP_KERNELS_RELAXED_BASE64);
+  if (WebAssembly.validate(relaxed)) {
+    variant = 'relaxed-simd';
+    return relaxed;
+  }
+  const plain = decode(STEP_KERNELS_BASE64);
+  if (WebAssembly.validate(plain)) {
+    variant = 'simd';
+    return plain;
+  }
+  return null;
+}
+
+/** Which build of our module is in use: with relaxed SIMD, plain SIMD, or none (not loaded or not usable). */
+export function wasmKernelsVariant(): 'relaxed-simd' | 'simd' | null {
+  return stepKernelModule() ? variant : null;
 }
 
 /**
@@ -49,7 +74,7 @@ export function stepKernelModule(): WebAssembly.Module | null {
     return null;
   }
   const bytes = moduleBytes();
-  if (!WebAssembly.validate(bytes)) {
+  if (!bytes) {
     state = { status: 'unavailable' }; // e.g. an engine without SIMD
     return null;
   }
@@ -70,7 +95,7 @@ export function stepKernelModule(): WebAssembly.Module | null {
 export async function loadWasmKernels(): Promise<boolean> {
   if (state.status === 'untried' && typeof WebAssembly === 'object') {
     const bytes = moduleBytes();
-    if (!WebAssembly.validate(bytes)) state = { status: 'unavailable' };
+    if (!bytes) state = { status: 'unavailable' };
     else {
       state = { status: 'compiling' };
       try {
