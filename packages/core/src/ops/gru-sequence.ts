@@ -6,7 +6,7 @@ import type { SequenceResult } from './composed-sequence';
 import { acquireScratch, biasValues, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, tensorOf, tensorOfView } from './fused-kernel';
 import { arenaInputProjection, columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
-import { rowMatMul } from './row-matmul';
+import { rowMatMul, stepProduct } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
 /** r, z columns: out += xp + b_i + b_h (for the sigmoid); n columns: out += b_hn (kept as W_hn h + b_hn). */
@@ -224,27 +224,21 @@ export function gruSequence(
     const h0B = k.alloc(BH);
     const actsB = k.alloc(T * B * 4 * H);
     const hsB = k.alloc(T * BH);
+    const mm = stepProduct(k, wHh, B, true); // h · W_hhᵀ
     const f32 = k.f32; // after the last alloc
     f32.set(biasValues(bIh, G), biB >>> 2);
     f32.set(biasValues(bHh, G), bhB >>> 2);
-    const h0v = readF32(h0);
-    f32.set(h0v, h0B >>> 2);
-    const wHhT = tf.transpose(wHh); // [H, 3H]
-    const mm = rowMatMul(wHhT, B);
+    f32.set(readF32(h0), h0B >>> 2);
     try {
-      mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        const product = mm.run(); // h · W_hhᵀ [B, 3H] (before k.f32: the product may grow the arena)
-        k.f32.set(product, preB >>> 2);
-        const hAt = hsB + 4 * t * BH;
-        k.fns.gruForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biB, bhB, tp < 0 ? h0B : hsB + 4 * tp * BH, actsB + 16 * t * BH, hAt, B, H);
-        mm.input().set(k.view(hAt, BH));
+        const hPrev = tp < 0 ? h0B : hsB + 4 * tp * BH;
+        mm.run(hPrev, preB); // h · W_hhᵀ [B, 3H]
+        k.fns.gruForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biB, bhB, hPrev, actsB + 16 * t * BH, hsB + 4 * t * BH, B, H);
       }
     } finally {
       mm.dispose();
-      wHhT.dispose();
     }
     const tl = tAt(T - 1);
     const outs = [tensorOfView(k.view(hsB, T * BH), [T, B, H]), tensorOfView(k.view(hsB + 4 * tl * BH, BH), [B, H])];
@@ -265,20 +259,18 @@ export function gruSequence(
     const directB = k.alloc(BH);
     const dGiB = k.alloc(T * B * G);
     const dGhB = k.alloc(T * B * G);
+    const mm = stepProduct(k, wHhS, B, false); // [B, 3H]·[3H, H]
     const f32 = k.f32; // after the last alloc
     f32.set(readF32(dys[0]!), dOutB >>> 2);
     f32.set(readF32(dys[1]!), dhB >>> 2);
     f32.fill(0, directB >>> 2, (directB >>> 2) + BH);
-    const mm = rowMatMul(wHhS, B); // [B, 3H]·[3H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
         const dGhAt = dGhB + 4 * t * B * G;
         k.fns.gruBackwardStep(dOutB + 4 * t * BH, dhB, directB, acts + 16 * t * BH, tp < 0 ? h0B : hs + 4 * tp * BH, dGiB + 4 * t * B * G, dGhAt, B, H);
-        mm.input().set(k.view(dGhAt, B * G));
-        const product = mm.run(); // before k.f32: the product may grow the arena
-        k.f32.set(product, dhB >>> 2);
+        mm.run(dGhAt, dhB); // dGh · W_hh
       }
     } finally {
       mm.dispose();

@@ -10,7 +10,7 @@ import { tf, type Tensor } from '../backend/tf';
 import { acquireScratch, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, summedBias, tensorOf, tensorOfView } from './fused-kernel';
 import { arenaInputProjection, columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
 import { heapSigmoid, type HeapSigmoid } from './heap-sigmoid';
-import { rowMatMul } from './row-matmul';
+import { rowMatMul, stepProduct } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
 /** Output sequence and final states of `lstmSequence`. */
@@ -249,30 +249,26 @@ export function lstmSequence(
     const csB = k.alloc(T * BH);
     const tcsB = k.alloc(T * BH);
     const hsB = k.alloc(T * BH);
+    const h0B = k.alloc(BH);
+    const mm = stepProduct(k, wHh, B, true); // h · W_hhᵀ
     const f32 = k.f32; // after the last alloc
     f32.set(bias, biasB >>> 2);
     const h0v = readF32(h0);
+    f32.set(h0v, h0B >>> 2);
     f32.set(readF32(c0), c0B >>> 2);
-    const wHhT = tf.transpose(wHh); // [H, 4H]
-    const mm = rowMatMul(wHhT, B);
     try {
-      mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
-        const product = mm.run(); // h · W_hhᵀ [B, 4H] (before k.f32: the product may grow the arena)
-        k.f32.set(product, preB >>> 2);
-        const hAt = hsB + 4 * t * BH;
-        k.fns.lstmForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, tp < 0 ? c0B : csB + 4 * tp * BH, actsB + 4 * t * B * G, csB + 4 * t * BH, tcsB + 4 * t * BH, hAt, B, H);
-        mm.input().set(k.view(hAt, BH));
+        mm.run(tp < 0 ? h0B : hsB + 4 * tp * BH, preB); // h · W_hhᵀ [B, 4H]
+        k.fns.lstmForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, tp < 0 ? c0B : csB + 4 * tp * BH, actsB + 4 * t * B * G, csB + 4 * t * BH, tcsB + 4 * t * BH, hsB + 4 * t * BH, B, H);
       }
     } finally {
       mm.dispose();
-      wHhT.dispose();
     }
     const tl = tAt(T - 1);
     const outs = [tensorOfView(k.view(hsB, T * BH), [T, B, H]), tensorOfView(k.view(hsB + 4 * tl * BH, BH), [B, H]), tensorOfView(k.view(csB + 4 * tl * BH, BH), [B, H])];
-    k.release(xp.values, xp.offsets, biasB, preB);
+    k.release(xp.values, xp.offsets, biasB, preB, h0B);
     if (recording) {
       Object.assign(blocks, { acts: actsB, cs: csB, tcs: tcsB, hs: hsB, c0: c0B, h0: h0v });
       k.hold(blocks, [actsB, csB, tcsB, hsB, c0B]);
@@ -288,20 +284,18 @@ export function lstmSequence(
     const dhB = k.alloc(BH);
     const dcB = k.alloc(BH);
     const dGB = k.alloc(T * B * G);
+    const mm = stepProduct(k, wHhS, B, false); // [B, 4H]·[4H, H]
     const f32 = k.f32; // after the last alloc
     f32.set(readF32(dys[0]!), dOutB >>> 2);
     f32.set(readF32(dys[1]!), dhB >>> 2);
     f32.set(readF32(dys[2]!), dcB >>> 2);
-    const mm = rowMatMul(wHhS, B); // [B, 4H]·[4H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
         const t = tAt(s);
         const tp = s === 0 ? -1 : tAt(s - 1);
         const dGAt = dGB + 4 * t * B * G;
         k.fns.lstmBackwardStep(dOutB + 4 * t * BH, dhB, dcB, acts + 4 * t * B * G, tcs + 4 * t * BH, tp < 0 ? c0B : cs + 4 * tp * BH, dGAt, B, H);
-        mm.input().set(k.view(dGAt, B * G));
-        const product = mm.run(); // before k.f32: the product may grow the arena
-        k.f32.set(product, dhB >>> 2);
+        mm.run(dGAt, dhB); // dh = dG · W_hh
       }
     } finally {
       mm.dispose();

@@ -7,7 +7,7 @@ import type { RnnNonlinearity } from './cell-step';
 import type { SequenceResult } from './composed-sequence';
 import { acquireScratch, columnSumValues, idsWeightGradValues, inputProjection, type InputProjection, isRecording, previousStates, readF32, releaseScratch, runFused, sequenceGrads, summedBias, tensorOf, tensorOfView } from './fused-kernel';
 import { arenaInputProjection, columnSumOf, idsWeightGradOf, sequenceArena } from '../wasm/sequence-arena';
-import { rowMatMul } from './row-matmul';
+import { rowMatMul, stepProduct } from './row-matmul';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 
 /** Options of `rnnSequence`. */
@@ -142,28 +142,25 @@ export function rnnSequence(
     const biasB = k.alloc(H);
     const preB = k.alloc(BH);
     const hsB = k.alloc(T * BH);
+    const h0B = k.alloc(BH);
+    const mm = stepProduct(k, wHh, B, true); // h · W_hhᵀ
     const f32 = k.f32; // after the last alloc
     f32.set(bias, biasB >>> 2);
     const h0v = readF32(h0);
-    const wHhT = tf.transpose(wHh); // [H, H]
-    const mm = rowMatMul(wHhT, B);
+    f32.set(h0v, h0B >>> 2);
     try {
-      mm.input().set(h0v);
       for (let s = 0; s < T; s++) {
         const t = tAt(s);
-        const product = mm.run(); // h · W_hhᵀ [B, H] (before k.f32: the product may grow the arena)
-        k.f32.set(product, preB >>> 2);
-        const hAt = hsB + 4 * t * BH;
-        k.fns.rnnForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, hAt, B, H, relu ? 1 : 0);
-        mm.input().set(k.view(hAt, BH));
+        const tp = s === 0 ? -1 : tAt(s - 1);
+        mm.run(tp < 0 ? h0B : hsB + 4 * tp * BH, preB); // h · W_hhᵀ [B, H]
+        k.fns.rnnForwardStep(preB, xp.values, xp.offsets + 4 * t * B, biasB, hsB + 4 * t * BH, B, H, relu ? 1 : 0);
       }
     } finally {
       mm.dispose();
-      wHhT.dispose();
     }
     const tl = tAt(T - 1);
     const outs = [tensorOfView(k.view(hsB, T * BH), [T, B, H]), tensorOfView(k.view(hsB + 4 * tl * BH, BH), [B, H])];
-    k.release(xp.values, xp.offsets, biasB, preB);
+    k.release(xp.values, xp.offsets, biasB, preB, h0B);
     if (recording) {
       Object.assign(blocks, { hs: hsB, h0: h0v });
       k.hold(blocks, [hsB]);
@@ -178,18 +175,16 @@ export function rnnSequence(
     const dOutB = k.alloc(T * BH);
     const dhB = k.alloc(BH);
     const dGB = k.alloc(T * BH);
+    const mm = stepProduct(k, wHhS, B, false); // [B, H]·[H, H]
     const f32 = k.f32; // after the last alloc
     f32.set(readF32(dys[0]!), dOutB >>> 2);
     f32.set(readF32(dys[1]!), dhB >>> 2);
-    const mm = rowMatMul(wHhS, B); // [B, H]·[H, H]
     try {
       for (let s = T - 1; s >= 0; s--) {
         const t = tAt(s);
         const at = 4 * t * BH;
         k.fns.rnnBackwardStep(dOutB + at, dhB, hs + at, dGB + at, BH, relu ? 1 : 0);
-        mm.input().set(k.view(dGB + at, BH));
-        const product = mm.run(); // before k.f32: the product may grow the arena
-        k.f32.set(product, dhB >>> 2);
+        mm.run(dGB + at, dhB); // dG · W_hh
       }
     } finally {
       mm.dispose();

@@ -7,6 +7,9 @@ import { getKernel, Sigmoid, type TensorInfo } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../backend/tf';
 import { BatchMatMul, WASM } from '../kernels/kernel-names';
 import { heapView, type WasmBackend } from '../kernels/wasm/heap';
+import { ownGemmEnabled } from '../kernels/wasm/own-gemm';
+import { ArenaProduct, type SequenceArena, type StepProduct } from '../wasm/sequence-arena';
+import { readF32 } from './fused-kernel';
 
 /** One product reused across the steps of a sequence; dispose it when the loop ends. */
 export interface RowMatMul {
@@ -110,4 +113,29 @@ class TensorRowMatMul implements RowMatMul {
 export function rowMatMul(w: Tensor, rows: number): RowMatMul {
   const wasm = tf.getBackend() === WASM && getKernel(BatchMatMul, WASM) !== undefined && getKernel(Sigmoid, WASM) !== undefined;
   return wasm ? new WasmRowMatMul(w, rows) : new TensorRowMatMul(w, rows);
+}
+
+/**
+ * The per-step product of a whole-sequence op on the kernel path, on arena blocks of `k`: our
+ * GEMM inside the arena (`ArenaProduct`), or, with our GEMM switched off, XNNPACK through
+ * `rowMatMul` with A copied out of the arena and C back in. `w` is B [K, N], or with
+ * `transposed` W [N, K] for B = Wᵀ.
+ */
+export function stepProduct(k: SequenceArena, w: Tensor, rows: number, transposed: boolean): StepProduct {
+  const [r, c] = w.shape as [number, number];
+  const [K, N] = transposed ? [c, r] : [r, c];
+  if (ownGemmEnabled()) return new ArenaProduct(k, readF32(w), rows, K, N, transposed);
+  const wt = transposed ? tf.transpose(w) : null;
+  const mm = rowMatMul(wt ?? w, rows);
+  return {
+    run(a: number, out: number): void {
+      mm.input().set(k.view(a, rows * K));
+      const product = mm.run(); // before k.f32: XNNPACK's output is in tfjs's heap, not the arena
+      k.f32.set(product, out >>> 2);
+    },
+    dispose(): void {
+      mm.dispose();
+      wt?.dispose();
+    },
+  };
 }

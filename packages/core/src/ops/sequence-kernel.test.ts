@@ -2,7 +2,7 @@
 // with the kernels switched off (the JS gate math), values and every gradient; and the kernels'
 // memory stays the same size across training steps.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { init, Random, setWasmKernelsEnabled, tf, wasmKernelsEnabled, type Tensor } from '../index';
+import { init, Random, setOwnGemmEnabled, setWasmKernelsEnabled, tf, wasmKernelsEnabled, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
 import { sequenceArena } from '../wasm/sequence-arena';
 import { gruSequence } from './gru-sequence';
@@ -13,7 +13,10 @@ beforeAll(async () => {
   await init();
 });
 
-afterEach(() => setWasmKernelsEnabled(true));
+afterEach(() => {
+  setWasmKernelsEnabled(true);
+  setOwnGemmEnabled(true);
+});
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -107,6 +110,20 @@ describe('whole-sequence ops on the WebAssembly SIMD kernels', () => {
           expect(v.length).toBe(b[i]!.length);
           const scale = Math.max(1, ...Array.from(b[i]!, Math.abs));
           expect(maxAbsDiff(v, b[i]!) / scale, `value ${i} (scale ${scale})`).toBeLessThan(1e-5);
+        });
+      });
+    }
+
+  for (const cell of ['lstm', 'gru', 'rnn-tanh'] as const)
+    for (const n of [0, 3]) {
+      it(`${cell}: per-step products through XNNPACK (our GEMM off) match our GEMM in the arena: ${JSON.stringify(cases[n])}`, () => {
+        setOwnGemmEnabled(false);
+        const a = run(cell, cases[n]!, 70 + n, true);
+        setOwnGemmEnabled(true);
+        const b = run(cell, cases[n]!, 70 + n, true);
+        a.forEach((v, i) => {
+          const scale = Math.max(1, ...Array.from(b[i]!, Math.abs));
+          expect(maxAbsDiff(v, b[i]!) / scale, `value ${i}`).toBeLessThan(1e-5);
         });
       });
     }

@@ -123,3 +123,64 @@ export function columnSumOf(k: SequenceArena, a: number, rows: number, cols: num
   k.release(outB);
   return out;
 }
+
+/** A product run at every step of a sequence: C at byte offset `c` = A at byte offset `a` · B (arena blocks). */
+export interface StepProduct {
+  run(a: number, c: number): void;
+  dispose(): void;
+}
+
+/**
+ * The per-step product of a whole-sequence op, inside the arena: C [rows, N] = A [rows, K] · B
+ * with A and C blocks of the arena and B a weight packed once for the sequence. A and C are used
+ * in place when rows is a multiple of 4 (and N of 8, for C); otherwise through padded blocks.
+ * No tfjs kernel, tensor or copy per step. `dispose` returns its blocks.
+ */
+export class ArenaProduct implements StepProduct {
+  private readonly packed: number;
+  private readonly panels: number;
+  private readonly Mp: number;
+  private readonly aPad: number | null;
+  private readonly cPad: number | null;
+
+  /**
+   * `w` holds B's values: [K, N] row-major, or with `transposed` W [N, K] (B = Wᵀ, as a recurrent
+   * weight [G, H] used as h·Wᵀ).
+   */
+  constructor(
+    private readonly k: SequenceArena,
+    w: Float32Array,
+    private readonly rows: number,
+    private readonly K: number,
+    private readonly N: number,
+    transposed: boolean,
+  ) {
+    this.panels = Math.ceil(N / 8);
+    this.Mp = Math.ceil(rows / 4) * 4;
+    const raw = k.alloc(K * N);
+    this.packed = k.alloc(this.panels * 8 * K);
+    const padA = this.Mp !== rows;
+    this.aPad = padA ? k.alloc(this.Mp * K) : null;
+    this.cPad = padA || this.panels * 8 !== N ? k.alloc(this.Mp * this.panels * 8) : null;
+    k.f32.set(w, raw >>> 2);
+    if (this.aPad !== null) k.f32.fill(0, this.aPad >>> 2, (this.aPad >>> 2) + this.Mp * K);
+    if (transposed) k.fns.packPanelsTransposed(raw, N, K, this.packed);
+    else k.fns.packPanels(raw, K, N, this.packed);
+    k.release(raw);
+  }
+
+  /** C at byte offset `c` = A at byte offset `a` · B. Does not allocate. */
+  run(a: number, c: number): void {
+    const { k, rows, K, N } = this;
+    if (this.aPad !== null) k.f32.copyWithin(this.aPad >>> 2, a >>> 2, (a >>> 2) + rows * K);
+    k.fns.gemm(this.aPad ?? a, this.packed, this.cPad ?? c, this.Mp, K, this.panels);
+    if (this.cPad === null) return;
+    const f32 = k.f32;
+    const Np = this.panels * 8;
+    for (let r = 0; r < rows; r++) f32.copyWithin((c >>> 2) + r * N, (this.cPad >>> 2) + r * Np, (this.cPad >>> 2) + r * Np + N);
+  }
+
+  dispose(): void {
+    this.k.release(this.packed, ...(this.aPad !== null ? [this.aPad] : []), ...(this.cPad !== null ? [this.cPad] : []));
+  }
+}

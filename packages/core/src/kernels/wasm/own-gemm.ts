@@ -32,6 +32,11 @@ export function setOwnGemmEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** Whether products may go to our GEMM (switched on, the default; the module itself may still be unusable). */
+export function ownGemmEnabled(): boolean {
+  return enabled;
+}
+
 /** B packed in 8-column panels (from the cache, or packed now and cached). */
 function packedB(k: SequenceArena, backend: WasmBackend, b: TensorInfo, K: number, N: number, transposeB: boolean): number {
   const key = b.dataId;
