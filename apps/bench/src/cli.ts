@@ -1,11 +1,12 @@
-// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--threads N] [--relaxed-simd]`:
+// `pnpm bench [--json FILE] [--only NAME,...] [--runs N] [--no-baseline] [--no-variants] [--threads N] [--no-relaxed-simd]`:
 // the workloads of ARCHITECTURE.md for Recurrent and for the tfjs-layers baseline, in one process
 // on the same WASM backend, with the matmul peak measured in the same run. Training workloads run
 // on one thread and over `--threads` worker threads (default: every core) through the public
 // DataParallelTrainer; the headline is the parallel figure, measured against the matmul peak of
 // that many threads at once, with the one-thread figure against the one-thread peak beside it.
-// `--relaxed-simd` turns on V8's relaxed SIMD (Node 20 has it behind a flag; Node 22+ and Chrome
-// have it by default) before our module is compiled, so its fused multiply-add build is used.
+// Relaxed SIMD is on by default (Node 22+ and Chrome 114+ ship it; on Node 20 the bench turns on
+// V8's flag before our module is compiled), so our module's fused multiply-add build is measured,
+// as users of current engines get it; `--no-relaxed-simd` measures the plain SIMD build.
 import v8 from 'node:v8';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,7 +30,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, threads: availableParallelism(), relaxedSimd: false };
+  const a: Args = { json: null, only: null, runs: 3, warmup: 1, baseline: true, variants: true, threads: availableParallelism(), relaxedSimd: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -44,9 +45,9 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--no-baseline') a.baseline = false;
     else if (arg === '--no-variants') a.variants = false;
     else if (arg === '--threads') a.threads = Number(value());
-    else if (arg === '--relaxed-simd') a.relaxedSimd = true;
+    else if (arg === '--no-relaxed-simd') a.relaxedSimd = false;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--threads N] [--relaxed-simd]');
+      console.log('usage: bench [--json FILE] [--only NAME,...] [--runs N] [--warmup N] [--no-baseline] [--no-variants] [--threads N] [--no-relaxed-simd]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${arg}`);
   }
