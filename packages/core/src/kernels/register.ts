@@ -35,7 +35,9 @@ function install(name: string, make: (original: KernelConfig | undefined) => Ker
 /**
  * Registers Recurrent's fixes for tfjs-backend-wasm 4.22's known traps (see ../shared/ANCHORS.md):
  * - `UnsortedSegmentSum` for wasm, so the gradient of `gather` (an Embedding) works;
- * - `BatchMatMul` / `_FusedMatMul` wrapped so transposed and batched products take XNNPACK;
+ * - `BatchMatMul` wrapped so float32 products with an unbatched right side run on our own
+ *   WebAssembly SIMD GEMM (`setOwnGemmEnabled`), and the rest, transposed and batched ones
+ *   included, take XNNPACK; `_FusedMatMul` wrapped likewise for XNNPACK;
  * - `Slice`, `Unpack` (unstack) and `SplitV` copying only the bytes they return;
  * - `OneHot` writing values of the dtype asked for (the stock kernel writes int32 bits).
  * Idempotent; `init()` calls it after the wasm backend is ready. No-op without a wasm backend.
