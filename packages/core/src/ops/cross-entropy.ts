@@ -60,7 +60,10 @@ function check(fn: string, logits: Tensor, targets: Tensor, options: SoftmaxCros
 export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: SoftmaxCrossEntropyOptions = {}): Tensor {
   const c = check(FN, logits, targets, options);
   const k = tf.getBackend() === 'wasm' && c.M > 0 ? sharedArena() : null;
-  if (!k) return composed(logits, targets, c);
+  // Where our memory cannot hold the logits (wasm32's 4 GB, a browser's limit): the composed ops.
+  const probe = k?.tryAlloc(c.M * c.C);
+  if (!k || !probe) return composed(logits, targets, c);
+  k.release(...probe);
   const { M, C, ignoreIndex, smoothing, ids } = c;
   const backend = tf.backend() as unknown as WasmBackend;
   /** logits' values copied into a new block of the arena (which the caller releases). */

@@ -154,10 +154,11 @@ export class KernelArena<E extends StepKernelExports = StepKernelExports> {
   /** A zeroed block of `count` 4-byte values; returns its byte offset. */
   alloc(count: number): number {
     const at = this.top;
-    this.top = align(at + 4 * count);
+    const top = align(at + 4 * count);
     const memory = this.fns.memory;
-    const missing = this.top - memory.buffer.byteLength;
-    if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+    const missing = top - memory.buffer.byteLength;
+    if (missing > 0) memory.grow(Math.ceil(missing / 65536)); // a RangeError past the limit leaves the arena as it was
+    this.top = top;
     return at;
   }
 

@@ -5,6 +5,7 @@ import { gruCellStep, lstmCellStep, rnnCellStep } from '../ops/cell-step';
 import { packStepWeights, type StepKind } from '../ops/fused-step';
 import { KernelArena, onKernel, setWasmKernelsEnabled, stepKernelModule, wasmKernelsEnabled } from './kernel-module';
 import { packDense } from './packed-dense';
+import { SequenceArena } from './sequence-arena';
 
 beforeAll(async () => {
   await init();
@@ -182,5 +183,19 @@ describe('packDense', () => {
     const b = tf.zeros([2]);
     expect(() => packDense(w, b)).toThrow(/'bias' must be of shape \[3\]/);
     tf.dispose([w, b]);
+  });
+});
+
+describe('SequenceArena.tryAlloc', () => {
+  it('gives all blocks or none: past what the memory can grow to, null, with nothing kept', () => {
+    const arena = onKernel((module) => new SequenceArena(module))!;
+    const small = arena.tryAlloc(1000)!;
+    expect(small).toHaveLength(1);
+    arena.release(...small);
+    const reserved = arena.reservedBytes;
+    expect(arena.tryAlloc(1000, 2 ** 30)).toBeNull(); // 4 GB more: beyond wasm32
+    expect(arena.reservedBytes).toBe(reserved);
+    // The block the failed call took first went back to the free list.
+    expect(arena.tryAlloc(1000)).toEqual(small);
   });
 });

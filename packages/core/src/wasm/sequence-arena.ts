@@ -39,6 +39,22 @@ export class SequenceArena extends KernelArena<SequenceKernelExports> {
     return at;
   }
 
+  /**
+   * Blocks of the given sizes, all or none: null when the memory cannot grow that far (wasm32's
+   * 4 GB, or a browser's limit), so the caller can take another path.
+   */
+  tryAlloc(...counts: number[]): number[] | null {
+    const got: number[] = [];
+    try {
+      for (const n of counts) got.push(this.alloc(n));
+      return got;
+    } catch (e) {
+      this.release(...got);
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
+  }
+
   /** Returns blocks from `alloc` for reuse. */
   release(...blocks: number[]): void {
     for (const at of blocks) {

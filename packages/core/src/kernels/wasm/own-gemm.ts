@@ -38,7 +38,7 @@ export function ownGemmEnabled(): boolean {
 }
 
 /** B packed in 8-column panels (from the cache, or packed now and cached). */
-function packedB(k: SequenceArena, backend: WasmBackend, b: TensorInfo, K: number, N: number, transposeB: boolean): number {
+function packedB(k: SequenceArena, backend: WasmBackend, b: TensorInfo, K: number, N: number, transposeB: boolean): number | null {
   const key = b.dataId;
   const hit = packedCache.get(key);
   if (hit && hit.k === K && hit.n === N && hit.transposed === transposeB) {
@@ -46,8 +46,9 @@ function packedB(k: SequenceArena, backend: WasmBackend, b: TensorInfo, K: numbe
     packedCache.set(key, hit);
     return hit.at;
   }
-  const raw = k.alloc(K * N);
-  const at = k.alloc(Math.ceil(N / 8) * 8 * K);
+  const blocks = k.tryAlloc(K * N, Math.ceil(N / 8) * 8 * K);
+  if (!blocks) return null;
+  const [raw, at] = blocks as [number, number];
   k.f32.set(heapView(backend, b, K * N) as Float32Array, raw >>> 2);
   if (transposeB) k.fns.packPanelsTransposed(raw, N, K, at);
   else k.fns.packPanels(raw, K, N, at);
@@ -97,12 +98,14 @@ export function ownMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, tr
   } catch {
     return undefined;
   }
-  const bp = packedB(k, backend, b, K, N, transposeB);
   const Mp = Math.ceil(rows / 4) * 4;
   const panels = Math.ceil(N / 8);
   const Np = panels * 8;
-  const aB = k.alloc(Mp * K);
-  const cB = k.alloc(Mp * Np);
+  // Where our memory cannot grow that far, XNNPACK takes the product.
+  const bp = packedB(k, backend, b, K, N, transposeB);
+  const blocks = bp === null ? null : k.tryAlloc(Mp * K, Mp * Np);
+  if (bp === null || !blocks) return undefined;
+  const [aB, cB] = blocks as [number, number];
   const aRows = transposeA ? transposeCopy(a) : a; // [rows, K]
   const f32 = k.f32; // after the last alloc
   f32.set(heapView(backend, aRows, rows * K) as Float32Array, aB >>> 2);
