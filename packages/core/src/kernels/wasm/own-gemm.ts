@@ -7,7 +7,6 @@
 // block of A. Right sides are packed once per tensor (a small cache keyed by tensor id, as
 // XNNPACK's own), so a recurrent weight used at every step of a sequence is packed once.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { broadcast_util } from '@tensorflow/tfjs-core';
 import { sharedArena, type SequenceArena } from '../../wasm/sequence-arena';
 import { heapView, sizeOf, type WasmBackend } from './heap';
 
@@ -92,12 +91,7 @@ export function ownMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, tr
     packedCache.clear();
     cacheArena = k;
   }
-  let outShape: number[];
-  try {
-    outShape = [...broadcast_util.assertAndGetBroadcastShape(batchA, []), m, N];
-  } catch {
-    return undefined;
-  }
+  const outShape = [...batchA, m, N];
   const Mp = Math.ceil(rows / 4) * 4;
   const panels = Math.ceil(N / 8);
   const Np = panels * 8;
