@@ -60,26 +60,22 @@ function check(fn: string, logits: Tensor, targets: Tensor, options: SoftmaxCros
 export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: SoftmaxCrossEntropyOptions = {}): Tensor {
   const c = check(FN, logits, targets, options);
   const k = tf.getBackend() === 'wasm' && c.M > 0 ? sharedArena() : null;
-  // Where our memory cannot hold the logits (wasm32's 4 GB, a browser's limit): the composed ops.
-  const probe = k?.tryAlloc(c.M * c.C);
-  if (!k || !probe) return composed(logits, targets, c);
-  k.release(...probe);
+  // The forward pass's blocks; where our memory cannot hold the logits (wasm32's 4 GB, a
+  // browser's limit), the composed ops.
+  const forwardBlocks = k?.tryAlloc(c.M * c.C, c.M, c.M, c.M);
+  if (!k || !forwardBlocks) return composed(logits, targets, c);
   const { M, C, ignoreIndex, smoothing, ids } = c;
   const backend = tf.backend() as unknown as WasmBackend;
-  /** logits' values copied into a new block of the arena (which the caller releases). */
-  const logitsIn = (z: Tensor): number => {
-    const zB = k.alloc(M * C);
+  /** logits' values copied into block zB of the arena. */
+  const copyLogits = (z: Tensor, zB: number): void => {
     k.f32.set(heapView(backend, z, M * C) as Float32Array, zB >>> 2);
-    return zB;
   };
   let lse = new Float32Array(0); // each row's log-sum-exp, from forward to backward
   const [loss] = runFused(
     { logits },
     (save) => {
-      const zB = logitsIn(logits);
-      const tB = k.alloc(M);
-      const lossB = k.alloc(M);
-      const lseB = k.alloc(M);
+      const [zB, tB, lossB, lseB] = forwardBlocks as [number, number, number, number];
+      copyLogits(logits, zB);
       k.i32.set(ids, tB >>> 2);
       k.fns.crossEntropyForward(zB, tB, M, C, ignoreIndex, smoothing, lossB, lseB);
       lse = k.view(lseB, M).slice();
@@ -92,10 +88,11 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: So
       logits: () => {
         const [z] = saved as [Tensor];
         const g = readF32(dy!);
-        const zB = logitsIn(z);
+        const zB = k.alloc(M * C);
         const tB = k.alloc(M);
         const lseB = k.alloc(M);
         const gB = k.alloc(M);
+        copyLogits(z, zB);
         k.i32.set(ids, tB >>> 2);
         k.f32.set(lse, lseB >>> 2);
         k.f32.set(g, gB >>> 2);

@@ -55,6 +55,23 @@ export class SequenceArena extends KernelArena<SequenceKernelExports> {
     }
   }
 
+  /**
+   * A matrix product's right side B packed into ceil(N/8) panels of K×8 floats (the GEMM's
+   * layout), from `values`: B [K, N] row-major, or with `transposed` W [N, K] (B = Wᵀ). Returns
+   * the packed block, or null where the memory cannot grow that far. Allocates (earlier views
+   * detach).
+   */
+  packRight(values: Float32Array, K: number, N: number, transposed: boolean): number | null {
+    const blocks = this.tryAlloc(K * N, Math.ceil(N / 8) * 8 * K);
+    if (!blocks) return null;
+    const [raw, packed] = blocks as [number, number];
+    this.f32.set(values, raw >>> 2);
+    if (transposed) this.fns.packPanelsTransposed(raw, N, K, packed);
+    else this.fns.packPanels(raw, K, N, packed);
+    this.release(raw);
+    return packed;
+  }
+
   /** Returns blocks from `alloc` for reuse. */
   release(...blocks: number[]): void {
     for (const at of blocks) {
@@ -173,16 +190,13 @@ export class ArenaProduct implements StepProduct {
   ) {
     this.panels = Math.ceil(N / 8);
     this.Mp = Math.ceil(rows / 4) * 4;
-    const raw = k.alloc(K * N);
-    this.packed = k.alloc(this.panels * 8 * K);
+    const packed = k.packRight(w, K, N, transposed);
+    if (packed === null) throw new RangeError('ArenaProduct: the kernel memory cannot hold the packed weight');
+    this.packed = packed;
     const padA = this.Mp !== rows;
     this.aPad = padA ? k.alloc(this.Mp * K) : null;
     this.cPad = padA || this.panels * 8 !== N ? k.alloc(this.Mp * this.panels * 8) : null;
-    k.f32.set(w, raw >>> 2);
     if (this.aPad !== null) k.f32.fill(0, this.aPad >>> 2, (this.aPad >>> 2) + this.Mp * K);
-    if (transposed) k.fns.packPanelsTransposed(raw, N, K, this.packed);
-    else k.fns.packPanels(raw, K, N, this.packed);
-    k.release(raw);
   }
 
   /** C at byte offset `c` = A at byte offset `a` · B. Does not allocate. */

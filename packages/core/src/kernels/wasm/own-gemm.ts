@@ -23,7 +23,6 @@ interface Packed {
 }
 
 const packedCache = new Map<object, Packed>();
-let cacheArena: SequenceArena | null = null;
 let enabled = true;
 
 /** Switches our GEMM off (XNNPACK for every product) or back on; for A/B measurements and tests. */
@@ -45,13 +44,8 @@ function packedB(k: SequenceArena, backend: WasmBackend, b: TensorInfo, K: numbe
     packedCache.set(key, hit);
     return hit.at;
   }
-  const blocks = k.tryAlloc(K * N, Math.ceil(N / 8) * 8 * K);
-  if (!blocks) return null;
-  const [raw, at] = blocks as [number, number];
-  k.f32.set(heapView(backend, b, K * N) as Float32Array, raw >>> 2);
-  if (transposeB) k.fns.packPanelsTransposed(raw, N, K, at);
-  else k.fns.packPanels(raw, K, N, at);
-  k.release(raw);
+  const at = k.packRight(heapView(backend, b, K * N) as Float32Array, K, N, transposeB);
+  if (at === null) return null;
   if (hit) {
     packedCache.delete(key);
     k.release(hit.at);
@@ -87,10 +81,6 @@ export function ownMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, tr
   if (rows * K * N < MIN_WORK || rows === 0 || N === 0) return undefined;
   const k = sharedArena();
   if (!k) return undefined;
-  if (cacheArena !== k) {
-    packedCache.clear();
-    cacheArena = k;
-  }
   const outShape = [...batchA, m, N];
   const Mp = Math.ceil(rows / 4) * 4;
   const panels = Math.ceil(N / 8);
