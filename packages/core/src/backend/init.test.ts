@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { init, tf } from '../index';
 
 describe('init', () => {
   it('starts the wasm backend with SIMD in Node and reports it', async () => {
+    // tfjs's binary comes from this package's inlined module: no .wasm file is read from disk.
+    const reads = vi.spyOn(fs, 'readFileSync');
     const info = await init();
-    expect(info).toEqual({ backend: 'wasm', simd: true, threads: 1 });
+    expect(info).toEqual({ backend: 'wasm', simd: true, threads: 1, binary: 'inline', fallback: null });
+    expect(reads.mock.calls.filter(([path]) => String(path).endsWith('.wasm'))).toEqual([]);
+    reads.mockRestore();
     expect(tf.getBackend()).toBe('wasm');
     // twice is harmless and returns the same report
     expect(await init()).toEqual(info);
