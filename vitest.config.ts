@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { conditions: ['@recurrent/source'] },
   ssr: { resolve: { conditions: ['@recurrent/source', ...defaultServerConditions] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    include: ['scripts/test/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // tfjs-core's gradient registrations are ESM files with extension-less imports: let vite resolve them.
     server: { deps: { inline: [/@tensorflow\/tfjs-core\/dist\/(?!tf-core)/] } },

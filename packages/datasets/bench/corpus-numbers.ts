@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTokenizer } from '@recurrent/tokenizers';
-import { buildCorpus, loadCorpusTimeMachine, loadMobyDick, sequentialBatches } from '../src/index';
+import { buildCorpus, loadMobyDick, sequentialBatches } from '../src/index';
+import { loadCorpusTimeMachine } from '../src/node';
 
 const dir = process.argv[2] ?? join(process.cwd(), '..', 'shared', 'data');
 let failures = 0;

@@ -1,12 +1,7 @@
 export { NotUtf8Error, ChecksumError, DownloadError } from './errors/dataset-errors';
 export { decodeUtf8, firstInvalidUtf8 } from './loaders/utf8';
-export { readTextFile, readBytes, textFromString } from './loaders/text-file';
-export { defaultCacheDir } from './loaders/cache-dir';
-export { loadText, NAMED_CORPORA, type CorpusName, type TextSource } from './loaders/load-text';
-export { downloadCached, loadUrl, hashBytes, type DownloadOptions } from './loaders/download';
 export { loadMobyDick } from './corpora/moby-dick';
-export { loadTimeMachine, TIME_MACHINE_URL, TIME_MACHINE_SHA1, type TimeMachineOptions } from './corpora/time-machine';
-export { buildCorpus, loadCorpusTimeMachine, type Corpus, type BuildCorpusOptions } from './corpus/build-corpus';
+export { buildCorpus, type Corpus, type BuildCorpusOptions } from './corpus/build-corpus';
 export { batchToTensors, type Batch, type BatchSampler } from './samplers/batch';
 export { randomBatches, sequentialBatches, type StreamSamplerOptions } from './samplers/stream-batches';
 export { paddedBatches, type PaddedBatchesOptions } from './samplers/padded-batches';

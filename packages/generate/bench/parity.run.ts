@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { init } from '@recurrent/core';
 import { tokenizeText } from '@recurrent/tokenizers';
-import { loadGenerator } from '../src/index';
+import { loadGenerator } from '../src/node';
 import { TM_DIR, type Expected } from '../test/fixture';
 import { sequentialPerplexity } from '../test/perplexity';
 

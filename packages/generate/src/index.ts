@@ -31,4 +31,4 @@ export {
   type EncodedPrefix,
   type FinishReason,
 } from './decode/generator';
-export { loadGenerator, generatorFromCheckpointFiles, type LoadedGenerator } from './load/load-generator';
+export { generatorFromCheckpointFiles, fetchGenerator, type FetchGeneratorOptions, type LoadedGenerator } from './load/load-generator';

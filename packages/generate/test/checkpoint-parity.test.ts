@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, init, memorySnapshot } from '@recurrent/core';
 import { tokenizeText } from '@recurrent/tokenizers';
-import { generatorFromCheckpointFiles, loadGenerator, type LoadedGenerator } from '../src/index';
+import { generatorFromCheckpointFiles, type LoadedGenerator } from '../src/index';
+import { loadGenerator } from '../src/node';
 import { TM_DIR, readExpected } from './fixture';
 import { sequentialPerplexity } from './perplexity';
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors, init } from '@recurrent/core';
-import { Generator, loadGenerator } from '../src/index';
+import { Generator } from '../src/index';
+import { loadGenerator } from '../src/node';
 import { ReferenceLM, type ReferenceConfig } from './reference-lm';
 
 const tokens = ['<unk>', ' ', 'e', 't', 'a', 'i', 'n', 'o', 's', 'h', 'r', 'd'];

@@ -44,12 +44,9 @@ export {
   type CheckpointPreprocess,
   type CheckpointVocab,
 } from './checkpoint/config';
-export { writeCheckpointFiles, readCheckpointFile, recoverCheckpointDir } from './checkpoint/files';
 export {
   checkpointConfigFromModel,
   modelCheckpointFiles,
-  writeModelCheckpoint,
-  readModelCheckpoint,
   modelFromCheckpointFiles,
   CONFIG_FILE,
   MODEL_FILE,

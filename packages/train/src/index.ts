@@ -9,5 +9,12 @@ export { LRScheduler, scheduleFactor, type ScheduleSpec, type LRSchedulerState }
 export { Trainer, evaluate, restoreRandom, batchTensors, type TrainerOptions, type FitOptions, type TrainerState } from './loop/trainer';
 export type { TrainBatch, BatchSource, SequenceModel, StepInfo, EpochStats, EvalResult, TrainerCallback, TrainerLike } from './loop/types';
 export { earlyStopping, type EarlyStoppingOptions } from './callbacks/early-stopping';
-export { checkpointEvery, type CheckpointEveryOptions } from './callbacks/checkpoint-every';
-export { saveCheckpoint, loadCheckpoint, OPTIMIZER_FILE, TRAINER_FILE, type CheckpointMeta, type SaveCheckpointOptions, type LoadedCheckpoint } from './checkpoint/checkpoint';
+export {
+  trainingCheckpointFiles,
+  checkpointFromFiles,
+  OPTIMIZER_FILE,
+  TRAINER_FILE,
+  type CheckpointMeta,
+  type SaveCheckpointOptions,
+  type LoadedCheckpoint,
+} from './checkpoint/checkpoint-files';

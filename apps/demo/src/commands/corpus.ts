@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EmptyCorpusError } from '@recurrent/core';
-import { readTextFile } from '@recurrent/datasets';
+import { readTextFile } from '@recurrent/datasets/node';
 import { createTokenizer, Vocab } from '@recurrent/tokenizers';
 
 export interface CorpusOptions {

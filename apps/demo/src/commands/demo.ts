@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { init } from '@recurrent/core';
+import { modelCheckpointFiles } from '@recurrent/layers';
+import { writeCheckpointFiles } from '@recurrent/layers/node';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { loadDefaultCorpus } from '../lib/default-corpus';
@@ -9,7 +11,6 @@ import { epochLine, formatInt, formatSeconds } from '../lib/format';
 import { nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
 import { plotCurve } from '../lib/plot';
 import { DEFAULT_SESSION, TrainingSession, type SessionConfig } from '../lib/session';
-import { saveSessionCheckpoint } from '../lib/checkpoint-node';
 
 export interface DemoOptions {
   minutes: number;
@@ -151,7 +152,8 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
 
     const out = resolve(options.out);
     await mkdir(resolve(out, '..'), { recursive: true });
-    await saveSessionCheckpoint(session, out);
+    // The directory holds exactly this model: no stale files of an earlier `train` run.
+    await writeCheckpointFiles(out, modelCheckpointFiles(session.model, session.checkpointMeta()), { replace: true });
 
     // One seed per sample: with a shared seed the same random draws would pull every prefix's
     // continuation onto the same text once the state has forgotten the prefix.

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, init } from '@recurrent/core';
-import { buildCorpus, readTextFile, sequentialBatches } from '@recurrent/datasets';
+import { buildCorpus, sequentialBatches } from '@recurrent/datasets';
+import { readTextFile } from '@recurrent/datasets/node';
 import { Vocab } from '@recurrent/tokenizers';
-import { evaluate, loadCheckpoint, type EvalResult } from '@recurrent/train';
+import { evaluate, type EvalResult } from '@recurrent/train';
+import { loadCheckpoint } from '@recurrent/train/node';
 import { Option, type Command } from 'commander';
 import { positiveInt } from '../lib/options';
 import { processOutput, type CliOutput } from '../program';

@@ -1,5 +1,6 @@
 import { init } from '@recurrent/core';
-import { GenerationAbortedError, loadGenerator, resolveOptions, type GenerateOptions, type Strategy } from '@recurrent/generate';
+import { GenerationAbortedError, resolveOptions, type GenerateOptions, type Strategy } from '@recurrent/generate';
+import { loadGenerator } from '@recurrent/generate/node';
 import { InvalidArgumentError as CommanderArgumentError, Option, type Command } from 'commander';
 import { processOutput, type CliOutput } from '../program';
 

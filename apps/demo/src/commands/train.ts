@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Random, init, manualSeed, tf } from '@recurrent/core';
-import { buildCorpus, randomBatches, readTextFile, sequentialBatches } from '@recurrent/datasets';
+import { buildCorpus, randomBatches, sequentialBatches } from '@recurrent/datasets';
+import { readTextFile } from '@recurrent/datasets/node';
 import { LanguageModel } from '@recurrent/layers';
 import { Vocab } from '@recurrent/tokenizers';
 import {
@@ -9,13 +10,12 @@ import {
   RMSprop,
   SGD,
   Trainer,
-  checkpointEvery,
-  loadCheckpoint,
   type EpochStats,
   type Optimizer,
   type StepInfo,
   type TrainerCallback,
 } from '@recurrent/train';
+import { checkpointEvery, loadCheckpoint } from '@recurrent/train/node';
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { EmptyCorpusError, InvalidArgumentError, VocabError } from '@recurrent/core';
 import { Vocab } from '@recurrent/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCorpus, loadCorpusTimeMachine } from '../corpus/build-corpus';
+import { buildCorpus } from '../corpus/build-corpus';
 import { ChecksumError } from '../errors/dataset-errors';
 import { loadText } from '../loaders/load-text';
 import { loadMobyDick } from './moby-dick';
-import { loadTimeMachine, TIME_MACHINE_SHA1, TIME_MACHINE_URL } from './time-machine';
+import { loadCorpusTimeMachine, loadTimeMachine, TIME_MACHINE_SHA1, TIME_MACHINE_URL } from './time-machine';
 
 // The real file, for local runs only (the repository does not ship it): tests using it skip without it.
 const REAL_TM = fileURLToPath(new URL('../../../../../shared/data/timemachine.txt', import.meta.url));

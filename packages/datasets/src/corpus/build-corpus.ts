@@ -1,6 +1,5 @@
 import { EmptyCorpusError, InvalidArgumentError } from '@recurrent/core';
 import { createTokenizer, Vocab, type TokenizerConfig, type VocabOptions } from '@recurrent/tokenizers';
-import { loadTimeMachine, type TimeMachineOptions } from '../corpora/time-machine';
 
 /** A tokenized corpus: the tokens, their vocabulary and the ids (d2l's `corpus, vocab`). */
 export interface Corpus {
@@ -34,15 +33,4 @@ export async function buildCorpus(text: string, options: BuildCorpusOptions): Pr
   }
   const vocab = options.vocab ?? new Vocab(tokens, options);
   return { tokens, vocab, ids: vocab.encode(tokens) };
-}
-
-/**
- * d2l's `load_corpus_time_machine`: The Time Machine with d2l's per-line preprocessing, at char
- * level (170,580 tokens, vocabulary 28) or word level (32,775 tokens, vocabulary 4,580).
- */
-export async function loadCorpusTimeMachine(
-  options: TimeMachineOptions & { level?: 'char' | 'word'; maxTokens?: number } = {},
-): Promise<Corpus> {
-  const text = await loadTimeMachine(options);
-  return buildCorpus(text, { level: options.level ?? 'char', preprocess: 'd2l', ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }) });
 }

@@ -1,3 +1,7 @@
+// Downloads into a verified local cache (Node only: `@recurrent/datasets/node`).
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import { join } from 'node:path';
 import { InvalidArgumentError } from '@recurrent/core';
 import { ChecksumError, DownloadError } from '../errors/dataset-errors';
 import { defaultCacheDir } from './cache-dir';
@@ -41,9 +45,6 @@ export async function downloadCached(url: string, options: DownloadOptions = {})
   if (fileName === '' || /[/\\]/.test(fileName) || fileName === '.' || fileName === '..') {
     throw new InvalidArgumentError({ fn, argument: 'options.fileName', expected: 'a plain file name (the URL has none)', received: fileName });
   }
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const { createHash, randomBytes } = await import('node:crypto');
   const dir = options.cacheDir ?? (await defaultCacheDir());
   await fs.mkdir(dir, { recursive: true });
   const dest = join(dir, fileName);
@@ -106,13 +107,11 @@ export async function downloadCached(url: string, options: DownloadOptions = {})
 /** Downloads (once, cached, verified) and returns the text, which must be UTF-8. */
 export async function loadUrl(url: string, options: DownloadOptions = {}): Promise<string> {
   const path = await downloadCached(url, options);
-  const { readFile } = await import('node:fs/promises');
-  return decodeUtf8(await readFile(path), 'loadUrl', 'url', url);
+  return decodeUtf8(await fs.readFile(path), 'loadUrl', 'url', url);
 }
 
 /** Hashes bytes (Node). */
 export async function hashBytes(bytes: Uint8Array, algorithm: 'sha1' | 'sha256'): Promise<string> {
-  const { createHash } = await import('node:crypto');
   return createHash(algorithm).update(bytes).digest('hex');
 }
 

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@recurrent/core';
 import { loadMobyDick } from '../corpora/moby-dick';
 import { loadTimeMachine } from '../corpora/time-machine';
 import { loadUrl, type DownloadOptions } from './download';
-import { readTextFile, textFromString } from './text-file';
+import { readTextFile } from './text-file';
 
 /** Corpora known by name: `moby-dick` ships in a registry package (offline), `time-machine` is downloaded once. */
 export const NAMED_CORPORA = ['moby-dick', 'time-machine'] as const;
@@ -20,7 +20,10 @@ export async function loadText(source: TextSource): Promise<string> {
   if (typeof source !== 'object' || source === null) {
     throw new InvalidArgumentError({ fn: 'loadText', argument: 'source', expected: '{text}, {file}, {url, sha256|sha1} or {corpus}', received: source });
   }
-  if ('text' in source) return textFromString(source.text);
+  if ('text' in source) {
+    if (typeof source.text !== 'string') throw new InvalidArgumentError({ fn: 'loadText', argument: 'source.text', expected: 'a string', received: source.text });
+    return source.text;
+  }
   if ('file' in source) return readTextFile(source.file);
   if ('url' in source) {
     const { url, ...options } = source;

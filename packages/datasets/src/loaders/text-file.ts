@@ -1,3 +1,5 @@
+// Local files (Node only: `@recurrent/datasets/node`).
+import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '@recurrent/core';
 import { decodeUtf8 } from './utf8';
 
@@ -11,19 +13,10 @@ export async function readTextFile(path: string): Promise<string> {
 
 /** Reads a file's bytes; a missing or unreadable file is an `InvalidArgumentError` naming it. */
 export async function readBytes(fn: string, path: string): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
   try {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new InvalidArgumentError({ fn, argument: 'path', expected: 'a readable file', received: `${path} (${code})`, cause: error });
   }
-}
-
-/** Checks that a string loader got a string (the "string" corpus source). */
-export function textFromString(text: string): string {
-  if (typeof text !== 'string') {
-    throw new InvalidArgumentError({ fn: 'textFromString', argument: 'text', expected: 'a string', received: text });
-  }
-  return text;
 }

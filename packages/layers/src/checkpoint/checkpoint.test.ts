@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, Random, encodeSafetensors, init, parseSafetensors, tf } from '@recurrent/core';
 import { LanguageModel } from '../lm/language-model';
 import { checkpointTensorShapes, parseCheckpointConfig, type CheckpointConfig } from './config';
-import { recoverCheckpointDir, writeCheckpointFiles } from './files';
-import { checkpointConfigFromModel, modelFromCheckpointFiles, readModelCheckpoint, writeModelCheckpoint } from './model-checkpoint';
+import { recoverCheckpointDir, writeCheckpointFiles } from './directory';
+import { checkpointConfigFromModel, modelFromCheckpointFiles } from './model-checkpoint';
+import { readModelCheckpoint, writeModelCheckpoint } from './model-directory';
 
 const tokens = ['<unk>', ' ', 'a', 'b', 'c'];
 const meta = { tokenizer: { level: 'char', preprocess: 'none' } as const, vocab: { tokens, unk: '<unk>' } };

@@ -1,21 +1,11 @@
-import type * as FsModule from 'node:fs/promises';
-import type * as PathModule from 'node:path';
+// Checkpoint directories on disk (Node only: `@recurrent/layers/node`). The browser side of the
+// format is `modelCheckpointFiles` / `modelFromCheckpointFiles` (bytes in, bytes out).
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { CheckpointError, InvalidArgumentError } from '@recurrent/core';
 
-type Fs = typeof FsModule;
-type Path = typeof PathModule;
 
-/** Node's fs and path, loaded on first use so browser bundles never see them. */
-async function node(): Promise<{ fs: Fs; path: Path }> {
-  try {
-    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-    return { fs, path };
-  } catch (cause) {
-    throw new CheckpointError('checkpoint directories need Node.js file access; in the browser use modelFromCheckpointFiles', { cause });
-  }
-}
-
-async function exists(fs: Fs, p: string): Promise<boolean> {
+async function exists(p: string): Promise<boolean> {
   try {
     await fs.stat(p);
     return true;
@@ -25,7 +15,7 @@ async function exists(fs: Fs, p: string): Promise<boolean> {
 }
 
 /** The sibling names the atomic swap uses: `<dir>.old` and `<dir>.tmp-<pid>-<n>`. */
-function siblings(path: Path, dir: string): { old: string; tmpPrefix: string } {
+function siblings(dir: string): { old: string; tmpPrefix: string } {
   const abs = path.resolve(dir);
   return { old: `${abs}.old`, tmpPrefix: `${abs}.tmp-` };
 }
@@ -35,10 +25,9 @@ function siblings(path: Path, dir: string): { old: string; tmpPrefix: string } {
  * again; if both exist, the swap completed and `<dir>.old` is removed.
  */
 export async function recoverCheckpointDir(dir: string): Promise<void> {
-  const { fs, path } = await node();
-  const { old } = siblings(path, dir);
-  if (!(await exists(fs, old))) return;
-  if (await exists(fs, path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
+  const { old } = siblings(dir);
+  if (!(await exists(old))) return;
+  if (await exists(path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
   else await fs.rename(old, path.resolve(dir));
 }
 
@@ -70,15 +59,14 @@ export async function writeCheckpointFiles(
       throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: `files[${JSON.stringify(name)}]`, expected: 'a string or a Uint8Array', received: content });
     }
   }
-  const { fs, path } = await node();
   await recoverCheckpointDir(dir);
   const target = path.resolve(dir);
-  const { old, tmpPrefix } = siblings(path, dir);
+  const { old, tmpPrefix } = siblings(dir);
   await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = `${tmpPrefix}${process.pid}-${Date.now()}-${counter++}`;
   await fs.mkdir(tmp);
   try {
-    const hadTarget = await exists(fs, target);
+    const hadTarget = await exists(target);
     if (hadTarget && !options.replace) {
       for (const entry of await fs.readdir(target, { withFileTypes: true })) {
         if (Object.hasOwn(files, entry.name)) continue;
@@ -111,7 +99,6 @@ export async function writeCheckpointFiles(
 
 /** Reads one file of a checkpoint directory; a missing file is a `CheckpointError` naming it. */
 export async function readCheckpointFile(dir: string, name: string): Promise<Uint8Array> {
-  const { fs, path } = await node();
   await recoverCheckpointDir(dir);
   const file = path.join(path.resolve(dir), name);
   try {

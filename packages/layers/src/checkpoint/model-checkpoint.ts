@@ -8,7 +8,6 @@ import {
   type CheckpointVocab,
   CHECKPOINT_FORMAT,
 } from './config';
-import { readCheckpointFile, writeCheckpointFiles } from './files';
 
 export const CONFIG_FILE = 'config.json';
 export const MODEL_FILE = 'model.safetensors';
@@ -62,14 +61,6 @@ export function modelCheckpointFiles(model: LanguageModel, meta: CheckpointMeta)
 }
 
 /**
- * Writes `config.json` and `model.safetensors` into `dir` atomically (other files in `dir`, such
- * as the trainer's, are kept). Node only.
- */
-export async function writeModelCheckpoint(dir: string, model: LanguageModel, meta: CheckpointMeta): Promise<void> {
-  await writeCheckpointFiles(dir, modelCheckpointFiles(model, meta));
-}
-
-/**
  * Builds the model from the two files' contents (works in the browser: no file system). The
  * weights must be exactly those the config implies: a mismatch is a `CheckpointError` naming
  * the tensor, raised before the model is built.
@@ -103,11 +94,4 @@ export function modelFromCheckpointFiles(configJson: unknown, safetensors: Uint8
   } finally {
     tf.dispose(Object.values(weights));
   }
-}
-
-/** Reads a checkpoint directory (Node): its config, and the model with the weights loaded. */
-export async function readModelCheckpoint(dir: string): Promise<{ config: CheckpointConfig; model: LanguageModel }> {
-  const configBytes = await readCheckpointFile(dir, CONFIG_FILE);
-  const weights = await readCheckpointFile(dir, MODEL_FILE);
-  return modelFromCheckpointFiles(configBytes, weights);
 }

@@ -1,6 +1,7 @@
 import { checkInt } from '@recurrent/core';
 import type { LanguageModel } from '@recurrent/layers';
-import { saveCheckpoint, type CheckpointMeta } from '../checkpoint/checkpoint';
+import { saveCheckpoint } from '../checkpoint/checkpoint-directory';
+import type { CheckpointMeta } from '../checkpoint/checkpoint-files';
 import type { Trainer } from '../loop/trainer';
 import type { TrainerCallback } from '../loop/types';
 

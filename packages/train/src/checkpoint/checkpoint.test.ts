@@ -7,7 +7,8 @@ import { useTempDir } from '../../test/setup';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Trainer } from '../loop/trainer';
 import { SGD } from '../optim/sgd';
-import { OPTIMIZER_FILE, TRAINER_FILE, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-directory';
+import { OPTIMIZER_FILE, TRAINER_FILE } from './checkpoint-files';
 
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/tm-lstm-onehot');
 const tempDir = useTempDir('recurrent-ckpt-');

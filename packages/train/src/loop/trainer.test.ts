@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../../test/setup';
 import { checkpointEvery } from '../callbacks/checkpoint-every';
 import { earlyStopping } from '../callbacks/early-stopping';
-import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint-directory';
 import { Adam } from '../optim/adam';
 import { SGD } from '../optim/sgd';
 import { LRScheduler } from '../schedules/schedule';

@@ -1,0 +1,12 @@
+// A checkpoint directory on disk as a generator (Node only: `@recurrent/generate/node`).
+import { readModelCheckpoint } from '@recurrent/layers/node';
+import { loadedGenerator, type LoadedGenerator } from './load-generator';
+
+/**
+ * Loads a `recurrent-lm/1` checkpoint directory, e.g. one written by PyTorch, and returns a
+ * generator for it. A config that does not match its weights is a `CheckpointError`.
+ */
+export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
+  const { config, model } = await readModelCheckpoint(dir);
+  return loadedGenerator(config, model);
+}
