@@ -39,8 +39,13 @@ describe('package READMEs', () => {
   it('the root README: a first example that runs', async () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const lines = await runFirstExample(readme, 'root');
-    expect(lines[0], 'perplexity per epoch').toMatch(/^\d+\.\d\d -> \d+\.\d\d$/);
+    expect(lines[0], 'perplexity per epoch').toMatch(/^\d+\.\d\d -> \d+\.\d\d -> \d+\.\d\d$/);
+    const perplexities = lines[0]!.split(' -> ').map(Number);
+    expect(perplexities[2], 'perplexity falls').toBeLessThan(perplexities[0]!);
+    // A newcomer's first output: the prefix, then words the model learned (not blanks).
     expect(lines[1]).toMatch(/^the whale/);
+    const words = lines[1]!.slice('the whale'.length).trim().split(/\s+/).filter((w) => /^[a-z]{2,}$/.test(w));
+    expect(words.length, `words in ${JSON.stringify(lines[1])}`).toBeGreaterThanOrEqual(4);
   }, 120_000);
 
   for (const pkg of PACKAGES) {
