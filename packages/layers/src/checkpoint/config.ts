@@ -33,7 +33,7 @@ export interface CheckpointTrainedWith {
   worldSize?: number;
 }
 
-/** `config.json` of a `recurrent-lm/1` checkpoint (format: `packages/layers/CHECKPOINT.md`). */
+/** `config.json` of a `recurrent-lm/1` checkpoint (see the checkpoint README, `src/checkpoint/README.md`). */
 export interface CheckpointConfig {
   format: typeof CHECKPOINT_FORMAT;
   cell: CheckpointCell;
