@@ -25,6 +25,7 @@ import shutil
 import struct
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -139,24 +140,18 @@ class Vocab:
         return [self.tokens[i] for i in ids]
 
 
-def build_vocab(tokens: Sequence[str], unk: str | None = UNK) -> Vocab:
+def token_counts(tokens: Iterable[str]) -> list[tuple[str, int]]:
+    """Every distinct token with its count, most frequent first, ties in first-seen order (a
+    ``Counter`` keeps insertion order and ``most_common`` sorts stably)."""
+    return Counter(tokens).most_common()
+
+
+def build_vocab(tokens: Iterable[str], unk: str | None = UNK) -> Vocab:
     """d2l's ``Vocab`` (as ``new Vocab(tokens)``): ``unk`` first, then the tokens by descending
     count, ties in order of first occurrence."""
-    counts: dict[str, int] = {}
-    for t in tokens:
-        counts[t] = counts.get(t, 0) + 1
-    ordered = sorted(counts.items(), key=lambda kv: -kv[1])  # stable: first-seen order among ties
     itos = [] if unk is None else [unk]
-    itos.extend(t for t, _ in ordered if t != unk)
+    itos.extend(t for t, _ in token_counts(tokens) if t != unk)
     return Vocab(tuple(itos), unk)
-
-
-def token_counts(tokens: Sequence[str]) -> list[tuple[str, int]]:
-    """Every distinct token with its count, most frequent first, ties in first-seen order."""
-    counts: dict[str, int] = {}
-    for t in tokens:
-        counts[t] = counts.get(t, 0) + 1
-    return sorted(counts.items(), key=lambda kv: -kv[1])
 
 
 # --- the model -------------------------------------------------------------------------------
@@ -247,8 +242,8 @@ def detach_state(state):
 def write_safetensors(path: str, tensors: dict[str, torch.Tensor]) -> None:
     """float32 tensors by name in safetensors: an 8-byte little-endian header length, the compact
     JSON header (``__metadata__`` first, padded with spaces to a multiple of 8), then the data in
-    ascending order of name, row-major, little-endian. The ``safetensors`` package is used when
-    installed; the bytes are the same layout either way."""
+    ascending order of name, row-major, little-endian: the bytes ``@recurrent/core`` writes. The
+    ``safetensors`` package is used when installed (the same tensors; its header may differ)."""
     arrays = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in tensors.items()}
     try:
         from safetensors.torch import save_file  # type: ignore[import-not-found]
