@@ -43,7 +43,11 @@ export default defineConfig({
       { text: 'API', link: '/api/' },
     ],
     sidebar: {
-      '/guides/': [{ text: 'Guides', items: [{ text: 'Overview', link: '/guides/' }, ...guides.map((g) => ({ text: g.title, link: `/guides/${g.name}` }))] }],
+      '/guides/': [
+        { text: 'Guides', items: [{ text: 'Overview', link: '/guides/' }, ...guides.map((g) => ({ text: g.title, link: `/guides/${g.name}` }))] },
+        // Pages that are mostly shell commands (no main() to run): their numbers come from tests.
+        { text: 'Beyond one machine', items: [{ text: 'Train big with PyTorch, serve with Recurrent', link: '/guides/pytorch-ddp' }] },
+      ],
       ...Object.fromEntries(packages.map((pkg) => [`/api/@recurrent/${pkg}/`, packageSidebar(pkg)])),
       '/api/': [{ text: 'API reference', link: '/api/', items: packages.map((p) => ({ text: `@recurrent/${p}`, link: `/api/@recurrent/${p}/` })) }],
     },

@@ -42,6 +42,7 @@ export {
   type CheckpointTokenizer,
   type CheckpointTokenizerLevel,
   type CheckpointPreprocess,
+  type CheckpointTrainedWith,
   type CheckpointVocab,
 } from './checkpoint/config';
 export {

@@ -50,6 +50,13 @@ describe('recurrent corpus', () => {
     expect(zh.top[0]).toEqual(['的', 2]);
   });
 
+  it('with --vocab also prints the whole vocabulary in id order', async () => {
+    const report = JSON.parse(await run(['corpus', join(dir, 'tm.txt'), '--level', 'word', '--preprocess', 'd2l', '--vocab']));
+    expect(report.vocab).toHaveLength(report.vocabSize);
+    expect(report.vocab.slice(0, 4)).toEqual(['<unk>', 'the', 'time', 'machine']); // unk, then by count, ties in first-seen order
+    expect(report.vocab.slice(1, 11)).toEqual(report.top.map(([t]: [string, number]) => t));
+  });
+
   it('defaults to char level without preprocessing', async () => {
     const report = JSON.parse(await run(['corpus', join(dir, 'zh.txt')]));
     expect(report.tokens).toBe(Array.from('北京冬奥的进度条已经过半，不少外国运动员在完成自己的比赛后踏上归途。\n').length);

@@ -7,6 +7,8 @@ import { createTokenizer, Vocab } from '@recurrent/tokenizers';
 export interface CorpusOptions {
   level: 'char' | 'word' | 'jieba';
   preprocess: 'd2l' | 'none';
+  /** Also report the whole vocabulary, in id order. */
+  vocab?: boolean;
 }
 
 /** What `recurrent corpus` prints: token count, vocabulary size (with `<unk>`), the ten most frequent tokens. */
@@ -14,6 +16,8 @@ export interface CorpusReport {
   tokens: number;
   vocabSize: number;
   top: [string, number][];
+  /** The vocabulary's tokens in id order (`<unk>` first), with `--vocab`. */
+  vocab?: string[];
 }
 
 /** Reads a UTF-8 file, tokenizes it and counts (typed errors: not UTF-8, unreadable, no tokens). */
@@ -25,10 +29,12 @@ export async function runCorpus(file: string, options: CorpusOptions): Promise<C
     throw new EmptyCorpusError({ fn: 'corpus', argument: 'FILE', expected: `a text with ${options.level} tokens after '${options.preprocess}' preprocessing`, received: `${file} (0 tokens)` });
   }
   const vocab = new Vocab(tokens);
-  return { tokens: tokens.length, vocabSize: vocab.size, top: vocab.tokenFreqs.slice(0, 10).map(([t, n]) => [t, n]) };
+  const report: CorpusReport = { tokens: tokens.length, vocabSize: vocab.size, top: vocab.tokenFreqs.slice(0, 10).map(([t, n]) => [t, n]) };
+  if (options.vocab) report.vocab = [...vocab.tokens];
+  return report;
 }
 
-/** `recurrent corpus FILE [--level char|word|jieba] [--preprocess d2l|none]`: prints a JSON summary. */
+/** `recurrent corpus FILE [--level char|word|jieba] [--preprocess d2l|none] [--vocab]`: prints a JSON summary. */
 export function registerCorpusCommand(program: Command, write: (text: string) => void = (s) => process.stdout.write(s)): void {
   program
     .command('corpus')
@@ -36,6 +42,7 @@ export function registerCorpusCommand(program: Command, write: (text: string) =>
     .argument('<FILE>', 'a UTF-8 text file')
     .addOption(new Option('--level <level>', 'tokens: characters, whitespace words or jieba words').choices(['char', 'word', 'jieba']).default('char'))
     .addOption(new Option('--preprocess <mode>', "d2l: per line keep letters and lower-case; none: the text as is").choices(['d2l', 'none']).default('none'))
+    .option('--vocab', 'also print the whole vocabulary, in id order')
     .action(async (file: string, options: CorpusOptions) => {
       write(`${JSON.stringify(await runCorpus(file, options))}\n`);
     });

@@ -15,6 +15,8 @@ export interface EvalCommandOptions {
   batch: number;
   steps: number;
   backend?: 'wasm' | 'cpu';
+  /** Print `{"perplexity", "loss", "tokens"}` as JSON, every digit (for comparisons with PyTorch). */
+  json?: boolean;
 }
 
 /**
@@ -33,7 +35,8 @@ export async function runEval(o: EvalCommandOptions, output: CliOutput = process
     const { ids } = await buildCorpus(text, { level, preprocess: config.tokenizer.preprocess, vocab });
     const batches = sequentialBatches(ids, { batchSize: o.batch, numSteps: o.steps, offset: 0 });
     const result = await evaluate(model, batches);
-    output.out(`perplexity ${result.perplexity.toFixed(4)} (${result.tokens} targets, cross-entropy ${result.loss.toFixed(5)})\n`);
+    if (o.json) output.out(`${JSON.stringify({ perplexity: result.perplexity, loss: result.loss, tokens: result.tokens })}\n`);
+    else output.out(`perplexity ${result.perplexity.toFixed(4)} (${result.tokens} targets, cross-entropy ${result.loss.toFixed(5)})\n`);
     return result;
   } finally {
     model.dispose();
@@ -50,6 +53,7 @@ export function registerEvalCommand(program: Command, output: CliOutput = proces
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--steps <n>', 'time steps per window', positiveInt, 35)
     .addOption(new Option('--backend <name>', 'tensor backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('--json', 'print {"perplexity", "loss", "tokens"} as JSON with every digit')
     .action(async (opts: EvalCommandOptions) => {
       await runEval(opts, output);
     });

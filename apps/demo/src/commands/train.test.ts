@@ -62,6 +62,9 @@ describe('recurrent train / eval', () => {
     expect(ev.text()).toMatch(/^perplexity \d+\.\d{4} /);
     expect(r.perplexity).toBeCloseTo(Math.exp(r.loss), 10);
     expect(r.perplexity).toBeLessThan(28);
+    const json = capture();
+    await runEval({ checkpoint: out, corpus, batch: 2, steps: 5, json: true }, json);
+    expect(JSON.parse(json.text())).toEqual({ perplexity: r.perplexity, loss: r.loss, tokens: r.tokens }); // every digit
   });
 
   it('registers both commands with their flags; errors are typed', async () => {

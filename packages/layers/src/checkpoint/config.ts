@@ -19,7 +19,21 @@ export interface CheckpointVocab {
   unk: string | null;
 }
 
-/** `config.json` of a `recurrent-lm/1` checkpoint (see the checkpoint README). */
+/**
+ * What trained a checkpoint's weights, e.g. `{ engine: 'torch.distributed', backend: 'gloo',
+ * worldSize: 2 }` for PyTorch's DistributedDataParallel on two processes. Metadata only: it does
+ * not change how the model is built or run.
+ */
+export interface CheckpointTrainedWith {
+  /** The training engine, e.g. `'torch.distributed'`. */
+  engine: string;
+  /** Its communication backend, e.g. `'gloo'` or `'nccl'`. */
+  backend?: string;
+  /** How many processes trained together. */
+  worldSize?: number;
+}
+
+/** `config.json` of a `recurrent-lm/1` checkpoint (see the checkpoint README, `src/checkpoint/README.md`). */
 export interface CheckpointConfig {
   format: typeof CHECKPOINT_FORMAT;
   cell: CheckpointCell;
@@ -32,6 +46,8 @@ export interface CheckpointConfig {
   dropout: number;
   tokenizer: CheckpointTokenizer;
   vocab: CheckpointVocab;
+  /** Optional metadata: what trained the weights (kept on load, written back on save). */
+  trainedWith?: CheckpointTrainedWith;
 }
 
 const KEYS = [
@@ -47,6 +63,7 @@ const KEYS = [
   'tokenizer',
   'vocab',
 ] as const;
+const OPTIONAL_KEYS = ['trainedWith'] as const;
 
 function fail(key: string, expected: string, received: unknown): never {
   throw new CheckpointError(`parseCheckpointConfig: '${key}' must be ${expected}, got ${describe(received)}`);
@@ -56,12 +73,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function exactKeys(where: string, obj: Record<string, unknown>, keys: readonly string[]): void {
+function exactKeys(where: string, obj: Record<string, unknown>, keys: readonly string[], optional: readonly string[] = []): void {
   for (const k of keys) {
     if (!Object.hasOwn(obj, k)) throw new CheckpointError(`parseCheckpointConfig: missing key '${where}${k}'`);
   }
   for (const k of Object.keys(obj)) {
-    if (!keys.includes(k)) throw new CheckpointError(`parseCheckpointConfig: unknown key '${where}${k}' (expected exactly ${keys.join(', ')})`);
+    if (!keys.includes(k) && !optional.includes(k)) {
+      const allowed = optional.length > 0 ? `${keys.join(', ')} and optionally ${optional.join(', ')}` : `exactly ${keys.join(', ')}`;
+      throw new CheckpointError(`parseCheckpointConfig: unknown key '${where}${k}' (expected ${allowed})`);
+    }
   }
 }
 
@@ -75,9 +95,25 @@ function positiveInt(key: string, v: unknown): number {
   return v;
 }
 
+function nonEmptyString(key: string, v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0) fail(key, 'a non-empty string', v);
+  return v;
+}
+
+/** Checks the optional `trainedWith` object: `engine` (required), `backend`, `worldSize`. */
+function parseTrainedWith(v: unknown): CheckpointTrainedWith {
+  if (!isObject(v)) fail('trainedWith', 'an object {engine, backend?, worldSize?}', v);
+  exactKeys('trainedWith.', v, ['engine'], ['backend', 'worldSize']);
+  const out: CheckpointTrainedWith = { engine: nonEmptyString('trainedWith.engine', v.engine) };
+  if (Object.hasOwn(v, 'backend')) out.backend = nonEmptyString('trainedWith.backend', v.backend);
+  if (Object.hasOwn(v, 'worldSize')) out.worldSize = positiveInt('trainedWith.worldSize', v.worldSize);
+  return out;
+}
+
 /**
- * Checks a parsed `config.json` (or its text) and returns it typed. Exactly the README's keys are
- * accepted; anything else is a `CheckpointError` naming the key and the bad value.
+ * Checks a parsed `config.json` (or its text) and returns it typed. Exactly the format's keys are
+ * accepted, plus the optional `trainedWith` metadata (kept in the result, so a save writes it
+ * back); anything else is a `CheckpointError` naming the key and the bad value.
  */
 export function parseCheckpointConfig(json: unknown): CheckpointConfig {
   if (typeof json === 'string') {
@@ -88,7 +124,7 @@ export function parseCheckpointConfig(json: unknown): CheckpointConfig {
     }
   }
   if (!isObject(json)) fail('config', 'a JSON object', json);
-  exactKeys('', json, KEYS);
+  exactKeys('', json, KEYS, OPTIONAL_KEYS);
   oneOf('format', json.format, [CHECKPOINT_FORMAT]);
   const cell = oneOf('cell', json.cell, ['lstm', 'gru', 'rnn'] as const);
   const nonlinearity = oneOf('nonlinearity', json.nonlinearity, ['tanh', 'relu'] as const);
@@ -123,6 +159,8 @@ export function parseCheckpointConfig(json: unknown): CheckpointConfig {
   const unk = vocab.unk;
   if (unk !== null && (typeof unk !== 'string' || !seen.has(unk))) fail('vocab.unk', 'null or one of vocab.tokens', unk);
 
+  const trainedWith = Object.hasOwn(json, 'trainedWith') ? parseTrainedWith(json.trainedWith) : undefined;
+
   return {
     format: CHECKPOINT_FORMAT,
     cell,
@@ -135,6 +173,7 @@ export function parseCheckpointConfig(json: unknown): CheckpointConfig {
     dropout,
     tokenizer: { level, preprocess },
     vocab: { tokens: [...(tokens as string[])], unk: unk as string | null },
+    ...(trainedWith ? { trainedWith } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   parseCheckpointConfig,
   type CheckpointConfig,
   type CheckpointTokenizer,
+  type CheckpointTrainedWith,
   type CheckpointVocab,
   CHECKPOINT_FORMAT,
 } from './config';
@@ -16,6 +17,8 @@ export const MODEL_FILE = 'model.safetensors';
 export interface CheckpointMeta {
   tokenizer: CheckpointTokenizer;
   vocab: CheckpointVocab | { toConfig(): CheckpointVocab } | { tokens: readonly string[]; unk: string | null };
+  /** Optional metadata (config key `trainedWith`), e.g. a loaded config's, written back as is. */
+  trainedWith?: CheckpointTrainedWith;
 }
 
 function vocabOf(v: CheckpointMeta['vocab']): CheckpointVocab {
@@ -42,6 +45,7 @@ export function checkpointConfigFromModel(model: LanguageModel, meta: Checkpoint
     dropout: c.dropout ?? 0,
     tokenizer: { level: meta.tokenizer.level, preprocess: meta.tokenizer.preprocess },
     vocab,
+    ...(meta.trainedWith ? { trainedWith: meta.trainedWith } : {}),
   });
 }
 
