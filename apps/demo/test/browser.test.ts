@@ -160,7 +160,11 @@ describe.skipIf(!hasChromium)('browser page', () => {
     await generate(page);
     const text = (await page.locator('#output').textContent()) ?? '';
     expect(text.startsWith('我们')).toBe(true);
-    expect(text).toMatch(/^我们[\u4e00-\u9fff，。]{4,}/u);
+    // Chinese words from the vocabulary (the corpus's rare words are <unk>, which a model this
+    // small may also predict): at least four Chinese characters, nothing else but <unk>.
+    const continuation = text.slice('我们'.length);
+    expect(continuation).toMatch(/^(?:[\u4e00-\u9fff，。]|<unk>)+$/u);
+    expect(continuation.replaceAll('<unk>', '').length).toBeGreaterThanOrEqual(4);
     await page.screenshot({ path: join(resultsDir, 'browser-zh.png'), fullPage: true });
   });
 });

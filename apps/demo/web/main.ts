@@ -195,10 +195,13 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const msg = event.data;
   switch (msg.type) {
     case 'ready': {
-      state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated };
+      state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated, fallback: msg.fallback };
       const badge = $('backend');
       badge.textContent = `${msg.backend.toUpperCase()} backend${msg.simd ? ' · SIMD' : ''} · ${msg.threads} thread${msg.threads === 1 ? '' : 's'}${msg.isolated ? ' · cross-origin isolated' : ''}`;
-      if (msg.backend !== 'wasm') badge.classList.add('warn');
+      if (msg.fallback) {
+        badge.classList.add('warn');
+        badge.title = msg.fallback; // why: CSP, no SIMD, binary not found
+      }
       $('status').textContent = 'ready';
       setBusy(false);
       for (const id of ['generate', 'download']) $<HTMLButtonElement>(id).disabled = false;
@@ -259,8 +262,4 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 };
 worker.onerror = (e) => showError(e.message || 'the worker failed to start');
 
-send({
-  type: 'init',
-  wasmPaths: new URL('wasm/', document.baseURI).href,
-  threads: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)),
-});
+send({ type: 'init' });

@@ -2,7 +2,7 @@ import type { BatchProgress, EpochStats, SessionConfig } from '../src/lib/sessio
 
 /** Messages from the page to the training worker. */
 export type ToWorker =
-  | { type: 'init'; wasmPaths: string; threads: number }
+  | { type: 'init' }
   | { type: 'train'; text: string; config: SessionConfig; epochs: number }
   | { type: 'stop' }
   | { type: 'generate'; prefix: string; tokens: number; temperature: number; topK?: number; seed: number }
@@ -11,7 +11,7 @@ export type ToWorker =
 
 /** Messages from the worker to the page. */
 export type FromWorker =
-  | { type: 'ready'; backend: string; simd: boolean; threads: number; isolated: boolean }
+  | { type: 'ready'; backend: string; simd: boolean; threads: number; isolated: boolean; fallback: string | null }
   | { type: 'prepared'; tokens: number; vocabSize: number; batchesPerEpoch: number }
   | { type: 'batch'; epoch: number; progress: BatchProgress }
   | { type: 'epoch'; stats: EpochStats; epochs: number }
@@ -23,7 +23,7 @@ export type FromWorker =
 
 /** What the page publishes as `window.recurrentDemo` for the browser test (and curious users). */
 export interface DemoState {
-  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean };
+  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean; fallback: string | null };
   epochs: { epoch: number; loss: number; perplexity: number; tokensPerSecond: number }[];
   training: boolean;
   generated: string[];

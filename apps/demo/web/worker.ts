@@ -20,8 +20,9 @@ const breathe = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
-      const info = await init({ backend: 'wasm', wasmPaths: msg.wasmPaths, threads: msg.threads });
-      post({ type: 'ready', ...info, isolated: scope.crossOriginIsolated === true });
+      // No configuration: the WASM binaries come from @recurrent/core's own modules.
+      const info = await init();
+      post({ type: 'ready', backend: info.backend, simd: info.simd, threads: info.threads, isolated: scope.crossOriginIsolated === true, fallback: info.fallback?.message ?? null });
       return;
     }
     case 'stop':
