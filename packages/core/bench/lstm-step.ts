@@ -2,7 +2,8 @@
 // ops and tf.grads (the gate product is [32, 256 + H] x [256 + H, 4H] with H = 256), on the wasm
 // backend with the stock kernels (BEFORE) and with Recurrent's kernel fixes (AFTER). Also a
 // 35-step sequence cut with unstack, which exercises the slicing fix. Run: see bench/README.md.
-import { init, registerWasmFixes, tf, unregisterWasmFixes, type Tensor } from '@recurrent/core';
+import { init, tf, type Tensor } from '@recurrent/core';
+import { registerWasmFixes, unregisterWasmFixes } from '@recurrent/core/tuning';
 import { compare, fmt } from './timing';
 
 const B = 32;

@@ -1,6 +1,7 @@
 // Matmul throughput on the wasm backend, stock kernels against Recurrent's fixes, for every
 // transpose combination. Run: see bench/README.md.
-import { init, registerWasmFixes, tf, unregisterWasmFixes } from '@recurrent/core';
+import { init, tf } from '@recurrent/core';
+import { registerWasmFixes, unregisterWasmFixes } from '@recurrent/core/tuning';
 import { fmt, medianMsBudget } from './timing';
 
 const info = await init();

@@ -1,7 +1,7 @@
-import { tf, type Tensor } from './backend/tf';
+import { tf, type Tensor } from './runtime/tf';
 import { RecurrentError } from './errors';
 
-export { assertNoLeak, assertNoLeakSync, memorySnapshot } from './memory/scope';
+export { assertNoLeak, assertNoLeakSync, memorySnapshot } from './runtime/scope';
 
 /** A tensor as written in the PyTorch fixtures: shape and row-major data. */
 export interface FixtureTensor {

@@ -1,4 +1,4 @@
-import { tf, type Tensor } from '../backend/tf';
+import { tf, type Tensor } from '../runtime/tf';
 import { SafetensorsError, describe } from '../errors';
 import { findDuplicateKey } from './json-duplicates';
 

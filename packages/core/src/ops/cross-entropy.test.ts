@@ -2,9 +2,10 @@
 // the logits' gradient), ignored rows, label smoothing, class counts off the SIMD width, extreme
 // logits, bad targets, and no tensors or arena memory left behind across steps.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, init, Random, ShapeError, tf, wasmKernelsEnabled, type Tensor } from '../index';
+import { InvalidArgumentError, init, Random, ShapeError, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
-import { sharedArena } from '../wasm/sequence-arena';
+import { sharedMemory } from '../module/memory';
+import { moduleEnabled } from '../tuning';
 import { softmaxCrossEntropy, softmaxCrossEntropyComposed, type SoftmaxCrossEntropyOptions } from './cross-entropy';
 
 beforeAll(async () => {
@@ -27,7 +28,7 @@ function lossAndGrad(f: typeof softmaxCrossEntropy, z: Tensor, t: Tensor, w: Ten
 describe('softmaxCrossEntropy', () => {
   it('runs on our kernels here (wasm with SIMD)', () => {
     expect(tf.getBackend()).toBe('wasm');
-    expect(wasmKernelsEnabled()).toBe(true);
+    expect(moduleEnabled()).toBe(true);
   });
 
   const cases: { M: number; C: number; scale: number; options: SoftmaxCrossEntropyOptions; ignoreEvery?: number }[] = [
@@ -95,10 +96,10 @@ describe('softmaxCrossEntropy', () => {
     };
     step();
     const tensors = tf.memory().numTensors;
-    const reserved = sharedArena()!.reservedBytes;
+    const reserved = sharedMemory()!.reservedBytes;
     for (let i = 0; i < 5; i++) step();
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(sharedArena()!.reservedBytes).toBe(reserved);
+    expect(sharedMemory()!.reservedBytes).toBe(reserved);
     tf.dispose([z, t]);
   });
 });

@@ -1,8 +1,8 @@
 // Validation shared by the whole-sequence ops (runs before any tensor is made).
-import type { Tensor } from '../backend/tf';
+import type { Tensor } from '../runtime/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkDType, checkRank } from '../validate';
-import { checkBias, checkState } from './cell-step';
+import { checkBias, checkState } from './composed-cells';
 
 /** Options of the whole-sequence ops. */
 export interface SequenceOptions {

@@ -2,11 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Random, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
 import { gruSequenceComposed, lstmSequenceComposed, rnnSequenceComposed } from './composed-sequence';
-import { gruSequence } from './gru-sequence';
-import { lstmSequence } from './lstm-sequence';
-import { rnnSequence } from './rnn-sequence';
+import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
-// The fused ops take another path off the wasm backend (tensors instead of heap views).
+// Our module's route runs on the cpu backend too (its own memory; tensors read through dataSync),
+// e.g. where tfjs's wasm binaries were not found.
 beforeAll(async () => {
   await init({ backend: 'cpu' });
 });
@@ -16,7 +15,7 @@ function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale), shape);
 }
 
-describe('fused sequence ops on the cpu backend', () => {
+describe('the sequence ops on the cpu backend', () => {
   it('runs on cpu', () => {
     expect(tf.getBackend()).toBe('cpu');
   });

@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, type Tensor } from '../index';
 import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
-import { gruSequence } from './gru-sequence';
-import { lstmSequence } from './lstm-sequence';
-import { rnnSequence } from './rnn-sequence';
+import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 // PyTorch's bidirectional one-layer cases: the forward direction runs the fused op on the l0
 // weights, the reverse direction runs it with `reverse: true` on the l0_reverse weights.

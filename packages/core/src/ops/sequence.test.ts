@@ -2,9 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assertNoLeak, init, Random, ShapeError, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
 import { gruSequenceComposed, lstmSequenceComposed, rnnSequenceComposed } from './composed-sequence';
-import { gruSequence } from './gru-sequence';
-import { lstmSequence } from './lstm-sequence';
-import { rnnSequence } from './rnn-sequence';
+import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 beforeAll(async () => {
   await init();
