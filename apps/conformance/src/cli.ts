@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 // `pnpm conformance [DIR] [--route module|composed] [--cpu]`: every PyTorch case under DIR (default:
-// the project's copy) on our module's route (the default) or, with `--route composed`, on the
+// @recurrent/fixtures' copy) on our module's route (the default) or, with `--route composed`, on the
 // composed route (our module switched off: every op composed of tfjs ops).
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { init } from '@recurrent/core';
+import { torchDir } from '@recurrent/fixtures';
 import { setModuleEnabled } from '@recurrent/core/tuning';
 import { runConformance } from './runner';
-
-const torchDir = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/torch');
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2).filter((a) => a !== '--');

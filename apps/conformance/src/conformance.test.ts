@@ -1,14 +1,11 @@
 // Every PyTorch case (modules, losses, clipping, optimizer steps) on both routes: our module's
 // (the default) and the composed one (our module switched off). Also the recurrent layers on
 // their per-step composed implementation (RECURRENT_RNN_IMPLEMENTATION=composed).
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { init } from '@recurrent/core';
+import { torchDir } from '@recurrent/fixtures';
 import { setModuleEnabled } from '@recurrent/core/tuning';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCases, formatReport, runCase } from './runner';
-
-const torchDir = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/torch');
 
 /** Cases per kind (114 in all). */
 const KINDS: Record<string, number> = { adam_step: 6, adamw_step: 2, clip_grad_norm: 4, cross_entropy: 9, embedding: 5, gru: 17, gru_cell: 3, linear: 4, lstm: 17, lstm_cell: 3, rnn: 34, rnn_cell: 4, sgd_step: 6 };

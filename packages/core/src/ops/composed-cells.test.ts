@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { torchCase, torchCaseNames } from '@recurrent/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, type Tensor, ShapeError } from '../index';
 import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
@@ -13,9 +11,6 @@ import {
   rnnCellStep,
   rnnCellStepProjected,
 } from './composed-cells';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fixtureDir = join(here, '__fixtures__');
 
 interface CellFixture {
   kind: 'lstm_cell' | 'gru_cell' | 'rnn_cell';
@@ -126,15 +121,16 @@ describe('cell steps: hand-computed PyTorch formulas', () => {
 });
 
 describe('cell steps: PyTorch fixtures (values and gradients)', () => {
-  const files = readdirSync(fixtureDir).filter((f) => /^(lstm|gru|rnn)_cell_.*\.json$/.test(f));
+  const files = ['lstm_cell', 'gru_cell', 'rnn_cell'].flatMap((kind) => torchCaseNames(kind).map((name) => `${kind}/${name}`));
   it('has fixtures for every cell', () => {
-    expect(files.filter((f) => f.startsWith('lstm_cell')).length).toBeGreaterThan(0);
-    expect(files.filter((f) => f.startsWith('gru_cell')).length).toBeGreaterThan(0);
-    expect(files.filter((f) => f.startsWith('rnn_cell')).length).toBeGreaterThan(0);
+    expect(files.filter((f) => f.startsWith('lstm_cell/')).length).toBeGreaterThan(0);
+    expect(files.filter((f) => f.startsWith('gru_cell/')).length).toBeGreaterThan(0);
+    expect(files.filter((f) => f.startsWith('rnn_cell/')).length).toBeGreaterThan(0);
   });
   for (const file of files) {
     it(file, () => {
-      const fx = JSON.parse(readFileSync(join(fixtureDir, file), 'utf8')) as CellFixture;
+      const [kind, name] = file.split('/') as [string, string];
+      const fx = torchCase(kind, name) as CellFixture;
       const before = tf.memory().numTensors;
       tf.tidy(() => {
         const p = (k: string): Tensor | null => (fx.params[k] ? fromFixture(fx.params[k]) : null);

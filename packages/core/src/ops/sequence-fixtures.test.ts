@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { torchCase } from '@recurrent/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, type Tensor } from '../index';
 import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
@@ -8,7 +6,6 @@ import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 // PyTorch's bidirectional one-layer cases: the forward direction runs the fused op on the l0
 // weights, the reverse direction runs it with `reverse: true` on the l0_reverse weights.
-const dir = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__');
 
 interface SeqFixture {
   config: { nonlinearity?: 'tanh' | 'relu' };
@@ -23,16 +20,16 @@ beforeAll(async () => {
 });
 
 const cases = [
-  ['lstm', 'lstm_l1_bi_seqfirst_h0.json'],
-  ['gru', 'gru_l1_bi_seqfirst_h0.json'],
-  ['rnn', 'rnn_tanh_l1_bi_seqfirst_h0.json'],
-  ['rnn', 'rnn_relu_l1_bi_seqfirst_h0.json'],
+  ['lstm', 'lstm/l1_bi_seqfirst_h0'],
+  ['gru', 'gru/l1_bi_seqfirst_h0'],
+  ['rnn', 'rnn/tanh_l1_bi_seqfirst_h0'],
+  ['rnn', 'rnn/relu_l1_bi_seqfirst_h0'],
 ] as const;
 
 describe('fused sequence ops against PyTorch (bidirectional, one layer)', () => {
   for (const [kind, file] of cases) {
     it(file, () => {
-      const fx = JSON.parse(readFileSync(join(dir, file), 'utf8')) as SeqFixture;
+      const fx = torchCase(...(file.split('/') as [string, string])) as SeqFixture;
       tf.tidy(() => {
         const keys = ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'];
         const names = [...keys, ...keys.map((k) => `${k}_reverse`)];
