@@ -99,7 +99,7 @@ function nodeBuiltinStubs(): Plugin {
 }
 
 /**
- * @recurrent/core's `src/backend/tf.ts` imports tfjs's gradient registrations for their side
+ * @recurrent/core's `src/runtime/tf.ts` imports tfjs's gradient registrations for their side
  * effect, but its package.json marks only `register-*.ts` as side-effectful, so Rollup drops the
  * re-exporting `tf.ts` with its side-effect import ("gradient function not found"). Keep it.
  */
@@ -107,7 +107,7 @@ function keepCoreSideEffects(): Plugin {
   return {
     name: 'recurrent-core-side-effects',
     transform(code, id) {
-      if (/[\\/]packages[\\/]core[\\/]src[\\/]backend[\\/]/.test(id)) return { code, map: null, moduleSideEffects: true };
+      if (/[\\/]packages[\\/]core[\\/]src[\\/]runtime[\\/]/.test(id)) return { code, map: null, moduleSideEffects: true };
       return undefined;
     },
   };

@@ -1,6 +1,6 @@
-// softmaxCrossEntropy: the WebAssembly SIMD kernels against the composed tfjs ops (values and
+// softmaxCrossEntropy: our module's kernels against the composed tfjs ops (values and
 // the logits' gradient), ignored rows, label smoothing, class counts off the SIMD width, extreme
-// logits, bad targets, and no tensors or arena memory left behind across steps.
+// logits, bad targets, and no tensors or module memory left behind across steps.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, init, Random, ShapeError, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
@@ -26,7 +26,7 @@ function lossAndGrad(f: typeof softmaxCrossEntropy, z: Tensor, t: Tensor, w: Ten
 }
 
 describe('softmaxCrossEntropy', () => {
-  it('runs on our kernels here (wasm with SIMD)', () => {
+  it('runs on our module here (wasm with SIMD)', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(moduleEnabled()).toBe(true);
   });
@@ -86,7 +86,7 @@ describe('softmaxCrossEntropy', () => {
     tf.dispose([z, bad, short, floats]);
   });
 
-  it('leaves no tensors and no arena memory behind across training steps', () => {
+  it('leaves no tensors and no module memory behind across training steps', () => {
     const rng = new Random(5);
     const z = tf.variable(logitsOf(rng, 70, 500, 1));
     const t = tf.tensor1d(Int32Array.from({ length: 70 }, () => Math.floor(rng.float() * 500)), 'int32');

@@ -4,7 +4,7 @@ import { init, tf, type Tensor } from '../index';
 import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
 import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
-// PyTorch's bidirectional one-layer cases: the forward direction runs the fused op on the l0
+// PyTorch's bidirectional one-layer cases: the forward direction runs the sequence op on the l0
 // weights, the reverse direction runs it with `reverse: true` on the l0_reverse weights.
 
 interface SeqFixture {
@@ -26,7 +26,7 @@ const cases = [
   ['rnn', 'rnn/relu_l1_bi_seqfirst_h0'],
 ] as const;
 
-describe('fused sequence ops against PyTorch (bidirectional, one layer)', () => {
+describe('sequence ops against PyTorch (bidirectional, one layer)', () => {
   for (const [kind, file] of cases) {
     it(file, () => {
       const fx = torchCase(...(file.split('/') as [string, string])) as SeqFixture;
