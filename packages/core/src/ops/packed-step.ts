@@ -85,48 +85,55 @@ export function packStepWeights(
   checkBias(fn, 'bHh', bHh, G * H);
   const values = (t: Tensor | null): Float32Array | null => (t ? (t.dataSync() as Float32Array).slice() : null);
   const resident = onModule((mem) => new ResidentCell(mem, kind, I, H, nonlinearity === 'relu', values(wIh)!, values(wHh)!, values(bIh), values(bHh)));
-  const base = { kind, inputSize: I, hiddenSize: H, nonlinearity };
-  if (resident) {
-    return {
-      ...base,
-      route: 'module',
-      stepValues(input, h, c, batch, out) {
-        if ('ids' in input) checkTokenRange('PackedStepWeights.stepValues', 'ids', input.ids, batch, I);
-        const o = out ?? { h: new Float32Array(batch * H), c: kind === 'lstm' ? new Float32Array(batch * H) : null };
-        resident.step('ids' in input ? input.ids : null, 'x' in input ? input.x : null, h, c, batch, o.h, o.c);
-        return o;
-      },
-      dispose: () => resident.dispose(),
-    };
-  }
-  // The composed route: the cell steps on tensors, from a snapshot of the weights.
-  const [wi, wh, bi, bh] = [wIh, wHh, bIh, bHh].map((t) => (t ? tf.keep(tf.clone(t)) : null)) as [Tensor, Tensor, Tensor | null, Tensor | null];
-  const step = (input: StepValuesInput, h: Float32Array, c: Float32Array | null, B: number): StepValuesResult => {
-    const next = tf.tidy(() => {
-      const x = 'ids' in input ? tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, b) => input.ids[b]!), 'int32'), I, 1, 0, 'float32') : tf.tensor(input.x.subarray(0, B * I), [B, I], 'float32');
-      const hT = tf.tensor(h.subarray(0, B * H), [B, H], 'float32');
-      if (kind === 'lstm') {
-        const r = lstmCellStep(x, hT, tf.tensor(c!.subarray(0, B * H), [B, H], 'float32'), wi, wh, bi, bh);
-        return [r.h, r.c];
-      }
-      return [kind === 'gru' ? gruCellStep(x, hT, wi, wh, bi, bh) : rnnCellStep(x, hT, wi, wh, bi, bh, nonlinearity)];
-    });
-    const r = { h: next[0]!.dataSync() as Float32Array, c: next[1] ? (next[1].dataSync() as Float32Array) : null };
-    tf.dispose(next);
-    return r;
-  };
+  const { step, dispose } = resident ? residentStep(resident, kind) : composedStep(kind, I, H, nonlinearity, wIh, wHh, bIh, bHh);
   return {
-    ...base,
-    route: 'composed',
+    kind,
+    inputSize: I,
+    hiddenSize: H,
+    nonlinearity,
+    route: resident ? 'module' : 'composed',
     stepValues(input, h, c, batch, out) {
       if ('ids' in input) checkTokenRange('PackedStepWeights.stepValues', 'ids', input.ids, batch, I);
-      const r = step(input, h, c, batch);
-      if (!out) return r;
-      out.h.set(r.h);
-      if (out.c && r.c) out.c.set(r.c);
+      return step(input, h, c, batch, out ?? { h: new Float32Array(batch * H), c: kind === 'lstm' ? new Float32Array(batch * H) : null });
+    },
+    dispose,
+  };
+}
+
+/** One step of a route: the new states into `out` (whose arrays may be h and c). */
+type Step = (input: StepValuesInput, h: Float32Array, c: Float32Array | null, B: number, out: StepValuesOutput) => StepValuesResult;
+
+/** The module's route: the weights resident in its memory. */
+function residentStep(resident: ResidentCell, kind: StepKind): { step: Step; dispose: () => void } {
+  return {
+    step(input, h, c, B, out) {
+      resident.step('ids' in input ? input.ids : null, 'x' in input ? input.x : null, h, c, B, out.h, kind === 'lstm' ? out.c : null);
       return out;
     },
-    dispose: () => tf.dispose([wi, wh, ...(bi ? [bi] : []), ...(bh ? [bh] : [])]),
+    dispose: () => resident.dispose(),
+  };
+}
+
+/** The composed route: the cell steps on tensors made from the arrays, with a snapshot of the weights. */
+function composedStep(kind: StepKind, I: number, H: number, nonlinearity: RnnNonlinearity, ...weights: (Tensor | null)[]): { step: Step; dispose: () => void } {
+  const [wi, wh, bi, bh] = weights.map((t) => (t ? tf.keep(tf.clone(t)) : null)) as [Tensor, Tensor, Tensor | null, Tensor | null];
+  return {
+    step(input, h, c, B, out) {
+      const next = tf.tidy(() => {
+        const x = 'ids' in input ? tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, b) => input.ids[b]!), 'int32'), I, 1, 0, 'float32') : tf.tensor(input.x.subarray(0, B * I), [B, I], 'float32');
+        const hT = tf.tensor(h.subarray(0, B * H), [B, H], 'float32');
+        if (kind === 'lstm') {
+          const r = lstmCellStep(x, hT, tf.tensor(c!.subarray(0, B * H), [B, H], 'float32'), wi, wh, bi, bh);
+          return [r.h, r.c];
+        }
+        return [kind === 'gru' ? gruCellStep(x, hT, wi, wh, bi, bh) : rnnCellStep(x, hT, wi, wh, bi, bh, nonlinearity)];
+      });
+      out.h.set(next[0]!.dataSync());
+      if (out.c && next[1]) out.c.set(next[1].dataSync());
+      tf.dispose(next);
+      return out;
+    },
+    dispose: () => tf.dispose([wi, wh, bi, bh].filter((t): t is Tensor => t !== null)),
   };
 }
 
