@@ -10,5 +10,4 @@ export default defineConfig({
   noExternal: [/register_all_gradients/],
   platform: 'neutral',
   external: ['node:*'],
-
 });

@@ -13,31 +13,62 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sourcePath = join(root, 'assembly', 'index.ts');
 const outPath = join(root, 'src', 'module', 'kernels.generated.ts');
 
-const ascFlags = ['--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--enable', 'simd', '--initialMemory', '1'];
+const ascFlags = [
+  '--runtime',
+  'stub',
+  '--optimizeLevel',
+  '3',
+  '--shrinkLevel',
+  '0',
+  '--noAssert',
+  '--enable',
+  'simd',
+  '--initialMemory',
+  '1',
+];
 const relaxedFlags = ['--enable', 'relaxed-simd'];
 
 async function main() {
   // Every file under assembly/ (the entry imports the others).
   const assemblyDir = join(root, 'assembly');
-  const source = readdirSync(assemblyDir).filter((f) => f.endsWith('.ts')).sort().map((f) => `${f}\n${readFileSync(join(assemblyDir, f), 'utf8')}`).join('\n');
+  const source = readdirSync(assemblyDir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => `${f}\n${readFileSync(join(assemblyDir, f), 'utf8')}`)
+    .join('\n');
   // Keyed by the source and the flags only, so that a copy without node_modules (pnpm pack in a
   // release rehearsal) that already has the generated file does not need the compiler.
-  const hash = createHash('sha256').update(source).update(ascFlags.join(' ')).update(relaxedFlags.join(' ')).digest('hex').slice(0, 16);
-  if (existsSync(outPath) && readFileSync(outPath, 'utf8').includes(`source ${hash}`) && !process.argv.includes('--force')) return;
-  const ascVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version;
+  const hash = createHash('sha256')
+    .update(source)
+    .update(ascFlags.join(' '))
+    .update(relaxedFlags.join(' '))
+    .digest('hex')
+    .slice(0, 16);
+  if (
+    existsSync(outPath) &&
+    readFileSync(outPath, 'utf8').includes(`source ${hash}`) &&
+    !process.argv.includes('--force')
+  )
+    return;
+  const ascVersion = JSON.parse(
+    readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8'),
+  ).version;
 
   const { default: asc } = await import('assemblyscript/asc');
   /** The module's bytes for `extra` flags on top of ascFlags. */
   const compile = async (extra) => {
     let binary = null;
     const stderr = [];
-    const { error } = await asc.main([sourcePath, '--outFile', 'recurrent.wasm', ...ascFlags, ...extra], {
-      stdout: { write: () => true },
-      stderr: { write: (s) => (stderr.push(String(s)), true) },
-      writeFile: (name, contents) => {
-        if (name.endsWith('.wasm')) binary = contents;
+    const { error } = await asc.main(
+      [sourcePath, '--outFile', 'recurrent.wasm', ...ascFlags, ...extra],
+      {
+        stdout: { write: () => true },
+        stderr: { write: (s) => (stderr.push(String(s)), true) },
+        writeFile: (name, contents) => {
+          if (name.endsWith('.wasm')) binary = contents;
+        },
       },
-    });
+    );
     if (error || !binary) {
       process.stderr.write(stderr.join(''));
       throw new Error(`build-wasm: asc failed: ${error?.message ?? 'no binary emitted'}`);
@@ -45,7 +76,8 @@ async function main() {
     return binary;
   };
   const binary = await compile([]);
-  if (!globalThis.WebAssembly.validate(binary)) throw new Error('build-wasm: the emitted module does not validate');
+  if (!globalThis.WebAssembly.validate(binary))
+    throw new Error('build-wasm: the emitted module does not validate');
   // The same source with relaxed SIMD (fused multiply-adds in the GEMM): used where the engine
   // validates it (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd).
   const relaxed = await compile(relaxedFlags);

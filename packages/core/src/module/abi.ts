@@ -39,7 +39,15 @@ export interface ModuleExports {
   mapValues(fn: number, src: number, dst: number, n: number): void;
   packPanels(src: number, K: number, N: number, dst: number): void;
   packPanelsTransposed(src: number, N: number, K: number, dst: number): void;
-  gemm(a: number, bp: number, c: number, M: number, K: number, panels: number, accumulate: number): void;
+  gemm(
+    a: number,
+    bp: number,
+    c: number,
+    M: number,
+    K: number,
+    panels: number,
+    accumulate: number,
+  ): void;
   lstmForward: CellForward;
   lstmBackward: CellBackward;
   gruForward: CellForward;
@@ -48,6 +56,24 @@ export interface ModuleExports {
   rnnBackward: CellBackward;
   columnSum(a: number, rows: number, cols: number, out: number): void;
   scatterAddRows(a: number, ids: number, rows: number, cols: number, acc: number): void;
-  crossEntropyForward(z: number, t: number, M: number, C: number, ignore: number, smoothing: number, loss: number, lse: number): void;
-  crossEntropyBackward(z: number, t: number, lse: number, g: number, M: number, C: number, ignore: number, smoothing: number): void;
+  crossEntropyForward(
+    z: number,
+    t: number,
+    M: number,
+    C: number,
+    ignore: number,
+    smoothing: number,
+    loss: number,
+    lse: number,
+  ): void;
+  crossEntropyBackward(
+    z: number,
+    t: number,
+    lse: number,
+    g: number,
+    M: number,
+    C: number,
+    ignore: number,
+    smoothing: number,
+  ): void;
 }

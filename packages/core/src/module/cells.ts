@@ -31,9 +31,39 @@ export interface Cell {
 }
 
 export const CELLS: Readonly<Record<CellKind, Cell>> = {
-  lstm: { kind: 'lstm', gates: 4, biasBlocks: 4, savedBlocks: 5, cellState: true, hiddenGrads: false, directGrad: false, forward: (f) => f.lstmForward, backward: (f) => f.lstmBackward },
-  gru: { kind: 'gru', gates: 3, biasBlocks: 4, savedBlocks: 4, cellState: false, hiddenGrads: true, directGrad: true, forward: (f) => f.gruForward, backward: (f) => f.gruBackward },
-  rnn: { kind: 'rnn', gates: 1, biasBlocks: 1, savedBlocks: 0, cellState: false, hiddenGrads: false, directGrad: false, forward: (f) => f.rnnForward, backward: (f) => f.rnnBackward },
+  lstm: {
+    kind: 'lstm',
+    gates: 4,
+    biasBlocks: 4,
+    savedBlocks: 5,
+    cellState: true,
+    hiddenGrads: false,
+    directGrad: false,
+    forward: (f) => f.lstmForward,
+    backward: (f) => f.lstmBackward,
+  },
+  gru: {
+    kind: 'gru',
+    gates: 3,
+    biasBlocks: 4,
+    savedBlocks: 4,
+    cellState: false,
+    hiddenGrads: true,
+    directGrad: true,
+    forward: (f) => f.gruForward,
+    backward: (f) => f.gruBackward,
+  },
+  rnn: {
+    kind: 'rnn',
+    gates: 1,
+    biasBlocks: 1,
+    savedBlocks: 0,
+    cellState: false,
+    hiddenGrads: false,
+    directGrad: false,
+    forward: (f) => f.rnnForward,
+    backward: (f) => f.rnnBackward,
+  },
 };
 
 /** H padded to whole panels (a multiple of 8). */
@@ -45,7 +75,14 @@ export function paddedSize(H: number): number {
  * Writes `rows` rows of `width` values from `src` into the memory at float index `at`, `stride`
  * floats apart, zeros in between (stride ≥ width).
  */
-export function putRows(f32: Float32Array, at: number, src: ArrayLike<number>, rows: number, width: number, stride: number): void {
+export function putRows(
+  f32: Float32Array,
+  at: number,
+  src: ArrayLike<number>,
+  rows: number,
+  width: number,
+  stride: number,
+): void {
   if (width === stride && src instanceof Float32Array) {
     f32.set(src.subarray(0, rows * width), at);
     return;
@@ -59,9 +96,18 @@ export function putRows(f32: Float32Array, at: number, src: ArrayLike<number>, r
 }
 
 /** The first `width` values of `rows` rows at float index `at`, `stride` apart, into `out` (default: a new array). */
-export function getRows(f32: Float32Array, at: number, rows: number, width: number, stride: number, out: Float32Array = new Float32Array(rows * width)): Float32Array {
+export function getRows(
+  f32: Float32Array,
+  at: number,
+  rows: number,
+  width: number,
+  stride: number,
+  out: Float32Array = new Float32Array(rows * width),
+): Float32Array {
   if (width === stride) out.set(f32.subarray(at, at + rows * width));
-  else for (let r = 0; r < rows; r++) out.set(f32.subarray(at + r * stride, at + r * stride + width), r * width);
+  else
+    for (let r = 0; r < rows; r++)
+      out.set(f32.subarray(at + r * stride, at + r * stride + width), r * width);
   return out;
 }
 
@@ -69,7 +115,12 @@ export function getRows(f32: Float32Array, at: number, rows: number, width: numb
  * The bias a cell's forward step adds, [biasBlocks·H]: b_ih + b_hh, but for the GRU r and z
  * summed, then b_in and b_hn apart (n = tanh(W_in x + b_in + r·(W_hn h + b_hn))). Null biases count as 0.
  */
-export function cellBias(cell: Cell, bIh: Float32Array | null, bHh: Float32Array | null, H: number): Float32Array {
+export function cellBias(
+  cell: Cell,
+  bIh: Float32Array | null,
+  bHh: Float32Array | null,
+  H: number,
+): Float32Array {
   const n = cell.gates * H;
   const out = new Float32Array(cell.biasBlocks * H);
   const summed = cell.kind === 'gru' ? 2 * H : n;
@@ -84,14 +135,29 @@ export function cellBias(cell: Cell, bIh: Float32Array | null, bHh: Float32Array
 }
 
 /** The bias of `cell` in a block of [biasBlocks·Hp]. Allocates. */
-export function biasBlock(mem: ModuleMemory, cell: Cell, bIh: Float32Array | null, bHh: Float32Array | null, H: number, Hp: number): number {
+export function biasBlock(
+  mem: ModuleMemory,
+  cell: Cell,
+  bIh: Float32Array | null,
+  bHh: Float32Array | null,
+  H: number,
+  Hp: number,
+): number {
   const at = mem.alloc(cell.biasBlocks * Hp);
   putRows(mem.f32, at >>> 2, cellBias(cell, bIh, bHh, H), cell.biasBlocks, H, Hp);
   return at;
 }
 
 /** A weight [G·H, K] with its gate blocks padded to Hp rows and its rows to Kp floats, in a new block. Allocates. */
-function paddedWeight(mem: ModuleMemory, w: Float32Array, G: number, H: number, Hp: number, K: number, Kp: number): number {
+function paddedWeight(
+  mem: ModuleMemory,
+  w: Float32Array,
+  G: number,
+  H: number,
+  Hp: number,
+  K: number,
+  Kp: number,
+): number {
   const at = mem.alloc(G * Hp * Kp);
   const f32 = mem.f32;
   for (let g = 0; g < G; g++) {
@@ -105,17 +171,34 @@ function paddedWeight(mem: ModuleMemory, w: Float32Array, G: number, H: number, 
  * wHh [G·H, H] packed for the time loop: forward, B = W_hhᵀ [Hp, G·Hp] (h·W_hhᵀ); backward,
  * B = W_hh [G·Hp, Hp] (dG·W_hh). Throws a RangeError where the memory cannot grow. Allocates.
  */
-export function packHidden(mem: ModuleMemory, cell: Cell, wHh: Float32Array, H: number, Hp: number, direction: 'forward' | 'backward'): PackedRight {
+export function packHidden(
+  mem: ModuleMemory,
+  cell: Cell,
+  wHh: Float32Array,
+  H: number,
+  Hp: number,
+  direction: 'forward' | 'backward',
+): PackedRight {
   const G = cell.gates;
   const raw = paddedWeight(mem, wHh, G, H, Hp, H, Hp); // [G·Hp, Hp]
-  const packed = direction === 'forward' ? packRightFrom(mem, raw, Hp, G * Hp, true) : packRightFrom(mem, raw, G * Hp, Hp, false);
+  const packed =
+    direction === 'forward'
+      ? packRightFrom(mem, raw, Hp, G * Hp, true)
+      : packRightFrom(mem, raw, G * Hp, Hp, false);
   mem.release(raw);
   if (!packed) throw new RangeError('packHidden: our module cannot grow its memory for the weight');
   return packed;
 }
 
 /** wIh [G·H, I] packed as B = W_ihᵀ [I, G·Hp] (x·W_ihᵀ). Throws a RangeError where the memory cannot grow. Allocates. */
-export function packInput(mem: ModuleMemory, cell: Cell, wIh: Float32Array, I: number, H: number, Hp: number): PackedRight {
+export function packInput(
+  mem: ModuleMemory,
+  cell: Cell,
+  wIh: Float32Array,
+  I: number,
+  H: number,
+  Hp: number,
+): PackedRight {
   const G = cell.gates;
   const raw = paddedWeight(mem, wIh, G, H, Hp, I, I); // [G·Hp, I]
   const packed = packRightFrom(mem, raw, I, G * Hp, true);
@@ -128,7 +211,14 @@ export function packInput(mem: ModuleMemory, cell: Cell, wIh: Float32Array, I: n
  * wIh [G·H, I] as a table of rows W_ihᵀ [I, G·Hp] (row i: the input projection of a one-hot
  * vector at i, looked up instead of multiplied). Allocates.
  */
-export function inputTable(mem: ModuleMemory, cell: Cell, wIh: Float32Array, I: number, H: number, Hp: number): number {
+export function inputTable(
+  mem: ModuleMemory,
+  cell: Cell,
+  wIh: Float32Array,
+  I: number,
+  H: number,
+  Hp: number,
+): number {
   const G = cell.gates;
   const N = G * Hp;
   const at = mem.alloc(I * N);

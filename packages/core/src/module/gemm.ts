@@ -21,7 +21,13 @@ export function stride(N: number): number {
  * Packs B from the block `raw` of the memory: B [K, N] row-major, or with `transposed` W [N, K]
  * (B = Wᵀ, a PyTorch weight used as x·Wᵀ). Null where the memory cannot grow that far. Allocates.
  */
-export function packRightFrom(mem: ModuleMemory, raw: number, K: number, N: number, transposed: boolean): PackedRight | null {
+export function packRightFrom(
+  mem: ModuleMemory,
+  raw: number,
+  K: number,
+  N: number,
+  transposed: boolean,
+): PackedRight | null {
   const panels = Math.ceil(N / 8);
   const got = mem.tryAlloc(panels * 8 * K);
   if (!got) return null;
@@ -32,7 +38,13 @@ export function packRightFrom(mem: ModuleMemory, raw: number, K: number, N: numb
 }
 
 /** Packs B from `values` ([K, N], or with `transposed` W [N, K]); null where the memory cannot grow. Allocates. */
-export function packRight(mem: ModuleMemory, values: Float32Array, K: number, N: number, transposed: boolean): PackedRight | null {
+export function packRight(
+  mem: ModuleMemory,
+  values: Float32Array,
+  K: number,
+  N: number,
+  transposed: boolean,
+): PackedRight | null {
   const got = mem.tryAlloc(K * N);
   if (!got) return null;
   const raw = got[0]!;
@@ -46,6 +58,13 @@ export function packRight(mem: ModuleMemory, values: Float32Array, K: number, N:
  * C = A·B (or C += A·B with `accumulate`) for `rows` rows: A at byte offset `a` (rows of B.K
  * floats), C at `c` (rows of stride(B.N) floats). Does not allocate.
  */
-export function gemm(mem: ModuleMemory, a: number, b: PackedRight, c: number, rows: number, accumulate = false): void {
+export function gemm(
+  mem: ModuleMemory,
+  a: number,
+  b: PackedRight,
+  c: number,
+  rows: number,
+  accumulate = false,
+): void {
   mem.fns.gemm(a, b.at, c, rows, b.K, b.panels, accumulate ? 1 : 0);
 }

@@ -44,7 +44,11 @@ export function compiledModule(): WebAssembly.Module | null {
     return null;
   }
   try {
-    state = { status: 'ready', module: new WebAssembly.Module(found.bytes), variant: found.variant };
+    state = {
+      status: 'ready',
+      module: new WebAssembly.Module(found.bytes),
+      variant: found.variant,
+    };
     return state.module;
   } catch {
     state = { status: 'compiling' };
@@ -67,7 +71,11 @@ export async function loadWasmKernels(): Promise<boolean> {
     else {
       state = { status: 'compiling' };
       try {
-        state = { status: 'ready', module: await WebAssembly.compile(found.bytes), variant: found.variant };
+        state = {
+          status: 'ready',
+          module: await WebAssembly.compile(found.bytes),
+          variant: found.variant,
+        };
       } catch {
         state = { status: 'unavailable' };
       }

@@ -29,7 +29,9 @@ export class ModuleMemory {
   private i32View: Int32Array;
   private readonly free = new Map<number, number[]>();
   private readonly sizes = new Map<number, number>();
-  private readonly orphans = new FinalizationRegistry<number[]>((blocks) => this.release(...blocks));
+  private readonly orphans = new FinalizationRegistry<number[]>((blocks) =>
+    this.release(...blocks),
+  );
 
   constructor(module: WebAssembly.Module) {
     this.fns = new WebAssembly.Instance(module, {}).exports as unknown as ModuleExports;
@@ -40,12 +42,14 @@ export class ModuleMemory {
 
   /** A float32 view of the whole memory (re-fetch after `alloc`: growing replaces the buffer). */
   get f32(): Float32Array {
-    if (this.f32View.buffer !== this.fns.memory.buffer) this.f32View = new Float32Array(this.fns.memory.buffer);
+    if (this.f32View.buffer !== this.fns.memory.buffer)
+      this.f32View = new Float32Array(this.fns.memory.buffer);
     return this.f32View;
   }
 
   get i32(): Int32Array {
-    if (this.i32View.buffer !== this.fns.memory.buffer) this.i32View = new Int32Array(this.fns.memory.buffer);
+    if (this.i32View.buffer !== this.fns.memory.buffer)
+      this.i32View = new Int32Array(this.fns.memory.buffer);
     return this.i32View;
   }
 

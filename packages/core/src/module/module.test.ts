@@ -22,7 +22,14 @@ function randomValues(rng: Random, n: number, scale = 1): Float32Array {
 }
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
-  return tf.tensor(randomValues(rng, shape.reduce((a, b) => a * b, 1), scale), shape);
+  return tf.tensor(
+    randomValues(
+      rng,
+      shape.reduce((a, b) => a * b, 1),
+      scale,
+    ),
+    shape,
+  );
 }
 
 describe('the WebAssembly SIMD module', () => {
@@ -76,7 +83,9 @@ describe('the WebAssembly SIMD module', () => {
     const dst = mem.alloc(8);
     mem.f32.set([-1e30, -500, 500, 1e30, -Infinity, Infinity, -90, 90], src >> 2);
     mem.fns.mapValues(1, src, dst, 8);
-    expect(Array.from(mem.view(dst, 8)).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0, 0, 1, 1, 0, 1, 0, 1]);
+    expect(Array.from(mem.view(dst, 8)).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([
+      0, 0, 1, 1, 0, 1, 0, 1,
+    ]);
     mem.fns.mapValues(2, src, dst, 8);
     expect(Array.from(mem.view(dst, 8))).toEqual([-1, -1, 1, 1, -1, 1, -1, 1]);
     mem.release(src, dst);
@@ -85,7 +94,14 @@ describe('the WebAssembly SIMD module', () => {
 
 describe("gemm: the module's one matrix kernel", () => {
   /** C = A·B (+ C0 with accumulate) on the module, and the float64 reference, for A [M, K] and B [K, N] (or Wᵀ). */
-  function product(M: number, K: number, N: number, transposed: boolean, accumulate: boolean, seed: number) {
+  function product(
+    M: number,
+    K: number,
+    N: number,
+    transposed: boolean,
+    accumulate: boolean,
+    seed: number,
+  ) {
     const mem = sharedMemory()!;
     const rng = new Random(seed);
     const a = randomValues(rng, M * K);
@@ -137,7 +153,9 @@ describe("gemm: the module's one matrix kernel", () => {
     gemm(mem, aB, packed, cB, M); // rows 0-3 through the 4-row tile, 4-6 through the single-row tiles
     for (let r = 0; r < M; r++) {
       gemm(mem, aB + 4 * r * K, packed, rowB, 1);
-      expect(Array.from(mem.view(rowB, N)), `row ${r}`).toEqual(Array.from(mem.view(cB + 4 * r * Np, N)));
+      expect(Array.from(mem.view(rowB, N)), `row ${r}`).toEqual(
+        Array.from(mem.view(cB + 4 * r * Np, N)),
+      );
     }
     mem.release(aB, cB, rowB, packed.at);
   });
@@ -183,7 +201,13 @@ describe('packed steps on both routes equal the composed cell steps (the referen
               [xv, false],
               [x, true],
             ] as const) {
-              const r = p.stepValues(byIds ? { ids } : { x: input.dataSync() as Float32Array }, hv, cv, B, { h: hv, c: cv });
+              const r = p.stepValues(
+                byIds ? { ids } : { x: input.dataSync() as Float32Array },
+                hv,
+                cv,
+                B,
+                { h: hv, c: cv },
+              );
               expect(r.h).toBe(hv);
               if (kind === 'lstm') {
                 const ref = lstmCellStep(input, h, c, wIh, wHh, bIh, bHh);
@@ -199,7 +223,9 @@ describe('packed steps on both routes equal the composed cell steps (the referen
             const fresh = p.stepValues({ ids }, hv, cv, B);
             expect(fresh.h).not.toBe(hv);
             expect(Array.from(hv)).toEqual(Array.from(h0));
-            expect(() => p.stepValues({ ids: [I] }, hv, cv, 1)).toThrow(/'ids' must be integers in \[0, \d+\)/);
+            expect(() => p.stepValues({ ids: [I] }, hv, cv, 1)).toThrow(
+              /'ids' must be integers in \[0, \d+\)/,
+            );
             p.dispose();
           });
         });
@@ -225,7 +251,9 @@ describe('packDense', () => {
           const out = new Float32Array(rows * outF);
           expect(d.forwardValues(x.dataSync() as Float32Array, rows, out)).toBe(out);
           expect(maxAbsDiff(out, ref.dataSync())).toBeLessThan(1e-5);
-          expect(maxAbsDiff(d.forwardValues(x.dataSync() as Float32Array, rows), ref.dataSync())).toBeLessThan(1e-5);
+          expect(
+            maxAbsDiff(d.forwardValues(x.dataSync() as Float32Array, rows), ref.dataSync()),
+          ).toBeLessThan(1e-5);
           d.dispose();
         });
       });
@@ -258,7 +286,13 @@ describe('resident weights', () => {
     const rng = new Random(4);
     const run = () =>
       tf.tidy(() => {
-        const p = packStepWeights('lstm', randomTensor(rng, [64, 10]), randomTensor(rng, [64, 16]), null, null);
+        const p = packStepWeights(
+          'lstm',
+          randomTensor(rng, [64, 10]),
+          randomTensor(rng, [64, 16]),
+          null,
+          null,
+        );
         p.stepValues({ ids: [1, 2] }, new Float32Array(32), new Float32Array(32), 2);
         p.stepValues({ x: new Float32Array(20) }, new Float32Array(32), new Float32Array(32), 2);
         const d = packDense(randomTensor(rng, [12, 16]), randomTensor(rng, [12]));

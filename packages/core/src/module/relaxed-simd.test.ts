@@ -34,7 +34,8 @@ describe('our module built with relaxed SIMD', () => {
         () => {
           const at = tf.tensor(a, tA ? [k, m] : [m, k]);
           const bt = tf.tensor(b, tB ? [n, k] : [k, n]);
-          const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, w, tA, tB), tf.tensor(up, [m, n])));
+          const f = (x: tf.Tensor, w: tf.Tensor) =>
+            tf.sum(tf.mul(tf.matMul(x, w, tA, tB), tf.tensor(up, [m, n])));
           return [tf.matMul(at, bt, tA, tB), ...tf.grads(f)([at, bt])];
         },
         { atol: Math.max(1e-4, 2e-5 * Math.sqrt(Math.max(k, m, n))), rtol: 1e-4 },

@@ -1,7 +1,18 @@
 // Weights kept in our module's memory for generation (no gradient): one recurrent layer's step,
 // and a dense layer. They run the same kernels as training (the GEMM, the cells' forward steps)
 // on the same layout; only the number of steps per call differs.
-import { CELLS, biasBlock, getRows, inputTable, packHidden, packInput, paddedSize, putRows, type Cell, type CellKind } from './cells';
+import {
+  CELLS,
+  biasBlock,
+  getRows,
+  inputTable,
+  packHidden,
+  packInput,
+  paddedSize,
+  putRows,
+  type Cell,
+  type CellKind,
+} from './cells';
 import { gemm, packRight, stride, type PackedRight } from './gemm';
 import type { ModuleMemory } from './memory';
 
@@ -67,7 +78,18 @@ export class ResidentCell {
     const { mem, Hp, N } = this;
     const S = Math.max(this.cell.savedBlocks, 1) * Hp;
     const a = (n: number): number => this.keep(mem.alloc(n));
-    b = { ids: a(B), rows: a(B), x: a(B * this.inputSize), xp: a(B * N), h: a(B * Hp), c: a(B * Hp), hNext: a(B * Hp), cNext: a(B * Hp), pre: a(B * N), saved: a(B * S) };
+    b = {
+      ids: a(B),
+      rows: a(B),
+      x: a(B * this.inputSize),
+      xp: a(B * N),
+      h: a(B * Hp),
+      c: a(B * Hp),
+      hNext: a(B * Hp),
+      cNext: a(B * Hp),
+      pre: a(B * N),
+      saved: a(B * S),
+    };
     for (let r = 0; r < B; r++) mem.i32[(b.rows >>> 2) + r] = r * N;
     mem.f32.fill(0, b.c >>> 2, (b.c >>> 2) + B * Hp); // a cell without c reads zeros
     this.buffers.set(B, b);
@@ -78,7 +100,15 @@ export class ResidentCell {
    * One step for B rows: `ids` (int32 token ids in [0, I), checked by the caller) or `x` [B, I];
    * h, c [B, H] in (c for LSTM only); the new h, c written to hOut, cOut (which may be h, c).
    */
-  step(ids: ArrayLike<number> | null, x: Float32Array | null, h: Float32Array, c: Float32Array | null, B: number, hOut: Float32Array, cOut: Float32Array | null): void {
+  step(
+    ids: ArrayLike<number> | null,
+    x: Float32Array | null,
+    h: Float32Array,
+    c: Float32Array | null,
+    B: number,
+    hOut: Float32Array,
+    cOut: Float32Array | null,
+  ): void {
     const { mem, cell, Hp, N, inputSize: I, hiddenSize: H } = this;
     // Every allocation first: growing the memory detaches the views taken after.
     const buf = this.buffersFor(B);
@@ -102,7 +132,20 @@ export class ResidentCell {
       gemm(mem, buf.x, this.wih!, buf.xp, B);
     }
     gemm(mem, buf.h, this.whh, buf.pre, B);
-    cell.forward(mem.fns)(buf.pre, xp, offs, this.bias, buf.h, buf.c, buf.hNext, buf.cNext, buf.saved, B, Hp, this.relu ? 1 : 0);
+    cell.forward(mem.fns)(
+      buf.pre,
+      xp,
+      offs,
+      this.bias,
+      buf.h,
+      buf.c,
+      buf.hNext,
+      buf.cNext,
+      buf.saved,
+      B,
+      Hp,
+      this.relu ? 1 : 0,
+    );
     getRows(f32, buf.hNext >>> 2, B, H, Hp, hOut);
     if (cell.cellState) getRows(f32, buf.cNext >>> 2, B, H, Hp, cOut!);
   }
@@ -150,7 +193,11 @@ export class ResidentDense {
     const { mem, inFeatures: K, outFeatures: N } = this;
     const Np = stride(N);
     let buf = this.buffers.get(rows);
-    if (!buf) this.buffers.set(rows, (buf = { x: this.keep(mem.alloc(rows * K)), y: this.keep(mem.alloc(rows * Np)) }));
+    if (!buf)
+      this.buffers.set(
+        rows,
+        (buf = { x: this.keep(mem.alloc(rows * K)), y: this.keep(mem.alloc(rows * Np)) }),
+      );
     const f32 = mem.f32;
     f32.set(x.subarray(0, rows * K), buf.x >>> 2);
     if (this.bias) for (let r = 0; r < rows; r++) f32.set(this.bias, (buf.y >>> 2) + r * Np);

@@ -14,7 +14,12 @@ import {
 
 interface CellFixture {
   kind: 'lstm_cell' | 'gru_cell' | 'rnn_cell';
-  config: { input_size: number; hidden_size: number; bias: boolean; nonlinearity?: 'tanh' | 'relu' };
+  config: {
+    input_size: number;
+    hidden_size: number;
+    bias: boolean;
+    nonlinearity?: 'tanh' | 'relu';
+  };
   params: Record<string, FixtureTensor>;
   inputs: Record<string, FixtureTensor>;
   outputs: Record<string, FixtureTensor>;
@@ -34,8 +39,18 @@ describe('cell steps: hand-computed PyTorch formulas', () => {
   const c = 0.8;
   it('rnnCellStep tanh and relu', () => {
     const out = tf.tidy(() => {
-      const args = [tf.tensor2d([[x]]), tf.tensor2d([[h]]), tf.tensor2d([[0.7]]), tf.tensor2d([[-1.2]]), tf.tensor1d([0.1]), tf.tensor1d([-0.4])] as const;
-      return [rnnCellStep(...args, 'tanh').dataSync()[0]!, rnnCellStep(...args, 'relu').dataSync()[0]!];
+      const args = [
+        tf.tensor2d([[x]]),
+        tf.tensor2d([[h]]),
+        tf.tensor2d([[0.7]]),
+        tf.tensor2d([[-1.2]]),
+        tf.tensor1d([0.1]),
+        tf.tensor1d([-0.4]),
+      ] as const;
+      return [
+        rnnCellStep(...args, 'tanh').dataSync()[0]!,
+        rnnCellStep(...args, 'relu').dataSync()[0]!,
+      ];
     });
     const pre = 0.7 * x + 0.1 + -1.2 * h - 0.4;
     expect(out[0]).toBeCloseTo(Math.tanh(pre), 6);
@@ -71,8 +86,16 @@ describe('cell steps: hand-computed PyTorch formulas', () => {
     const wh = [-0.4, 0.2, 1.1];
     const bi = [0.05, -0.1, 0.2];
     const bh = [0.3, 0.1, -0.7];
-    const out = tf.tidy(() =>
-      gruCellStep(tf.tensor2d([[x]]), tf.tensor2d([[h]]), tf.tensor2d(wi, [3, 1]), tf.tensor2d(wh, [3, 1]), tf.tensor1d(bi), tf.tensor1d(bh)).dataSync()[0]!,
+    const out = tf.tidy(
+      () =>
+        gruCellStep(
+          tf.tensor2d([[x]]),
+          tf.tensor2d([[h]]),
+          tf.tensor2d(wi, [3, 1]),
+          tf.tensor2d(wh, [3, 1]),
+          tf.tensor1d(bi),
+          tf.tensor1d(bh),
+        ).dataSync()[0]!,
     );
     const r = sig(wi[0]! * x + bi[0]! + wh[0]! * h + bh[0]!);
     const z = sig(wi[1]! * x + bi[1]! + wh[1]! * h + bh[1]!);
@@ -94,8 +117,16 @@ describe('cell steps: hand-computed PyTorch formulas', () => {
         const bIh = tf.randomNormal([G * H], 0, 0.5, 'float32', 6);
         const bHh = tf.randomNormal([G * H], 0, 0.5, 'float32', 7);
         const xp = projectInput(xs, wIh, bIh);
-        if (G === 1) expectTensorsClose(rnnCellStepProjected(xp, hs, wHh, bHh, 'tanh'), rnnCellStep(xs, hs, wIh, wHh, bIh, bHh, 'tanh'));
-        if (G === 3) expectTensorsClose(gruCellStepProjected(xp, hs, wHh, bHh), gruCellStep(xs, hs, wIh, wHh, bIh, bHh));
+        if (G === 1)
+          expectTensorsClose(
+            rnnCellStepProjected(xp, hs, wHh, bHh, 'tanh'),
+            rnnCellStep(xs, hs, wIh, wHh, bIh, bHh, 'tanh'),
+          );
+        if (G === 3)
+          expectTensorsClose(
+            gruCellStepProjected(xp, hs, wHh, bHh),
+            gruCellStep(xs, hs, wIh, wHh, bIh, bHh),
+          );
         if (G === 4) {
           const a = lstmCellStepProjected(xp, hs, cs, wHh, bHh);
           const b = lstmCellStep(xs, hs, cs, wIh, wHh, bIh, bHh);
@@ -108,20 +139,38 @@ describe('cell steps: hand-computed PyTorch formulas', () => {
 
   it('rejects bad shapes with a ShapeError before allocating', () => {
     const z = (s: number[]): Tensor => tf.zeros(s);
-    const [x, h, c, wIh, wHh, b, b15, x5, h3, w43, w44] = [z([2, 3]), z([2, 4]), z([2, 4]), z([16, 3]), z([16, 4]), z([16]), z([15]), z([2, 5]), z([3, 4]), z([4, 3]), z([4, 4])];
+    const [x, h, c, wIh, wHh, b, b15, x5, h3, w43, w44] = [
+      z([2, 3]),
+      z([2, 4]),
+      z([2, 4]),
+      z([16, 3]),
+      z([16, 4]),
+      z([16]),
+      z([15]),
+      z([2, 5]),
+      z([3, 4]),
+      z([4, 3]),
+      z([4, 4]),
+    ];
     const before = tf.memory().numTensors;
     expect(() => lstmCellStep(x, h, c, wIh, wHh, b, b15)).toThrow(ShapeError);
-    expect(() => lstmCellStep(x5, h, c, wIh, wHh, null, null)).toThrow(/'wIh' must be of shape \[16, 5\]/);
+    expect(() => lstmCellStep(x5, h, c, wIh, wHh, null, null)).toThrow(
+      /'wIh' must be of shape \[16, 5\]/,
+    );
     expect(() => lstmCellStep(x, h3, c, wIh, wHh, null, null)).toThrow(/'h' must be/);
     expect(() => gruCellStep(x, h, wIh, wHh, null, null)).toThrow(/'wHh'/);
-    expect(() => rnnCellStep(x, h, w43, w44, null, null, 'sigmoid' as 'tanh')).toThrow(/nonlinearity/);
+    expect(() => rnnCellStep(x, h, w43, w44, null, null, 'sigmoid' as 'tanh')).toThrow(
+      /nonlinearity/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, h, c, wIh, wHh, b, b15, x5, h3, w43, w44]);
   });
 });
 
 describe('cell steps: PyTorch fixtures (values and gradients)', () => {
-  const files = ['lstm_cell', 'gru_cell', 'rnn_cell'].flatMap((kind) => torchCaseNames(kind).map((name) => `${kind}/${name}`));
+  const files = ['lstm_cell', 'gru_cell', 'rnn_cell'].flatMap((kind) =>
+    torchCaseNames(kind).map((name) => `${kind}/${name}`),
+  );
   it('has fixtures for every cell', () => {
     expect(files.filter((f) => f.startsWith('lstm_cell/')).length).toBeGreaterThan(0);
     expect(files.filter((f) => f.startsWith('gru_cell/')).length).toBeGreaterThan(0);
@@ -145,25 +194,52 @@ describe('cell steps: PyTorch fixtures (values and gradients)', () => {
         const bHh = p('bias_hh');
         const gH = fromFixture(fx.inputs.g_h1!);
         const gC = fx.inputs.g_c1 ? fromFixture(fx.inputs.g_c1) : null;
-        const names = ['inputs.x', 'inputs.h0', 'inputs.c0', 'params.weight_ih', 'params.weight_hh', 'params.bias_ih', 'params.bias_hh'];
+        const names = [
+          'inputs.x',
+          'inputs.h0',
+          'inputs.c0',
+          'params.weight_ih',
+          'params.weight_hh',
+          'params.bias_ih',
+          'params.bias_hh',
+        ];
         const all = [x, h0, c0, wIh, wHh, bIh, bHh];
-        const idx = all.map((t, i) => (t !== null && fx.grads[names[i]!] ? i : -1)).filter((i) => i >= 0);
+        const idx = all
+          .map((t, i) => (t !== null && fx.grads[names[i]!] ? i : -1))
+          .filter((i) => i >= 0);
         const loss = (...ts: Tensor[]): Tensor => {
           const v = all.slice() as (Tensor | null)[];
           idx.forEach((k, j) => (v[k] = ts[j]!));
-          const [xx, hh, cc, wi, wh, bi, bh] = v as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor | null, Tensor | null];
+          const [xx, hh, cc, wi, wh, bi, bh] = v as [
+            Tensor,
+            Tensor,
+            Tensor,
+            Tensor,
+            Tensor,
+            Tensor | null,
+            Tensor | null,
+          ];
           if (fx.kind === 'lstm_cell') {
             const r = lstmCellStep(xx, hh, cc, wi, wh, bi, bh);
             expectTensorsClose(r.h, fx.outputs.h1!, { name: 'h1' });
             expectTensorsClose(r.c, fx.outputs.c1!, { name: 'c1' });
             return tf.add(tf.sum(tf.mul(r.h, gH)), tf.sum(tf.mul(r.c, gC!)));
           }
-          const out = fx.kind === 'gru_cell' ? gruCellStep(xx, hh, wi, wh, bi, bh) : rnnCellStep(xx, hh, wi, wh, bi, bh, fx.config.nonlinearity ?? 'tanh');
+          const out =
+            fx.kind === 'gru_cell'
+              ? gruCellStep(xx, hh, wi, wh, bi, bh)
+              : rnnCellStep(xx, hh, wi, wh, bi, bh, fx.config.nonlinearity ?? 'tanh');
           expectTensorsClose(out, fx.outputs.h1!, { name: 'h1' });
           return tf.sum(tf.mul(out, gH));
         };
         const grads = tf.grads(loss)(idx.map((i) => all[i]!));
-        idx.forEach((k, j) => expectTensorsClose(grads[j]!, fx.grads[names[k]!]!, { atol: 1e-4, rtol: 1e-4, name: names[k] }));
+        idx.forEach((k, j) =>
+          expectTensorsClose(grads[j]!, fx.grads[names[k]!]!, {
+            atol: 1e-4,
+            rtol: 1e-4,
+            name: names[k],
+          }),
+        );
         expect(Object.keys(fx.grads).length).toBe(idx.length);
       });
       expect(tf.memory().numTensors).toBe(before);

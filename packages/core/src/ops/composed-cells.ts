@@ -23,7 +23,12 @@ export function projectInput(x: Tensor, wIh: Tensor, bIh: Tensor | null): Tensor
   checkRank(fn, 'wIh', wIh, 2);
   const inSize = wIh.shape[1]!;
   if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== inSize) {
-    throw new ShapeError({ fn, argument: 'x', expected: `a tensor whose last dimension is ${inSize}`, received: [...x.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'x',
+      expected: `a tensor whose last dimension is ${inSize}`,
+      received: [...x.shape],
+    });
   }
   checkBias(fn, 'bIh', bIh, wIh.shape[0]!);
   return tf.tidy(() => {
@@ -82,7 +87,13 @@ export function lstmCellStep(
 }
 
 /** One LSTM step from a precomputed input projection xProj = x wIhᵀ + bIh [B, 4H]. */
-export function lstmCellStepProjected(xProj: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Tensor | null): LstmStepResult {
+export function lstmCellStepProjected(
+  xProj: Tensor,
+  h: Tensor,
+  c: Tensor,
+  wHh: Tensor,
+  bHh: Tensor | null,
+): LstmStepResult {
   checkProjectedArgs('lstmCellStepProjected', xProj, h, wHh, bHh, 4);
   checkState('lstmCellStepProjected', 'c', c, h.shape[0]!, h.shape[1]!);
   return tf.tidy(() => lstmProjectedMath(xProj, h, c, wHh, bHh));
@@ -92,13 +103,25 @@ export function lstmCellStepProjected(xProj: Tensor, h: Tensor, c: Tensor, wHh: 
  * One GRU step, gates r, z, n (reset applied after the hidden matmul, bias included):
  * `n = tanh(W_in x + b_in + r·(W_hn h + b_hn))`, `h' = (1 − z)·n + z·h`. Returns h' [B, H].
  */
-export function gruCellStep(x: Tensor, h: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, bHh: Tensor | null): Tensor {
+export function gruCellStep(
+  x: Tensor,
+  h: Tensor,
+  wIh: Tensor,
+  wHh: Tensor,
+  bIh: Tensor | null,
+  bHh: Tensor | null,
+): Tensor {
   checkStepArgs('gruCellStep', x, h, wIh, wHh, bIh, bHh, 3);
   return tf.tidy(() => gruProjectedMath(projectInput(x, wIh, bIh), h, wHh, bHh));
 }
 
 /** One GRU step from a precomputed input projection xProj = x wIhᵀ + bIh [B, 3H]. */
-export function gruCellStepProjected(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null): Tensor {
+export function gruCellStepProjected(
+  xProj: Tensor,
+  h: Tensor,
+  wHh: Tensor,
+  bHh: Tensor | null,
+): Tensor {
   checkProjectedArgs('gruCellStepProjected', xProj, h, wHh, bHh, 3);
   return tf.tidy(() => gruProjectedMath(xProj, h, wHh, bHh));
 }
@@ -111,12 +134,24 @@ function hiddenProjection(h: Tensor, wHh: Tensor, bHh: Tensor | null): Tensor {
   return bHh ? tf.add(y, bHh) : y;
 }
 
-function rnnProjectedMath(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null, nonlinearity: RnnNonlinearity): Tensor {
+function rnnProjectedMath(
+  xProj: Tensor,
+  h: Tensor,
+  wHh: Tensor,
+  bHh: Tensor | null,
+  nonlinearity: RnnNonlinearity,
+): Tensor {
   const pre = tf.add(xProj, hiddenProjection(h, wHh, bHh)); // [B, H]
   return nonlinearity === 'tanh' ? tf.tanh(pre) : tf.relu(pre);
 }
 
-function lstmProjectedMath(xProj: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Tensor | null): LstmStepResult {
+function lstmProjectedMath(
+  xProj: Tensor,
+  h: Tensor,
+  c: Tensor,
+  wHh: Tensor,
+  bHh: Tensor | null,
+): LstmStepResult {
   const gates = tf.add(xProj, hiddenProjection(h, wHh, bHh)); // [B, 4H]
   const [gi, gf, gg, go] = tf.split(gates, 4, 1) as [Tensor, Tensor, Tensor, Tensor];
   const c1 = tf.add(tf.mul(tf.sigmoid(gf), c), tf.mul(tf.sigmoid(gi), tf.tanh(gg))); // [B, H]
@@ -141,14 +176,30 @@ function gruProjectedMath(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | n
 export function checkBias(fn: string, argument: string, b: Tensor | null, size: number): void {
   if (b === null) return;
   if (b.shape.length !== 1 || b.shape[0] !== size) {
-    throw new ShapeError({ fn, argument, expected: `null or of shape [${size}]`, received: [...b.shape] });
+    throw new ShapeError({
+      fn,
+      argument,
+      expected: `null or of shape [${size}]`,
+      received: [...b.shape],
+    });
   }
 }
 
 /** Throws a ShapeError unless the state `s` is [batch, hidden]. */
-export function checkState(fn: string, argument: string, s: Tensor, batch: number, hidden: number): void {
+export function checkState(
+  fn: string,
+  argument: string,
+  s: Tensor,
+  batch: number,
+  hidden: number,
+): void {
   if (s.shape.length !== 2 || s.shape[0] !== batch || s.shape[1] !== hidden) {
-    throw new ShapeError({ fn, argument, expected: `of shape [${batch}, ${hidden}]`, received: [...s.shape] });
+    throw new ShapeError({
+      fn,
+      argument,
+      expected: `of shape [${batch}, ${hidden}]`,
+      received: [...s.shape],
+    });
   }
 }
 
@@ -156,7 +207,12 @@ function checkRecurrentWeight(fn: string, wHh: Tensor, gates: number): number {
   checkRank(fn, 'wHh', wHh, 2);
   const hidden = wHh.shape[1]!;
   if (wHh.shape[0] !== gates * hidden) {
-    throw new ShapeError({ fn, argument: 'wHh', expected: `of shape [${gates}*H, H] = [${gates * hidden}, ${hidden}]`, received: [...wHh.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'wHh',
+      expected: `of shape [${gates}*H, H] = [${gates * hidden}, ${hidden}]`,
+      received: [...wHh.shape],
+    });
   }
   return hidden;
 }
@@ -175,18 +231,35 @@ function checkStepArgs(
   checkRank(fn, 'x', x, 2);
   checkRank(fn, 'wIh', wIh, 2);
   if (wIh.shape[0] !== gates * hidden || wIh.shape[1] !== x.shape[1]) {
-    throw new ShapeError({ fn, argument: 'wIh', expected: `of shape [${gates * hidden}, ${x.shape[1]}]`, received: [...wIh.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'wIh',
+      expected: `of shape [${gates * hidden}, ${x.shape[1]}]`,
+      received: [...wIh.shape],
+    });
   }
   checkState(fn, 'h', h, x.shape[0]!, hidden);
   checkBias(fn, 'bIh', bIh, gates * hidden);
   checkBias(fn, 'bHh', bHh, gates * hidden);
 }
 
-function checkProjectedArgs(fn: string, xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null, gates: number): void {
+function checkProjectedArgs(
+  fn: string,
+  xProj: Tensor,
+  h: Tensor,
+  wHh: Tensor,
+  bHh: Tensor | null,
+  gates: number,
+): void {
   const hidden = checkRecurrentWeight(fn, wHh, gates);
   checkRank(fn, 'xProj', xProj, 2);
   if (xProj.shape[1] !== gates * hidden) {
-    throw new ShapeError({ fn, argument: 'xProj', expected: `of shape [B, ${gates * hidden}]`, received: [...xProj.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'xProj',
+      expected: `of shape [B, ${gates * hidden}]`,
+      received: [...xProj.shape],
+    });
   }
   checkState(fn, 'h', h, xProj.shape[0]!, hidden);
   checkBias(fn, 'bHh', bHh, gates * hidden);

@@ -2,7 +2,13 @@
 // differentiates them. They are the reference the module's route is tested against, and the
 // route itself where our module does not run (module/route.ts).
 import { tf, type Tensor } from '../runtime/tf';
-import { gruCellStepProjected, lstmCellStepProjected, projectInput, rnnCellStepProjected, type RnnNonlinearity } from './composed-cells';
+import {
+  gruCellStepProjected,
+  lstmCellStepProjected,
+  projectInput,
+  rnnCellStepProjected,
+  type RnnNonlinearity,
+} from './composed-cells';
 import { checkSequenceArgs, type SequenceOptions } from './sequence-args';
 
 /** Output sequence and final hidden state of a GRU or plain RNN sequence op. */
@@ -56,20 +62,52 @@ function runSteps<S extends { h: Tensor }>(
 }
 
 /** `lstmSequence` composed (arguments already checked). */
-export function composedLstm(x: Tensor, h0: Tensor, c0: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, bHh: Tensor | null, reverse: boolean): LstmSequenceResult {
-  const { output, h, c } = runSteps(x, wIh, bIh, reverse, { h: h0, c: c0 }, (xt, s) => lstmCellStepProjected(xt, s.h, s.c, wHh, bHh));
+export function composedLstm(
+  x: Tensor,
+  h0: Tensor,
+  c0: Tensor,
+  wIh: Tensor,
+  wHh: Tensor,
+  bIh: Tensor | null,
+  bHh: Tensor | null,
+  reverse: boolean,
+): LstmSequenceResult {
+  const { output, h, c } = runSteps(x, wIh, bIh, reverse, { h: h0, c: c0 }, (xt, s) =>
+    lstmCellStepProjected(xt, s.h, s.c, wHh, bHh),
+  );
   return { output, h, c };
 }
 
 /** `gruSequence` composed (arguments already checked). */
-export function composedGru(x: Tensor, h0: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, bHh: Tensor | null, reverse: boolean): SequenceResult {
-  const { output, h } = runSteps(x, wIh, bIh, reverse, { h: h0 }, (xt, s) => ({ h: gruCellStepProjected(xt, s.h, wHh, bHh) }));
+export function composedGru(
+  x: Tensor,
+  h0: Tensor,
+  wIh: Tensor,
+  wHh: Tensor,
+  bIh: Tensor | null,
+  bHh: Tensor | null,
+  reverse: boolean,
+): SequenceResult {
+  const { output, h } = runSteps(x, wIh, bIh, reverse, { h: h0 }, (xt, s) => ({
+    h: gruCellStepProjected(xt, s.h, wHh, bHh),
+  }));
   return { output, h };
 }
 
 /** `rnnSequence` composed (arguments already checked). */
-export function composedRnn(x: Tensor, h0: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, bHh: Tensor | null, reverse: boolean, nonlinearity: RnnNonlinearity): SequenceResult {
-  const { output, h } = runSteps(x, wIh, bIh, reverse, { h: h0 }, (xt, s) => ({ h: rnnCellStepProjected(xt, s.h, wHh, bHh, nonlinearity) }));
+export function composedRnn(
+  x: Tensor,
+  h0: Tensor,
+  wIh: Tensor,
+  wHh: Tensor,
+  bIh: Tensor | null,
+  bHh: Tensor | null,
+  reverse: boolean,
+  nonlinearity: RnnNonlinearity,
+): SequenceResult {
+  const { output, h } = runSteps(x, wIh, bIh, reverse, { h: h0 }, (xt, s) => ({
+    h: rnnCellStepProjected(xt, s.h, wHh, bHh, nonlinearity),
+  }));
   return { output, h };
 }
 
@@ -113,5 +151,14 @@ export function rnnSequenceComposed(
   options: SequenceOptions & { nonlinearity?: RnnNonlinearity } = {},
 ): SequenceResult {
   checkSequenceArgs('rnnSequenceComposed', 1, x, h0, null, wIh, wHh, bIh, bHh);
-  return composedRnn(x, h0, wIh, wHh, bIh, bHh, options.reverse ?? false, options.nonlinearity ?? 'tanh');
+  return composedRnn(
+    x,
+    h0,
+    wIh,
+    wHh,
+    bIh,
+    bHh,
+    options.reverse ?? false,
+    options.nonlinearity ?? 'tanh',
+  );
 }

@@ -29,23 +29,53 @@ interface Checked {
   smoothing: number;
 }
 
-function check(fn: string, logits: Tensor, targets: Tensor, options: SoftmaxCrossEntropyOptions): Checked {
+function check(
+  fn: string,
+  logits: Tensor,
+  targets: Tensor,
+  options: SoftmaxCrossEntropyOptions,
+): Checked {
   checkDType(fn, 'logits', logits, 'float32');
   checkRank(fn, 'logits', logits, 2);
   checkDType(fn, 'targets', targets, 'int32');
   const [M, C] = logits.shape as [number, number];
-  if (C < 1) throw new ShapeError({ fn, argument: 'logits', expected: 'at least one class ([M, C] with C >= 1)', received: logits.shape });
+  if (C < 1)
+    throw new ShapeError({
+      fn,
+      argument: 'logits',
+      expected: 'at least one class ([M, C] with C >= 1)',
+      received: logits.shape,
+    });
   if (targets.rank !== 1 || targets.shape[0] !== M) {
-    throw new ShapeError({ fn, argument: 'targets', expected: `shape [${M}] (one target per row of logits)`, received: targets.shape });
+    throw new ShapeError({
+      fn,
+      argument: 'targets',
+      expected: `shape [${M}] (one target per row of logits)`,
+      received: targets.shape,
+    });
   }
   const ignoreIndex = options.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex)) throw new InvalidArgumentError({ fn, argument: 'options.ignoreIndex', expected: 'an integer', received: ignoreIndex });
-  const smoothing = checkNumber(fn, 'options.labelSmoothing', options.labelSmoothing ?? 0, { min: 0, max: 1 });
+  if (!Number.isInteger(ignoreIndex))
+    throw new InvalidArgumentError({
+      fn,
+      argument: 'options.ignoreIndex',
+      expected: 'an integer',
+      received: ignoreIndex,
+    });
+  const smoothing = checkNumber(fn, 'options.labelSmoothing', options.labelSmoothing ?? 0, {
+    min: 0,
+    max: 1,
+  });
   const ids = targets.dataSync() as Int32Array;
   for (let m = 0; m < M; m++) {
     const id = ids[m]!;
     if (id !== ignoreIndex && (id < 0 || id >= C)) {
-      throw new InvalidArgumentError({ fn, argument: 'targets', expected: `class indices in [0, ${C}) or ignoreIndex (${ignoreIndex})`, received: id });
+      throw new InvalidArgumentError({
+        fn,
+        argument: 'targets',
+        expected: `class indices in [0, ${C}) or ignoreIndex (${ignoreIndex})`,
+        received: id,
+      });
     }
   }
   return { M, C, ignoreIndex, smoothing };
@@ -62,8 +92,20 @@ const kernel: KernelOp = {
     const [zB, tB, lossB, lseB] = [mem.alloc(M * C), mem.alloc(M), mem.alloc(M), mem.alloc(M)];
     putTensor(mem, zB, logits!, M, C, C);
     mem.i32.set(targets!.dataSync() as Int32Array, tB >>> 2);
-    mem.fns.crossEntropyForward(zB, tB, M, C, attrs.ignoreIndex as number, attrs.smoothing as number, lossB, lseB);
-    const out = [tensorFromModule(mem, lossB, [M], 1, M, M), tensorFromModule(mem, lseB, [M], 1, M, M)];
+    mem.fns.crossEntropyForward(
+      zB,
+      tB,
+      M,
+      C,
+      attrs.ignoreIndex as number,
+      attrs.smoothing as number,
+      lossB,
+      lseB,
+    );
+    const out = [
+      tensorFromModule(mem, lossB, [M], 1, M, M),
+      tensorFromModule(mem, lseB, [M], 1, M, M),
+    ];
     mem.release(zB, tB, lossB, lseB);
     return out;
   },
@@ -77,7 +119,16 @@ const kernel: KernelOp = {
         mem.i32.set(targets!.dataSync() as Int32Array, tB >>> 2);
         putTensor(mem, lseB, lse!, 1, M, M);
         putTensor(mem, gB, dy!, 1, M, M);
-        mem.fns.crossEntropyBackward(zB, tB, lseB, gB, M, C, attrs.ignoreIndex as number, attrs.smoothing as number);
+        mem.fns.crossEntropyBackward(
+          zB,
+          tB,
+          lseB,
+          gB,
+          M,
+          C,
+          attrs.ignoreIndex as number,
+          attrs.smoothing as number,
+        );
         const dz = tensorFromModule(mem, zB, [M, C], M, C, C); // written over z in place
         mem.release(zB, tB, lseB, gB);
         return dz;
@@ -94,20 +145,32 @@ const kernel: KernelOp = {
  * logsumexp(z_m) − z_mj), and 0 where t_m is `ignoreIndex`. Differentiable in `logits`.
  * Targets outside [0, C) (other than `ignoreIndex`) are an error, as in PyTorch.
  */
-export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: SoftmaxCrossEntropyOptions = {}): Tensor {
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  targets: Tensor,
+  options: SoftmaxCrossEntropyOptions = {},
+): Tensor {
   const c = check(FN, logits, targets, options);
   // Our module's route where it can hold the logits (wasm32's 4 GB, a browser's limit), else composed.
   const mem = c.M > 0 ? moduleRoute() : null;
   const room = mem?.tryAlloc(c.M * c.C, c.M, c.M, c.M);
   if (!mem || !room) return composed(logits, targets, c);
   mem.release(...room); // the kernel takes the same blocks back from the free list
-  const [loss, lse] = runKernelOp(kernel, { logits, targets }, { ignoreIndex: c.ignoreIndex, smoothing: c.smoothing }) as [Tensor, Tensor];
+  const [loss, lse] = runKernelOp(
+    kernel,
+    { logits, targets },
+    { ignoreIndex: c.ignoreIndex, smoothing: c.smoothing },
+  ) as [Tensor, Tensor];
   lse.dispose(); // the tape keeps its own reference for the gradient
   return loss;
 }
 
 /** `softmaxCrossEntropy` composed of tfjs ops (the reference; the path off wasm). */
-export function softmaxCrossEntropyComposed(logits: Tensor, targets: Tensor, options: SoftmaxCrossEntropyOptions = {}): Tensor {
+export function softmaxCrossEntropyComposed(
+  logits: Tensor,
+  targets: Tensor,
+  options: SoftmaxCrossEntropyOptions = {},
+): Tensor {
   return composed(logits, targets, check(`${FN}Composed`, logits, targets, options));
 }
 
@@ -118,9 +181,13 @@ function composed(logits: Tensor, targets: Tensor, { C, ignoreIndex, smoothing }
     const safe = tf.where(valid, targets, tf.zerosLike(targets)); // [M]
     // A one-hot product (a gather through wasm's UnsortedSegmentSum gradient measured no faster);
     // tfjs's oneHot needs two classes or more.
-    const picked = C === 1 ? tf.reshape(logp, [-1]) : tf.sum(tf.mul(logp, tf.oneHot(safe, C, 1, 0, 'float32')), -1); // [M]
+    const picked =
+      C === 1
+        ? tf.reshape(logp, [-1])
+        : tf.sum(tf.mul(logp, tf.oneHot(safe, C, 1, 0, 'float32')), -1); // [M]
     let perRow = tf.neg(picked); // [M]
-    if (smoothing > 0) perRow = tf.add(tf.mul(perRow, 1 - smoothing), tf.mul(tf.neg(tf.mean(logp, -1)), smoothing));
+    if (smoothing > 0)
+      perRow = tf.add(tf.mul(perRow, 1 - smoothing), tf.mul(tf.neg(tf.mean(logp, -1)), smoothing));
     return tf.mul(perRow, tf.cast(valid, 'float32'));
   });
 }

@@ -21,13 +21,18 @@ export interface KernelOp {
 }
 
 /** Runs `op` as one node of the gradient tape; returns its outputs. */
-export function runKernelOp(op: KernelOp, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}): Tensor[] {
+export function runKernelOp(
+  op: KernelOp,
+  inputs: Record<string, Tensor>,
+  attrs: NamedAttrMap = {},
+): Tensor[] {
   const backendName = tf.getBackend();
   if (tf.getKernel(op.name, backendName) === undefined) {
     tf.registerKernel({
       kernelName: op.name,
       backendName,
-      kernelFunc: ({ inputs: ins, attrs: at }) => op.forward(ins as unknown as Record<string, Tensor>, at ?? {}) as unknown as TensorInfo[],
+      kernelFunc: ({ inputs: ins, attrs: at }) =>
+        op.forward(ins as unknown as Record<string, Tensor>, at ?? {}) as unknown as TensorInfo[],
     });
   }
   if (tf.getGradient(op.name) === undefined) {

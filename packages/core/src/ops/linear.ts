@@ -24,10 +24,22 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   checkRank(FN, 'weight', weight, 2);
   const inF = x.shape[1]!;
   const [outF, wIn] = weight.shape as [number, number];
-  if (wIn !== inF) throw new ShapeError({ fn: FN, argument: 'weight', expected: `[out, ${inF}] (x's last dimension as its second)`, received: weight.shape });
+  if (wIn !== inF)
+    throw new ShapeError({
+      fn: FN,
+      argument: 'weight',
+      expected: `[out, ${inF}] (x's last dimension as its second)`,
+      received: weight.shape,
+    });
   if (bias) {
     checkDType(FN, 'bias', bias, 'float32');
-    if (bias.rank !== 1 || bias.shape[0] !== outF) throw new ShapeError({ fn: FN, argument: 'bias', expected: `[${outF}]`, received: bias.shape });
+    if (bias.rank !== 1 || bias.shape[0] !== outF)
+      throw new ShapeError({
+        fn: FN,
+        argument: 'bias',
+        expected: `[${outF}]`,
+        received: bias.shape,
+      });
   }
   const inputs: Record<string, Tensor> = bias ? { x, weight, bias } : { x, weight };
   return runKernelOp(kernel, inputs)[0]!;
@@ -54,12 +66,23 @@ const kernel: KernelOp = {
   name: 'RecurrentLinear',
   inputsToSave: ['x', 'weight'],
   outputsToSave: [],
-  forward: ({ x, weight, bias }) => [tf.tidy(() => (bias ? tf.add(tf.matMul(x!, weight!, false, true), bias) : tf.matMul(x!, weight!, false, true)))], // [N, out]
+  forward: ({ x, weight, bias }) => [
+    tf.tidy(() =>
+      bias
+        ? tf.add(tf.matMul(x!, weight!, false, true), bias)
+        : tf.matMul(x!, weight!, false, true),
+    ),
+  ], // [N, out]
   backward([dy], [xs, w]) {
     const grads: GradientMap = {
       x: () => tf.matMul(dy!, w!), // [N, out]·[out, in]
       weight: () => tf.tidy(() => tf.matMul(tf.transpose(dy!), xs!)), // [out, N]·[N, in]
-      bias: () => tf.tensor(columnSum(dy!.dataSync() as Float32Array, dy!.shape[0]!, dy!.shape[1]!), [dy!.shape[1]!], 'float32'),
+      bias: () =>
+        tf.tensor(
+          columnSum(dy!.dataSync() as Float32Array, dy!.shape[0]!, dy!.shape[1]!),
+          [dy!.shape[1]!],
+          'float32',
+        ),
     };
     return grads;
   },

@@ -19,11 +19,22 @@ export interface PackedDense {
 }
 
 /** The resident layer, or null where the module's route is off or its memory cannot grow. */
-function resident(inFeatures: number, outFeatures: number, weight: Tensor, bias: Tensor | null): ResidentDense | null {
+function resident(
+  inFeatures: number,
+  outFeatures: number,
+  weight: Tensor,
+  bias: Tensor | null,
+): ResidentDense | null {
   const mem = moduleRoute();
   if (!mem) return null;
   try {
-    return new ResidentDense(mem, inFeatures, outFeatures, weight.dataSync() as Float32Array, bias ? (bias.dataSync() as Float32Array) : null);
+    return new ResidentDense(
+      mem,
+      inFeatures,
+      outFeatures,
+      weight.dataSync() as Float32Array,
+      bias ? (bias.dataSync() as Float32Array) : null,
+    );
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;
@@ -36,7 +47,12 @@ export function packDense(weight: Tensor, bias: Tensor | null): PackedDense {
   checkRank(fn, 'weight', weight, 2);
   const [outFeatures, inFeatures] = weight.shape as [number, number];
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outFeatures)) {
-    throw new ShapeError({ fn, argument: 'bias', expected: `of shape [${outFeatures}]`, received: [...bias.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'bias',
+      expected: `of shape [${outFeatures}]`,
+      received: [...bias.shape],
+    });
   }
   const layer = resident(inFeatures, outFeatures, weight, bias);
   if (layer) {
@@ -60,7 +76,12 @@ export function packDense(weight: Tensor, bias: Tensor | null): PackedDense {
     route: 'composed',
     forwardValues(x, rows, out = new Float32Array(rows * outFeatures)) {
       const y = tf.tidy(() => {
-        const p = tf.matMul(tf.tensor(x.subarray(0, rows * inFeatures), [rows, inFeatures], 'float32'), w, false, true); // [rows, out]
+        const p = tf.matMul(
+          tf.tensor(x.subarray(0, rows * inFeatures), [rows, inFeatures], 'float32'),
+          w,
+          false,
+          true,
+        ); // [rows, out]
         return (b ? tf.add(p, b) : p).dataSync() as Float32Array;
       });
       out.set(y);

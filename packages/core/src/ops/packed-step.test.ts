@@ -10,7 +10,10 @@ beforeAll(async () => {
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal() * scale),
+    shape,
+  );
 }
 
 describe('packed single steps equal the composed cell steps', () => {
@@ -39,12 +42,22 @@ describe('packed single steps equal the composed cell steps', () => {
             p.dispose();
           } else if (G === 3) {
             const p = packStepWeights('gru', wIh, wHh, bIh, bHh);
-            expect(maxAbsDiff(gruStep(x, h, p).dataSync(), gruCellStep(x, h, wIh, wHh, bIh, bHh).dataSync())).toBeLessThan(1e-5);
+            expect(
+              maxAbsDiff(
+                gruStep(x, h, p).dataSync(),
+                gruCellStep(x, h, wIh, wHh, bIh, bHh).dataSync(),
+              ),
+            ).toBeLessThan(1e-5);
             p.dispose();
           } else {
             for (const nl of ['tanh', 'relu'] as const) {
               const p = packStepWeights('rnn', wIh, wHh, bIh, bHh, { nonlinearity: nl });
-              expect(maxAbsDiff(rnnStep(x, h, p).dataSync(), rnnCellStep(x, h, wIh, wHh, bIh, bHh, nl).dataSync())).toBeLessThan(1e-5);
+              expect(
+                maxAbsDiff(
+                  rnnStep(x, h, p).dataSync(),
+                  rnnCellStep(x, h, wIh, wHh, bIh, bHh, nl).dataSync(),
+                ),
+              ).toBeLessThan(1e-5);
               p.dispose();
             }
           }
@@ -61,13 +74,30 @@ describe('packed single steps equal the composed cell steps', () => {
       const x = tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), I), 'float32'); // [B, I]
       const h = randomTensor(rng, [B, H], 0.5);
       const c = randomTensor(rng, [B, H], 0.5);
-      for (const [kind, G, nonlinearity] of [['lstm', 4, 'tanh'], ['gru', 3, 'tanh'], ['rnn', 1, 'tanh'], ['rnn', 1, 'relu']] as const) {
+      for (const [kind, G, nonlinearity] of [
+        ['lstm', 4, 'tanh'],
+        ['gru', 3, 'tanh'],
+        ['rnn', 1, 'tanh'],
+        ['rnn', 1, 'relu'],
+      ] as const) {
         const wIh = randomTensor(rng, [G * H, I], 0.6);
         const wHh = randomTensor(rng, [G * H, H], 0.6);
-        const p = packStepWeights(kind, wIh, wHh, randomTensor(rng, [G * H], 0.5), randomTensor(rng, [G * H], 0.5), { nonlinearity });
+        const p = packStepWeights(
+          kind,
+          wIh,
+          wHh,
+          randomTensor(rng, [G * H], 0.5),
+          randomTensor(rng, [G * H], 0.5),
+          { nonlinearity },
+        );
         const cv = kind === 'lstm' ? (c.dataSync() as Float32Array) : null;
         const byIds = p.stepValues({ ids }, h.dataSync() as Float32Array, cv, B);
-        const byX = p.stepValues({ x: x.dataSync() as Float32Array }, h.dataSync() as Float32Array, cv, B);
+        const byX = p.stepValues(
+          { x: x.dataSync() as Float32Array },
+          h.dataSync() as Float32Array,
+          cv,
+          B,
+        );
         expect(maxAbsDiff(byIds.h, byX.h)).toBeLessThan(1e-6);
         if (kind === 'lstm') expect(maxAbsDiff(byIds.c!, byX.c!)).toBeLessThan(1e-6);
         else expect(byIds.c).toBeNull();

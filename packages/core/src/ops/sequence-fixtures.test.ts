@@ -49,8 +49,15 @@ describe('sequence ops against PyTorch (bidirectional, one layer)', () => {
           const run = (p: Tensor[], h: Tensor, c: Tensor | null, reverse: boolean) => {
             const [wi, wh, bi, bh] = p as [Tensor, Tensor, Tensor, Tensor];
             if (kind === 'lstm') return lstmSequence(xx, h, c!, wi, wh, bi, bh, { reverse });
-            if (kind === 'gru') return { ...gruSequence(xx, h, wi, wh, bi, bh, { reverse }), c: null };
-            return { ...rnnSequence(xx, h, wi, wh, bi, bh, { reverse, nonlinearity: fx.config.nonlinearity! }), c: null };
+            if (kind === 'gru')
+              return { ...gruSequence(xx, h, wi, wh, bi, bh, { reverse }), c: null };
+            return {
+              ...rnnSequence(xx, h, wi, wh, bi, bh, {
+                reverse,
+                nonlinearity: fx.config.nonlinearity!,
+              }),
+              c: null,
+            };
           };
           const f = run(rest.slice(0, 4), hf, cf, false);
           const b = run(rest.slice(4), hb, cb, true);
@@ -67,8 +74,13 @@ describe('sequence ops against PyTorch (bidirectional, one layer)', () => {
           return l;
         };
         const grads = tf.grads(loss)([x, h0, ...(c0 ? [c0] : []), ...params]);
-        const gradNames = [...inputNames.map((n) => `inputs.${n}`), ...names.map((n) => `params.${n}`)];
-        gradNames.forEach((n, i) => expectTensorsClose(grads[i]!, fx.grads[n]!, { atol: 1e-4, rtol: 1e-4, name: n }));
+        const gradNames = [
+          ...inputNames.map((n) => `inputs.${n}`),
+          ...names.map((n) => `params.${n}`),
+        ];
+        gradNames.forEach((n, i) =>
+          expectTensorsClose(grads[i]!, fx.grads[n]!, { atol: 1e-4, rtol: 1e-4, name: n }),
+        );
         expect(gradNames.length).toBe(Object.keys(fx.grads).length);
       });
     });

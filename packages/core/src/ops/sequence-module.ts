@@ -9,7 +9,17 @@
 // weight gradients once per sequence as single products over all steps.
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../runtime/tf';
-import { CELLS, biasBlock, getRows, inputTable, packHidden, packInput, paddedSize, type Cell, type CellKind } from '../module/cells';
+import {
+  CELLS,
+  biasBlock,
+  getRows,
+  inputTable,
+  packHidden,
+  packInput,
+  paddedSize,
+  type Cell,
+  type CellKind,
+} from '../module/cells';
 import { gemm, type PackedRight } from '../module/gemm';
 import { sharedMemory } from '../module/memory';
 import { isRecording, runKernelOp, type GradientMap, type KernelOp } from './kernel-op';
@@ -57,7 +67,10 @@ function at(block: number, t: number, B: number, width: number): number {
 }
 
 /** The step processed before the s-th one (-1 for the first), in time order. */
-function stepOrder(T: number, reverse: boolean): { t: (s: number) => number; prev: (s: number) => number } {
+function stepOrder(
+  T: number,
+  reverse: boolean,
+): { t: (s: number) => number; prev: (s: number) => number } {
   const t = (s: number): number => (reverse ? T - 1 - s : s);
   return { t, prev: (s) => (s === 0 ? -1 : t(s - 1)) };
 }
@@ -73,12 +86,20 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
   const ids = x!.dtype === 'int32' ? (x!.dataSync() as Int32Array) : null;
   // Every allocation first: growing the memory detaches the views taken after.
   const whh = packHidden(mem, cell, readValues(wHh!), H, Hp, 'forward'); // h'·W_hhᵀ
-  const bias = biasBlock(mem, cell, bIh ? readValues(bIh) : null, bHh ? readValues(bHh) : null, H, Hp);
+  const bias = biasBlock(
+    mem,
+    cell,
+    bIh ? readValues(bIh) : null,
+    bHh ? readValues(bHh) : null,
+    H,
+    Hp,
+  );
   const offs = mem.alloc(T * B); // row r of the input projections starts at xp + 4·offs[r]
   let wih: PackedRight | null = null;
   let xIn = 0;
   let xp: number;
-  if (ids) xp = inputTable(mem, cell, readValues(wIh!), I, H, Hp); // [I, N]: a row per token
+  if (ids)
+    xp = inputTable(mem, cell, readValues(wIh!), I, H, Hp); // [I, N]: a row per token
   else {
     wih = packInput(mem, cell, readValues(wIh!), I, H, Hp);
     xIn = mem.alloc(T * B * I);
@@ -109,7 +130,20 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
     const hPrev = tp < 0 ? held.h0 : at(held.hs, tp, B, Hp);
     const cPrev = !cell.cellState ? 0 : tp < 0 ? held.c0 : at(held.cs, tp, B, Hp);
     gemm(mem, hPrev, whh, pre, B); // [B, N] h'·W_hhᵀ
-    step(pre, xp, offs + 4 * t * B, bias, hPrev, cPrev, at(held.hs, t, B, Hp), cell.cellState ? at(held.cs, t, B, Hp) : 0, at(held.saved, t, B, S), B, Hp, flag);
+    step(
+      pre,
+      xp,
+      offs + 4 * t * B,
+      bias,
+      hPrev,
+      cPrev,
+      at(held.hs, t, B, Hp),
+      cell.cellState ? at(held.cs, t, B, Hp) : 0,
+      at(held.saved, t, B, S),
+      B,
+      Hp,
+      flag,
+    );
   }
   const tl = order.t(T - 1);
   const output = tensorFromModule(mem, held.hs, [T, B, H], T * B, H, Hp);
@@ -127,7 +161,10 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
   const mem = sharedMemory()!;
   const [x, wIh, wHh] = saved as [Tensor, Tensor, Tensor];
   const held = heldByCall.get(attrs);
-  if (!held) throw new Error(`${cell.kind}Sequence: the forward pass kept nothing for its gradient (was it recorded?)`);
+  if (!held)
+    throw new Error(
+      `${cell.kind}Sequence: the forward pass kept nothing for its gradient (was it recorded?)`,
+    );
   heldByCall.delete(attrs);
   const d = dimsOf(cell, x, wIh, wHh);
   const { T, B, I, H, Hp, N } = d;
@@ -156,7 +193,20 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
     const tp = order.prev(s);
     const hPrev = tp < 0 ? held.h0 : at(held.hs, tp, B, Hp);
     const cPrev = !cell.cellState ? 0 : tp < 0 ? held.c0 : at(held.cs, tp, B, Hp);
-    step(at(dOut, t, B, Hp), dh, dc, at(held.saved, t, B, S), hPrev, cPrev, at(held.hs, t, B, Hp), at(dGi, t, B, N), at(dGh, t, B, N), B, Hp, flag);
+    step(
+      at(dOut, t, B, Hp),
+      dh,
+      dc,
+      at(held.saved, t, B, S),
+      hPrev,
+      cPrev,
+      at(held.hs, t, B, Hp),
+      at(dGi, t, B, N),
+      at(dGh, t, B, N),
+      B,
+      Hp,
+      flag,
+    );
     gemm(mem, at(dGh, t, B, N), whh, dh, B, cell.directGrad); // dh (+)= dG·W_hh
   }
   mem.fns.columnSum(dGi, T * B, N, dbi);
@@ -169,7 +219,9 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
     mem.fns.scatterAddRows(dGi, idsB, T * B, N, acc);
     const a = mem.view(acc, I * N);
     dWihIds = new Float32Array(G * H * I);
-    for (let g = 0; g < G; g++) for (let j = 0; j < H; j++) for (let i = 0; i < I; i++) dWihIds[(g * H + j) * I + i] = a[i * N + g * Hp + j]!;
+    for (let g = 0; g < G; g++)
+      for (let j = 0; j < H; j++)
+        for (let i = 0; i < I; i++) dWihIds[(g * H + j) * I + i] = a[i * N + g * Hp + j]!;
   }
   const f32 = mem.f32;
   const dh0 = getRows(f32, dh >>> 2, B, H, Hp);
@@ -180,13 +232,31 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
   const hPrev = new Float32Array(T * B * H);
   for (let s = 0; s < T; s++) {
     const tp = order.prev(s);
-    getRows(f32, (tp < 0 ? held.h0 : at(held.hs, tp, B, Hp)) >>> 2, B, H, Hp, hPrev.subarray(order.t(s) * B * H, (order.t(s) + 1) * B * H));
+    getRows(
+      f32,
+      (tp < 0 ? held.h0 : at(held.hs, tp, B, Hp)) >>> 2,
+      B,
+      H,
+      Hp,
+      hPrev.subarray(order.t(s) * B * H, (order.t(s) + 1) * B * H),
+    );
   }
   const dGin = tensorFromModule(mem, dGi, [T * B, G * H], T * B * G, H, Hp); // [T·B, G·H]
-  const dGhT = tf.transpose(dGh === dGi ? dGin : tensorFromModule(mem, dGh, [T * B, G * H], T * B * G, H, Hp)); // [G·H, T·B]
+  const dGhT = tf.transpose(
+    dGh === dGi ? dGin : tensorFromModule(mem, dGh, [T * B, G * H], T * B * G, H, Hp),
+  ); // [G·H, T·B]
   const dGinT = dGh === dGi ? dGhT : ids ? null : tf.transpose(dGin);
   const hPrevT = tf.tensor(hPrev, [T * B, H], 'float32');
-  mem.release(whh.at, dOut, dh, dGi, dbi, ...(cell.cellState ? [dc] : []), ...(dGh !== dGi ? [dGh, dbh] : []), ...(ids ? [idsB, acc] : []));
+  mem.release(
+    whh.at,
+    dOut,
+    dh,
+    dGi,
+    dbi,
+    ...(cell.cellState ? [dc] : []),
+    ...(dGh !== dGi ? [dGh, dbh] : []),
+    ...(ids ? [idsB, acc] : []),
+  );
   mem.drop(attrs, blocksOf(held));
   return {
     x: () => (ids ? tf.zeros([T, B]) : tf.reshape(tf.matMul(dGin, wIh), [T, B, I])), // [T·B, G·H]·[G·H, I]
@@ -194,14 +264,21 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
     c0: () => tf.tensor(dc0!, [B, H], 'float32'),
     // The weight gradients over all steps at once: the transposed gate gradients are the left
     // side, so only the small right side (the inputs or the previous states) is packed.
-    wIh: () => (dWihIds ? tf.tensor(dWihIds, [G * H, I], 'float32') : tf.matMul(dGinT!, tf.reshape(x, [T * B, I]))),
+    wIh: () =>
+      dWihIds
+        ? tf.tensor(dWihIds, [G * H, I], 'float32')
+        : tf.matMul(dGinT!, tf.reshape(x, [T * B, I])),
     wHh: () => tf.matMul(dGhT, hPrevT),
     bIh: () => tf.tensor(dbIh.slice(), [G * H], 'float32'),
     bHh: () => tf.tensor(dbHh.slice(), [G * H], 'float32'),
   };
 }
 
-const KERNEL_NAMES: Record<CellKind, string> = { lstm: 'RecurrentLstmSequence', gru: 'RecurrentGruSequence', rnn: 'RecurrentRnnSequence' };
+const KERNEL_NAMES: Record<CellKind, string> = {
+  lstm: 'RecurrentLstmSequence',
+  gru: 'RecurrentGruSequence',
+  rnn: 'RecurrentRnnSequence',
+};
 
 const kernels = new Map<CellKind, KernelOp>();
 
@@ -225,7 +302,11 @@ function kernelOf(kind: CellKind): KernelOp {
  * Runs a whole-sequence op on our module (arguments already checked, the route decided): outputs
  * [T, B, H], the final h [B, H] and, for the LSTM, c [B, H]. Differentiable in every input.
  */
-export function runSequenceOnModule(kind: CellKind, inputs: Record<string, Tensor>, reverse: boolean, relu: boolean): Tensor[] {
+export function runSequenceOnModule(
+  kind: CellKind,
+  inputs: Record<string, Tensor>,
+  reverse: boolean,
+  relu: boolean,
+): Tensor[] {
   return runKernelOp(kernelOf(kind), inputs, { reverse, relu, recording: isRecording() });
 }
-

@@ -5,7 +5,13 @@ import type { Tensor } from '../runtime/tf';
 import { checkOneOf } from '../validate';
 import { moduleRoute } from '../module/route';
 import type { RnnNonlinearity } from './composed-cells';
-import { composedGru, composedLstm, composedRnn, type LstmSequenceResult, type SequenceResult } from './composed-sequence';
+import {
+  composedGru,
+  composedLstm,
+  composedRnn,
+  type LstmSequenceResult,
+  type SequenceResult,
+} from './composed-sequence';
 import { checkSequenceArgs, sequenceInputs, type SequenceOptions } from './sequence-args';
 import { runSequenceOnModule } from './sequence-module';
 
@@ -34,7 +40,12 @@ export function lstmSequence(
   checkSequenceArgs('lstmSequence', 4, x, h0, c0, wIh, wHh, bIh, bHh);
   const reverse = options.reverse ?? false;
   if (!moduleRoute()) return composedLstm(x, h0, c0, wIh, wHh, bIh, bHh, reverse);
-  const [output, h, c] = runSequenceOnModule('lstm', sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh), reverse, false) as [Tensor, Tensor, Tensor];
+  const [output, h, c] = runSequenceOnModule(
+    'lstm',
+    sequenceInputs(x, h0, c0, wIh, wHh, bIh, bHh),
+    reverse,
+    false,
+  ) as [Tensor, Tensor, Tensor];
   return { output, h, c };
 }
 
@@ -55,7 +66,12 @@ export function gruSequence(
   checkSequenceArgs('gruSequence', 3, x, h0, null, wIh, wHh, bIh, bHh);
   const reverse = options.reverse ?? false;
   if (!moduleRoute()) return composedGru(x, h0, wIh, wHh, bIh, bHh, reverse);
-  const [output, h] = runSequenceOnModule('gru', sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh), reverse, false) as [Tensor, Tensor];
+  const [output, h] = runSequenceOnModule(
+    'gru',
+    sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh),
+    reverse,
+    false,
+  ) as [Tensor, Tensor];
   return { output, h };
 }
 
@@ -74,9 +90,19 @@ export function rnnSequence(
   options: RnnSequenceOptions = {},
 ): SequenceResult {
   checkSequenceArgs('rnnSequence', 1, x, h0, null, wIh, wHh, bIh, bHh);
-  const nonlinearity = checkOneOf('rnnSequence', 'options.nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+  const nonlinearity = checkOneOf(
+    'rnnSequence',
+    'options.nonlinearity',
+    options.nonlinearity ?? 'tanh',
+    ['tanh', 'relu'] as const,
+  );
   const reverse = options.reverse ?? false;
   if (!moduleRoute()) return composedRnn(x, h0, wIh, wHh, bIh, bHh, reverse, nonlinearity);
-  const [output, h] = runSequenceOnModule('rnn', sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh), reverse, nonlinearity === 'relu') as [Tensor, Tensor];
+  const [output, h] = runSequenceOnModule(
+    'rnn',
+    sequenceInputs(x, h0, null, wIh, wHh, bIh, bHh),
+    reverse,
+    nonlinearity === 'relu',
+  ) as [Tensor, Tensor];
   return { output, h };
 }

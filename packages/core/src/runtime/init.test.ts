@@ -27,6 +27,8 @@ describe('init', () => {
   });
 
   it('refuses an unknown backend with a typed error', async () => {
-    await expect(init({ backend: 'webgl' as never })).rejects.toThrow(/init: 'options.backend' must be 'wasm' or 'cpu', got "webgl"/);
+    await expect(init({ backend: 'webgl' as never })).rejects.toThrow(
+      /init: 'options.backend' must be 'wasm' or 'cpu', got "webgl"/,
+    );
   });
 });

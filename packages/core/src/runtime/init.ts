@@ -30,7 +30,10 @@ export interface BackendInfo {
 let current: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined && typeof window === 'undefined';
+const isNode =
+  typeof process !== 'undefined' &&
+  process.versions?.node !== undefined &&
+  typeof window === 'undefined';
 
 /**
  * Picks the backend, loads the WASM binaries, registers Recurrent's kernel fixes and reports
@@ -40,10 +43,23 @@ const isNode = typeof process !== 'undefined' && process.versions?.node !== unde
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const wanted = options.backend ?? 'wasm';
   if (wanted !== 'wasm' && wanted !== 'cpu') {
-    throw new InvalidArgumentError({ fn: 'init', argument: 'options.backend', expected: "'wasm' or 'cpu'", received: wanted });
+    throw new InvalidArgumentError({
+      fn: 'init',
+      argument: 'options.backend',
+      expected: "'wasm' or 'cpu'",
+      received: wanted,
+    });
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new InvalidArgumentError({ fn: 'init', argument: 'options.threads', expected: 'a positive integer', received: options.threads });
+  if (
+    options.threads !== undefined &&
+    (!Number.isInteger(options.threads) || options.threads < 1)
+  ) {
+    throw new InvalidArgumentError({
+      fn: 'init',
+      argument: 'options.threads',
+      expected: 'a positive integer',
+      received: options.threads,
+    });
   }
   if (pending) await pending.catch(() => undefined);
   if (current && current.backend === wanted) return current;
@@ -73,7 +89,9 @@ async function doInit(wanted: BackendName, options: InitOptions): Promise<Backen
       const threads = mt ? wasmThreads() : 1;
       return { backend: 'wasm', simd, threads };
     } catch (error) {
-      warn(`@recurrent/core: the WASM backend could not start (${error instanceof Error ? error.message : String(error)}); falling back to the cpu backend, which is much slower`);
+      warn(
+        `@recurrent/core: the WASM backend could not start (${error instanceof Error ? error.message : String(error)}); falling back to the cpu backend, which is much slower`,
+      );
     }
   }
   await tf.setBackend('cpu');

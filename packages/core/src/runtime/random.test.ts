@@ -84,8 +84,12 @@ describe('Random', () => {
   it('refuses bad arguments with typed errors', () => {
     expect(() => new Random(1.5)).toThrow(/Random: 'seed' must be an integer, got 1.5/);
     expect(() => new Random(0).int(0)).toThrow(/'n' must be a positive integer, got 0/);
-    expect(() => new Random(0).randint(3, 1)).toThrow(/'high' must be an integer >= low \(3\), got 1/);
-    expect(() => new Random(0).categorical([0, 0])).toThrow(/'weights' must be non-negative finite weights/);
+    expect(() => new Random(0).randint(3, 1)).toThrow(
+      /'high' must be an integer >= low \(3\), got 1/,
+    );
+    expect(() => new Random(0).categorical([0, 0])).toThrow(
+      /'weights' must be non-negative finite weights/,
+    );
   });
 });
 

@@ -42,14 +42,24 @@ export class Random {
 
   constructor(seed = 0) {
     if (!Number.isFinite(seed) || !Number.isInteger(seed)) {
-      throw new InvalidArgumentError({ fn: 'Random', argument: 'seed', expected: 'an integer', received: seed });
+      throw new InvalidArgumentError({
+        fn: 'Random',
+        argument: 'seed',
+        expected: 'an integer',
+        received: seed,
+      });
     }
     this.gen = seededXoroshiro(seed);
   }
 
   static fromState(state: RandomState): Random {
     if (state?.algorithm !== 'xoroshiro128plus' || !Array.isArray(state.state)) {
-      throw new InvalidArgumentError({ fn: 'Random.fromState', argument: 'state', expected: 'a state from Random.getState()', received: state });
+      throw new InvalidArgumentError({
+        fn: 'Random.fromState',
+        argument: 'state',
+        expected: 'a state from Random.getState()',
+        received: state,
+      });
     }
     const r = new Random(0);
     r.gen = prand.xoroshiro128plus.fromState(state.state);
@@ -97,7 +107,12 @@ export class Random {
   /** An integer in [low, high], both ends inclusive (Python's `random.randint`). */
   randint(low: number, high: number): number {
     if (!Number.isInteger(low) || !Number.isInteger(high) || high < low) {
-      throw new InvalidArgumentError({ fn: 'Random.randint', argument: 'high', expected: `an integer >= low (${low})`, received: high });
+      throw new InvalidArgumentError({
+        fn: 'Random.randint',
+        argument: 'high',
+        expected: `an integer >= low (${low})`,
+        received: high,
+      });
     }
     return prand.unsafeUniformIntDistribution(low, high, this.gen);
   }
@@ -105,7 +120,12 @@ export class Random {
   /** An integer in [0, n). */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1) {
-      throw new InvalidArgumentError({ fn: 'Random.int', argument: 'n', expected: 'a positive integer', received: n });
+      throw new InvalidArgumentError({
+        fn: 'Random.int',
+        argument: 'n',
+        expected: 'a positive integer',
+        received: n,
+      });
     }
     return prand.unsafeUniformIntDistribution(0, n - 1, this.gen);
   }
@@ -145,7 +165,12 @@ export class Random {
     let total = 0;
     for (let i = 0; i < weights.length; i++) total += weights[i]!;
     if (!(total > 0) || !Number.isFinite(total)) {
-      throw new InvalidArgumentError({ fn: 'Random.categorical', argument: 'weights', expected: 'non-negative finite weights with a positive sum', received: total });
+      throw new InvalidArgumentError({
+        fn: 'Random.categorical',
+        argument: 'weights',
+        expected: 'non-negative finite weights with a positive sum',
+        received: total,
+      });
     }
     let u = this.float() * total;
     for (let i = 0; i < weights.length; i++) {

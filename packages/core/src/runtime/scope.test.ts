@@ -16,7 +16,9 @@ describe('memory', () => {
   });
 
   it('assertNoLeak passes a clean function', async () => {
-    await expect(assertNoLeak(() => scope(() => tf.sum(tf.ones([3, 3]))).dispose())).resolves.toBeUndefined();
+    await expect(
+      assertNoLeak(() => scope(() => tf.sum(tf.ones([3, 3]))).dispose()),
+    ).resolves.toBeUndefined();
   });
 
   it('assertNoLeak catches a deliberate leak and says how many tensors', async () => {
@@ -25,7 +27,9 @@ describe('memory', () => {
       kept.push(tf.ones([2, 2]));
     };
     await expect(assertNoLeak(leaky, { runs: 3, label: 'leaky' })).rejects.toThrow(TensorLeakError);
-    await expect(assertNoLeak(leaky, { runs: 3, label: 'leaky' })).rejects.toThrow(/leaky: leaked 3 tensors/);
+    await expect(assertNoLeak(leaky, { runs: 3, label: 'leaky' })).rejects.toThrow(
+      /leaky: leaked 3 tensors/,
+    );
     kept.forEach((t) => t.dispose());
   });
 
@@ -33,7 +37,10 @@ describe('memory', () => {
     const w = tf.variable(tf.randomNormal([8, 8], 0, 1, 'float32', 1));
     const step = () =>
       scope(() => {
-        const { grads } = tf.variableGrads(() => tf.sum(tf.tanh(tf.matMul(tf.ones([2, 8]), w))) as tf.Scalar, [w]);
+        const { grads } = tf.variableGrads(
+          () => tf.sum(tf.tanh(tf.matMul(tf.ones([2, 8]), w))) as tf.Scalar,
+          [w],
+        );
         w.assign(tf.sub(w, tf.mul(grads[w.name]!, 0.1)));
       });
     await assertNoLeak(step, { runs: 5 });

@@ -18,7 +18,11 @@ export interface MemorySnapshot {
 export function memorySnapshot(): MemorySnapshot {
   const m = tf.memory();
   const backend = tf.engine().backend as unknown as { numDataIds?: () => number };
-  return { numTensors: m.numTensors, numBytes: m.numBytes, numDataIds: backend.numDataIds?.() ?? 0 };
+  return {
+    numTensors: m.numTensors,
+    numBytes: m.numBytes,
+    numDataIds: backend.numDataIds?.() ?? 0,
+  };
 }
 
 export class TensorLeakError extends RecurrentError {
@@ -36,7 +40,11 @@ export class TensorLeakError extends RecurrentError {
 }
 
 function checkSteady(label: string, before: MemorySnapshot, after: MemorySnapshot): void {
-  if (after.numTensors !== before.numTensors || after.numBytes > before.numBytes || after.numDataIds > before.numDataIds) {
+  if (
+    after.numTensors !== before.numTensors ||
+    after.numBytes > before.numBytes ||
+    after.numDataIds > before.numDataIds
+  ) {
     throw new TensorLeakError(label, before, after);
   }
 }
@@ -45,7 +53,10 @@ function checkSteady(label: string, before: MemorySnapshot, after: MemorySnapsho
  * Runs `fn` once to warm up (caches, lazily made weights), then `runs` more times, and throws a
  * `TensorLeakError` if live tensors, bytes or backend data buffers grew between the runs.
  */
-export async function assertNoLeak(fn: () => unknown | Promise<unknown>, options: { runs?: number; label?: string } = {}): Promise<void> {
+export async function assertNoLeak(
+  fn: () => unknown | Promise<unknown>,
+  options: { runs?: number; label?: string } = {},
+): Promise<void> {
   await fn();
   const before = memorySnapshot();
   for (let i = 0; i < (options.runs ?? 2); i++) await fn();
@@ -53,7 +64,10 @@ export async function assertNoLeak(fn: () => unknown | Promise<unknown>, options
 }
 
 /** `assertNoLeak` for a synchronous `fn` (kernel tests that must not yield between runs). */
-export function assertNoLeakSync(fn: () => unknown, options: { runs?: number; label?: string } = {}): void {
+export function assertNoLeakSync(
+  fn: () => unknown,
+  options: { runs?: number; label?: string } = {},
+): void {
   fn();
   const before = memorySnapshot();
   for (let i = 0; i < (options.runs ?? 2); i++) fn();

@@ -4,4 +4,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
 
 export { tf };
-export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Rank, DataType, TensorLike, Variable, NamedTensorMap } from '@tensorflow/tfjs-core';
+export type {
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  Rank,
+  DataType,
+  TensorLike,
+  Variable,
+  NamedTensorMap,
+} from '@tensorflow/tfjs-core';

@@ -29,7 +29,10 @@ export type HeapArray = Float32Array | Int32Array | Uint8Array;
  */
 export function heapView(backend: WasmBackend, info: TensorInfo, size: number): HeapArray {
   const data = backend.dataIdMap.get(info.dataId);
-  if (data === undefined) throw new Error(`wasm kernel: tensor data ${JSON.stringify(info.dataId)} is not on the wasm backend`);
+  if (data === undefined)
+    throw new Error(
+      `wasm kernel: tensor data ${JSON.stringify(info.dataId)} is not on the wasm backend`,
+    );
   const buffer = backend.wasm.HEAPU8.buffer;
   switch (info.dtype) {
     case 'float32':
@@ -39,7 +42,12 @@ export function heapView(backend: WasmBackend, info: TensorInfo, size: number): 
     case 'bool':
       return new Uint8Array(buffer, data.memoryOffset, size);
     default:
-      throw new DTypeError({ fn: 'wasm kernel', argument: 'x', expected: "'float32', 'int32' or 'bool'", received: info.dtype });
+      throw new DTypeError({
+        fn: 'wasm kernel',
+        argument: 'x',
+        expected: "'float32', 'int32' or 'bool'",
+        received: info.dtype,
+      });
   }
 }
 

@@ -20,25 +20,46 @@ function stored(batch: number[], rows: number, cols: number, transposed: boolean
 }
 
 /** Values, and the gradients of sum(matMul · up) for a and b, computed on one backend. */
-function valueAndGrads(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], up: Float32Array, tA: boolean, tB: boolean): () => tf.Tensor[] {
+function valueAndGrads(
+  a: Float32Array,
+  aShape: number[],
+  b: Float32Array,
+  bShape: number[],
+  up: Float32Array,
+  tA: boolean,
+  tB: boolean,
+): () => tf.Tensor[] {
   return () => {
     const at = tf.tensor(a, aShape);
     const bt = tf.tensor(b, bShape);
-    const broadcast = aShape.length !== bShape.length || aShape.slice(0, -2).some((d, i) => d !== bShape[i]);
+    const broadcast =
+      aShape.length !== bShape.length || aShape.slice(0, -2).some((d, i) => d !== bShape[i]);
     if (broadcast) {
       // tfjs-core's matMul gradient cannot reduce broadcast batch dims (on any backend), and the
       // cpu kernel broadcasts batches by a flat modulo (wrong for [2, 1] x [1, 3]): on cpu, tile
       // both sides to the full batch first, and compare values only.
       if (tf.getBackend() !== 'cpu') return [tf.matMul(at, bt, tA, tB)];
       const rank = Math.max(aShape.length, bShape.length);
-      const full = (shape: number[]) => [...new Array<number>(rank - shape.length).fill(1), ...shape];
+      const full = (shape: number[]) => [
+        ...new Array<number>(rank - shape.length).fill(1),
+        ...shape,
+      ];
       const fa = full(aShape);
       const fb = full(bShape);
-      const reps = (mine: number[], other: number[]) => mine.map((d, i) => (i < rank - 2 && d === 1 ? other[i]! : 1));
-      return [tf.matMul(tf.tile(tf.reshape(at, fa), reps(fa, fb)), tf.tile(tf.reshape(bt, fb), reps(fb, fa)), tA, tB)];
+      const reps = (mine: number[], other: number[]) =>
+        mine.map((d, i) => (i < rank - 2 && d === 1 ? other[i]! : 1));
+      return [
+        tf.matMul(
+          tf.tile(tf.reshape(at, fa), reps(fa, fb)),
+          tf.tile(tf.reshape(bt, fb), reps(fb, fa)),
+          tA,
+          tB,
+        ),
+      ];
     }
     const y = tf.matMul(at, bt, tA, tB);
-    const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, w, tA, tB), tf.tensor(up, y.shape)));
+    const f = (x: tf.Tensor, w: tf.Tensor) =>
+      tf.sum(tf.mul(tf.matMul(x, w, tA, tB), tf.tensor(up, y.shape)));
     const [da, db] = tf.grads(f)([at, bt]);
     return [y, da!, db!];
   };
@@ -74,18 +95,27 @@ describe.each([
         const bShape = stored(batchB, k, n, tB);
         const a = rng.normalArray(aShape.reduce((x, y) => x * y, 1));
         const b = rng.normalArray(bShape.reduce((x, y) => x * y, 1));
-        const outBatch = batchA.length >= batchB.length ? batchA.map((d, i) => Math.max(d, batchB[i] ?? 1)) : batchB;
+        const outBatch =
+          batchA.length >= batchB.length
+            ? batchA.map((d, i) => Math.max(d, batchB[i] ?? 1))
+            : batchB;
         const up = rng.normalArray([...outBatch, m, n].reduce((x, y) => x * y, 1));
         // Sums of k unit normals differ by summation order about sqrt(k)·ε·|terms|.
         const atol = Math.max(1e-4, 2e-5 * Math.sqrt(k));
-        const [y] = await expectSameOnWasmAndCpu(valueAndGrads(a, aShape, b, bShape, up, tA, tB), { atol, rtol: 1e-4 });
+        const [y] = await expectSameOnWasmAndCpu(valueAndGrads(a, aShape, b, bShape, up, tA, tB), {
+          atol,
+          rtol: 1e-4,
+        });
         expect(y!.shape).toEqual([...outBatch, m, n]);
       });
     }
   }
 
   it('handles empty products and a zero-length shared dimension', async () => {
-    const [e, z] = await expectSameOnWasmAndCpu(() => [tf.matMul(tf.zeros([0, 4]), tf.ones([3, 4]), false, true), tf.matMul(tf.ones([3, 0]), tf.ones([2, 0]), false, true)]);
+    const [e, z] = await expectSameOnWasmAndCpu(() => [
+      tf.matMul(tf.zeros([0, 4]), tf.ones([3, 4]), false, true),
+      tf.matMul(tf.ones([3, 0]), tf.ones([2, 0]), false, true),
+    ]);
     expect(e!.shape).toEqual([0, 3]);
     expect(Array.from(z!.data)).toEqual([0, 0, 0, 0, 0, 0]);
   });
@@ -104,12 +134,17 @@ describe.each([
     const bigWT = tf.transpose(bigW);
     expectNoKernelLeak(() => {
       // our GEMM (and its cache of packed right sides) for each transpose
-      for (const [tA, tB] of combos) tf.dispose(tf.matMul(tA ? bigT : big, tB ? bigW : bigWT, tA, tB));
+      for (const [tA, tB] of combos)
+        tf.dispose(tf.matMul(tA ? bigT : big, tB ? bigW : bigWT, tA, tB));
       for (const [tA, tB] of combos) tf.dispose(tf.matMul(a, b, tA, tB));
       tf.dispose(tf.matMul(a, w, false, true));
       tf.dispose(tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y)))([a, b]));
       // small left sides: computed transposed
-      tf.dispose([tf.matMul(small, w2, false, true), tf.matMul(smallT, w2T, true, false), tf.matMul(smallT, w2, true, true)]);
+      tf.dispose([
+        tf.matMul(small, w2, false, true),
+        tf.matMul(smallT, w2T, true, false),
+        tf.matMul(smallT, w2, true, true),
+      ]);
     });
     tf.dispose([a, b, w, small, smallT, w2, w2T, big, bigW, bigT, bigWT]);
   });
@@ -160,8 +195,19 @@ describe('_FusedMatMul on wasm', () => {
           const bt = tf.tensor(b, [2, 8, 30]);
           const bias = tf.tensor(biasFull, [10, 8]);
           const f = (x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) =>
-            tf.sum(tf.mul(tf.fused.matMul({ a: x, b: w, transposeB: true, bias: c, activation }), tf.tensor(up, [2, 10, 8])));
-          const scalarBias = tf.fused.matMul({ a: at, b: bt, transposeB: true, bias: tf.tensor1d([0.5]), activation });
+            tf.sum(
+              tf.mul(
+                tf.fused.matMul({ a: x, b: w, transposeB: true, bias: c, activation }),
+                tf.tensor(up, [2, 10, 8]),
+              ),
+            );
+          const scalarBias = tf.fused.matMul({
+            a: at,
+            b: bt,
+            transposeB: true,
+            bias: tf.tensor1d([0.5]),
+            activation,
+          });
           return [scalarBias, ...tf.grads(f)([at, bt, bias])];
         },
         { atol: 1e-4, rtol: 1e-4, name: activation },

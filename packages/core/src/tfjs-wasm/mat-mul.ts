@@ -1,5 +1,13 @@
 import { broadcast_util, getKernel } from '@tensorflow/tfjs-core';
-import type { BatchMatMulAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
+import type {
+  BatchMatMulAttrs,
+  DataType,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
+  _FusedMatMulAttrs,
+} from '@tensorflow/tfjs-core';
 import { BatchMatMul, WASM, _FusedMatMul } from './kernel-names';
 import { heapView, sizeOf, type WasmBackend } from './heap';
 import { moduleMatMul } from './module-mat-mul';
@@ -26,7 +34,12 @@ interface MatMulShapes {
   outShape: number[];
 }
 
-function shapesOf(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulShapes | undefined {
+function shapesOf(
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulShapes | undefined {
   const ra = a.shape.length;
   const rb = b.shape.length;
   if (ra < 2 || rb < 2) return undefined;
@@ -46,7 +59,12 @@ function shapesOf(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB:
   return { m, k, n, batchA, batchB, batchOut, outShape: [...batchOut, m, n] };
 }
 
-function run(name: string, inputs: Record<string, TensorInfo>, backend: WasmBackend, attrs: NamedAttrMap = {}): TensorInfo {
+function run(
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  backend: WasmBackend,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
   const kernel = getKernel(name, WASM);
   return kernel.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
 }
@@ -102,7 +120,11 @@ function zeros(backend: WasmBackend, shape: number[], dtype: DataType): TensorIn
 }
 
 /** Flat index into `inShape` (right-aligned, broadcast) of flat index `i` of `outShape`. */
-function broadcastIndex(i: number, outShape: readonly number[], inShape: readonly number[]): number {
+function broadcastIndex(
+  i: number,
+  outShape: readonly number[],
+  inShape: readonly number[],
+): number {
   let result = 0;
   let inStride = 1;
   let rest = i;
@@ -138,14 +160,35 @@ const packedWeights = new WeakSet<object>();
  * op(B), [K, N], nothing when `bPacked`). It does when A is the small side, as in matMul's
  * input gradient dY·Wᵀ.
  */
-function swapIsCheaper(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, bPacked: boolean): boolean {
-  const direct = (transposeA ? transposeCost(m * k) : 0) + (transposeB ? transposeCost(k * n) : 0) + (bPacked ? 0 : packCost(k * n));
-  const swapped = (transposeB ? 0 : transposeCost(k * n)) + (transposeA ? 0 : transposeCost(m * k)) + transposeCost(m * n) + packCost(k * m);
+function swapIsCheaper(
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  bPacked: boolean,
+): boolean {
+  const direct =
+    (transposeA ? transposeCost(m * k) : 0) +
+    (transposeB ? transposeCost(k * n) : 0) +
+    (bPacked ? 0 : packCost(k * n));
+  const swapped =
+    (transposeB ? 0 : transposeCost(k * n)) +
+    (transposeA ? 0 : transposeCost(m * k)) +
+    transposeCost(m * n) +
+    packCost(k * m);
   return swapped < direct;
 }
 
 /** A copy of block `index` ([rows, cols]) of a packed [batch, rows, cols] float32 tensor. */
-function copyBatch(backend: WasmBackend, x: TensorInfo, index: number, rows: number, cols: number, total: number): TensorInfo {
+function copyBatch(
+  backend: WasmBackend,
+  x: TensorInfo,
+  index: number,
+  rows: number,
+  cols: number,
+  total: number,
+): TensorInfo {
   const out = backend.makeOutput([1, rows, cols], 'float32');
   const size = rows * cols;
   const src = heapView(backend, x, total);
@@ -157,7 +200,14 @@ function copyBatch(backend: WasmBackend, x: TensorInfo, index: number, rows: num
  * `a · b` (with the transposes) through the original kernel's XNNPACK path only; `undefined`
  * when the original kernel should handle it as it is.
  */
-function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | undefined {
+function fastMatMul(
+  backend: WasmBackend,
+  original: KernelFunc,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): TensorInfo | undefined {
   const s = shapesOf(a, b, transposeA, transposeB);
   if (s === undefined) return undefined;
   const { m, k, n, batchA, batchB, batchOut, outShape } = s;
@@ -171,14 +221,24 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   }
   if (nB !== 1 && m * k * n < SPLIT_MIN_WORK) return undefined; // tiny batched products
   const plain = { transposeA: false, transposeB: false };
-  if (nA === 1 && nB === 1 && swapIsCheaper(m, k, n, transposeA, transposeB, !transposeB && packedWeights.has(b.dataId))) {
+  if (
+    nA === 1 &&
+    nB === 1 &&
+    swapIsCheaper(m, k, n, transposeA, transposeB, !transposeB && packedWeights.has(b.dataId))
+  ) {
     // Cᵀ = op(B)ᵀ · op(A)ᵀ: the stored B is the left side as it lies when transposed, and the
     // small op(A)ᵀ is what XNNPACK packs.
     const left = transposeB ? view(b, [1, n, k]) : transposeLast2(backend, view(b, [1, k, n])); // [1, N, K]
     // XNNPACK caches the packed right side by tensor id, assuming ids are weights that keep one
     // shape; an activation must not be cached that way, so it is always a fresh copy.
-    const right = transposeA ? copyBatch(backend, a, 0, k, m, k * m) : transposeLast2(backend, view(a, [1, m, k])); // [1, K, M]
-    const ct = original({ inputs: { a: left, b: right }, backend: backend as never, attrs: plain }) as TensorInfo; // [1, N, M]
+    const right = transposeA
+      ? copyBatch(backend, a, 0, k, m, k * m)
+      : transposeLast2(backend, view(a, [1, m, k])); // [1, K, M]
+    const ct = original({
+      inputs: { a: left, b: right },
+      backend: backend as never,
+      attrs: plain,
+    }) as TensorInfo; // [1, N, M]
     const out = transposeLast2(backend, ct); // [1, M, N]
     out.shape = outShape;
     backend.disposeData(ct.dataId);
@@ -192,7 +252,11 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
   if (nB === 1) {
     if (b3 === b) packedWeights.add(b.dataId);
     // One product: every batch of A stacked as rows, [nA·M, K] x [K, N].
-    out = original({ inputs: { a: view(a3, [1, nA * m, k]), b: view(b3, [1, k, n]) }, backend: backend as never, attrs: plain }) as TensorInfo;
+    out = original({
+      inputs: { a: view(a3, [1, nA * m, k]), b: view(b3, [1, k, n]) },
+      backend: backend as never,
+      attrs: plain,
+    }) as TensorInfo;
     out.shape = outShape;
   } else {
     // One product per output batch; each B block is copied into its own tensor, which is what
@@ -203,7 +267,11 @@ function fastMatMul(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
       const ib = broadcastIndex(i, batchOut, batchB);
       const aPart = nA === 1 ? view(a3, [1, m, k]) : copyBatch(backend, a3, ia, m, k, nA * m * k);
       const bPart = copyBatch(backend, b3, ib, k, n, nB * k * n);
-      const prod = original({ inputs: { a: aPart, b: bPart }, backend: backend as never, attrs: plain }) as TensorInfo;
+      const prod = original({
+        inputs: { a: aPart, b: bPart },
+        backend: backend as never,
+        attrs: plain,
+      }) as TensorInfo;
       // Views after all allocations of this round.
       heapView(backend, out, nOut * m * n).set(heapView(backend, prod, m * n), i * m * n);
       backend.disposeData(prod.dataId);
@@ -232,7 +300,14 @@ const KSPLIT_SLICE = 512;
 const KSPLIT_MIN_M = 256;
 
 /** Columns [c0, c1) of a [rows, cols] float32 tensor, as a new [rows, c1 - c0] tensor. */
-function copyColumns(backend: WasmBackend, x: TensorInfo, rows: number, cols: number, c0: number, c1: number): TensorInfo {
+function copyColumns(
+  backend: WasmBackend,
+  x: TensorInfo,
+  rows: number,
+  cols: number,
+  c0: number,
+  c1: number,
+): TensorInfo {
   const w = c1 - c0;
   const out = backend.makeOutput([rows, w], 'float32');
   const src = heapView(backend, x, rows * cols);
@@ -242,14 +317,28 @@ function copyColumns(backend: WasmBackend, x: TensorInfo, rows: number, cols: nu
 }
 
 /** Rows [r0, r1) of a [rows, cols] float32 tensor, as a new tensor (a fresh id: XNNPACK caches what it packs by id). */
-function copyRows(backend: WasmBackend, x: TensorInfo, rows: number, cols: number, r0: number, r1: number): TensorInfo {
+function copyRows(
+  backend: WasmBackend,
+  x: TensorInfo,
+  rows: number,
+  cols: number,
+  r0: number,
+  r1: number,
+): TensorInfo {
   const out = backend.makeOutput([r1 - r0, cols], 'float32');
-  heapView(backend, out, (r1 - r0) * cols).set(heapView(backend, x, rows * cols).subarray(r0 * cols, r1 * cols));
+  heapView(backend, out, (r1 - r0) * cols).set(
+    heapView(backend, x, rows * cols).subarray(r0 * cols, r1 * cols),
+  );
   return out;
 }
 
 /** a · b for unbatched, untransposed operands with a long K, as a sum of products over slices of K; `undefined` when not worth it. */
-function splitOverK(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b: TensorInfo): TensorInfo | undefined {
+function splitOverK(
+  backend: WasmBackend,
+  original: KernelFunc,
+  a: TensorInfo,
+  b: TensorInfo,
+): TensorInfo | undefined {
   const s = shapesOf(a, b, false, false);
   if (s === undefined || sizeOf(s.batchA) !== 1 || sizeOf(s.batchB) !== 1) return undefined;
   const { m, k, n, outShape } = s;
@@ -262,7 +351,11 @@ function splitOverK(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
     const k1 = Math.min(k0 + width, k);
     const aPart = copyColumns(backend, a, m, k, k0, k1); // [m, k1 - k0]
     const bPart = copyRows(backend, b, k, n, k0, k1); // [k1 - k0, n]
-    const part = original({ inputs: { a: aPart, b: bPart }, backend: backend as never, attrs: plain }) as TensorInfo; // [m, n]
+    const part = original({
+      inputs: { a: aPart, b: bPart },
+      backend: backend as never,
+      attrs: plain,
+    }) as TensorInfo; // [m, n]
     backend.disposeData(aPart.dataId);
     backend.disposeData(bPart.dataId);
     if (out === undefined) {
@@ -282,20 +375,32 @@ function splitOverK(backend: WasmBackend, original: KernelFunc, a: TensorInfo, b
 /** Wraps the registered wasm `BatchMatMul`: our GEMM where the route says so, else XNNPACK (transposed and batched products included). */
 export function makeBatchMatMulConfig(original: KernelConfig): KernelConfig {
   const originalFunc = original.kernelFunc;
-  const kernelFunc = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackend; attrs: BatchMatMulAttrs }): TensorInfo => {
+  const kernelFunc = (args: {
+    inputs: { a: TensorInfo; b: TensorInfo };
+    backend: WasmBackend;
+    attrs: BatchMatMulAttrs;
+  }): TensorInfo => {
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs;
     if (a.dtype === 'float32' && b.dtype === 'float32') {
       const { transposeA, transposeB } = attrs;
-      const ours = moduleMatMul(backend, a, b, transposeA, transposeB, (x) => transposeLast2(backend, x));
+      const ours = moduleMatMul(backend, a, b, transposeA, transposeB, (x) =>
+        transposeLast2(backend, x),
+      );
       if (ours !== undefined) return ours;
-      const split = !transposeA && !transposeB ? splitOverK(backend, originalFunc, a, b) : undefined;
+      const split =
+        !transposeA && !transposeB ? splitOverK(backend, originalFunc, a, b) : undefined;
       const out = split ?? fastMatMul(backend, originalFunc, a, b, transposeA, transposeB);
       if (out !== undefined) return out;
     }
     return originalFunc(args as never) as TensorInfo;
   };
-  return { ...original, kernelName: BatchMatMul, backendName: WASM, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return {
+    ...original,
+    kernelName: BatchMatMul,
+    backendName: WASM,
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
 }
 
 /**
@@ -304,19 +409,41 @@ export function makeBatchMatMulConfig(original: KernelConfig): KernelConfig {
  * with explicit transposes; anything else (a batched right side, a broadcast bias, which the stock
  * kernel refuses or misreads) runs as a fast matmul followed by the wasm Add and activation kernels.
  */
-export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: KernelFunc): KernelConfig {
+export function makeFusedMatMulConfig(
+  original: KernelConfig,
+  batchMatMul: KernelFunc,
+): KernelConfig {
   const originalFunc = original.kernelFunc;
-  type Inputs = { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-  const kernelFunc = (args: { inputs: Inputs; backend: WasmBackend; attrs: _FusedMatMulAttrs }): TensorInfo => {
+  type Inputs = {
+    a: TensorInfo;
+    b: TensorInfo;
+    bias?: TensorInfo;
+    preluActivationWeights?: TensorInfo;
+  };
+  const kernelFunc = (args: {
+    inputs: Inputs;
+    backend: WasmBackend;
+    attrs: _FusedMatMulAttrs;
+  }): TensorInfo => {
     const { inputs, backend, attrs } = args;
     const { a, b, bias, preluActivationWeights } = inputs;
     const { transposeA, transposeB, activation, leakyreluAlpha } = attrs;
-    const s = a.dtype === 'float32' && b.dtype === 'float32' ? shapesOf(a, b, transposeA, transposeB) : undefined;
+    const s =
+      a.dtype === 'float32' && b.dtype === 'float32'
+        ? shapesOf(a, b, transposeA, transposeB)
+        : undefined;
     if (s === undefined) return originalFunc(args as never) as TensorInfo;
     const { m, k, n, batchA, batchB, outShape } = s;
-    const biasFits = bias == null || (bias.shape.length === 1 && bias.shape[0] === n && bias.dtype === 'float32');
+    const biasFits =
+      bias == null || (bias.shape.length === 1 && bias.shape[0] === n && bias.dtype === 'float32');
     // The stock fused prelu aborts the wasm module in 4.22: prelu always goes the unfused way.
-    if (biasFits && activation !== 'prelu' && sizeOf(batchB) === 1 && k > 0 && sizeOf(outShape) > 0) {
+    if (
+      biasFits &&
+      activation !== 'prelu' &&
+      sizeOf(batchB) === 1 &&
+      k > 0 &&
+      sizeOf(outShape) > 0
+    ) {
       const nA = sizeOf(batchA);
       const a3 = transposeA ? transposeLast2(backend, a) : a;
       const b3 = transposeB ? transposeLast2(backend, b) : b;
@@ -333,7 +460,11 @@ export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: Kerne
       return out;
     }
     // Unfused: product, bias, activation, each through a wasm kernel.
-    let y = batchMatMul({ inputs: { a, b }, backend: backend as never, attrs: { transposeA, transposeB } }) as TensorInfo;
+    let y = batchMatMul({
+      inputs: { a, b },
+      backend: backend as never,
+      attrs: { transposeA, transposeB },
+    }) as TensorInfo;
     const step = (next: TensorInfo): void => {
       backend.disposeData(y.dataId);
       y = next;
@@ -358,7 +489,8 @@ export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: Kerne
         step(run('LeakyRelu', { x: y }, backend, { alpha: leakyreluAlpha ?? 0.2 }));
         break;
       case 'prelu':
-        if (preluActivationWeights == null) throw new Error('fused matMul: prelu needs preluActivationWeights');
+        if (preluActivationWeights == null)
+          throw new Error('fused matMul: prelu needs preluActivationWeights');
         step(run('Prelu', { x: y, alpha: preluActivationWeights }, backend));
         break;
       default:
@@ -367,5 +499,10 @@ export function makeFusedMatMulConfig(original: KernelConfig, batchMatMul: Kerne
     }
     return y;
   };
-  return { ...original, kernelName: _FusedMatMul, backendName: WASM, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return {
+    ...original,
+    kernelName: _FusedMatMul,
+    backendName: WASM,
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
 }

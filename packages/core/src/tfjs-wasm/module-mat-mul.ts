@@ -24,7 +24,14 @@ interface Cached {
 const packedCache = new Map<object, Cached>();
 
 /** B packed for our GEMM (from the cache, or packed now and cached); null where the memory cannot grow. */
-function packedB(mem: ModuleMemory, backend: WasmBackend, b: TensorInfo, K: number, N: number, transposeB: boolean): PackedRight | null {
+function packedB(
+  mem: ModuleMemory,
+  backend: WasmBackend,
+  b: TensorInfo,
+  K: number,
+  N: number,
+  transposeB: boolean,
+): PackedRight | null {
   const key = b.dataId;
   const hit = packedCache.get(key);
   if (hit && hit.packed.K === K && hit.packed.N === N && hit.transposed === transposeB) {
@@ -53,7 +60,14 @@ function packedB(mem: ModuleMemory, backend: WasmBackend, b: TensorInfo, K: numb
  * XNNPACK path). `transposeA` costs one transposed copy of a; `transposeB` none (b is packed
  * from its [N, K] rows).
  */
-export function moduleMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, transposeCopy: (x: TensorInfo) => TensorInfo): TensorInfo | undefined {
+export function moduleMatMul(
+  backend: WasmBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  transposeCopy: (x: TensorInfo) => TensorInfo,
+): TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   const ra = a.shape.length;
   const rb = b.shape.length;

@@ -19,15 +19,25 @@ describe('OneHot on wasm', () => {
       [3, -1, 0],
       [7, 1, 3],
     ];
-    await expectSameOnWasmAndCpu(() => tf.oneHot(tf.tensor2d(ids, [2, 3], 'int32'), 5, 2.5, -0.5, 'float32'), { atol: 0, rtol: 0 });
-    const [out] = await expectSameOnWasmAndCpu(() => tf.oneHot(tf.tensor2d(ids, [2, 3], 'int32'), 5), { atol: 0, rtol: 0 });
+    await expectSameOnWasmAndCpu(
+      () => tf.oneHot(tf.tensor2d(ids, [2, 3], 'int32'), 5, 2.5, -0.5, 'float32'),
+      { atol: 0, rtol: 0 },
+    );
+    const [out] = await expectSameOnWasmAndCpu(
+      () => tf.oneHot(tf.tensor2d(ids, [2, 3], 'int32'), 5),
+      { atol: 0, rtol: 0 },
+    );
     expect(out!.dtype).toBe('int32');
   });
 
   it('trains through a one-hot input (gradient flows to the weights, not the ids)', async () => {
     await expectSameOnWasmAndCpu(() => {
       const w = tf.tensor2d([0.1, -0.2, 0.3, 0.4, 0.5, -0.6], [3, 2]);
-      const g = tf.grad((m: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.oneHot(tf.tensor1d([2, 0, 2], 'int32'), 3, 1, 0, 'float32'), m))));
+      const g = tf.grad((m: tf.Tensor) =>
+        tf.sum(
+          tf.square(tf.matMul(tf.oneHot(tf.tensor1d([2, 0, 2], 'int32'), 3, 1, 0, 'float32'), m)),
+        ),
+      );
       return g(w);
     });
   });

@@ -9,12 +9,21 @@ import { heapView, sizeOf, type WasmBackend } from './heap';
  * 'float32')` reads back as denormals. This one writes values of the requested dtype. Ids outside
  * `[0, depth)` give a row of `offValue`, as on the cpu backend.
  */
-function oneHot(args: { inputs: { indices: TensorInfo }; backend: WasmBackend; attrs: OneHotAttrs }): TensorInfo {
+function oneHot(args: {
+  inputs: { indices: TensorInfo };
+  backend: WasmBackend;
+  attrs: OneHotAttrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { indices } = inputs;
   const { depth, onValue, offValue, dtype } = attrs;
   if (indices.dtype !== 'int32') {
-    throw new DTypeError({ fn: 'oneHot', argument: 'indices', expected: "an 'int32' tensor", received: `a '${indices.dtype}' tensor` });
+    throw new DTypeError({
+      fn: 'oneHot',
+      argument: 'indices',
+      expected: "an 'int32' tensor",
+      received: `a '${indices.dtype}' tensor`,
+    });
   }
   const rows = sizeOf(indices.shape);
   // Allocate first: it can grow the heap and detach views taken before it.

@@ -14,10 +14,24 @@ afterAll(() => {
 describe('registerWasmFixes', () => {
   it('is installed by init() and idempotent', () => {
     expect(wasmFixesRegistered()).toBe(true);
-    const before = ['BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'UnsortedSegmentSum'].map((k) => tf.getKernel(k, 'wasm'));
+    const before = [
+      'BatchMatMul',
+      '_FusedMatMul',
+      'Slice',
+      'Unpack',
+      'SplitV',
+      'UnsortedSegmentSum',
+    ].map((k) => tf.getKernel(k, 'wasm'));
     registerWasmFixes();
     registerWasmFixes();
-    const after = ['BatchMatMul', '_FusedMatMul', 'Slice', 'Unpack', 'SplitV', 'UnsortedSegmentSum'].map((k) => tf.getKernel(k, 'wasm'));
+    const after = [
+      'BatchMatMul',
+      '_FusedMatMul',
+      'Slice',
+      'Unpack',
+      'SplitV',
+      'UnsortedSegmentSum',
+    ].map((k) => tf.getKernel(k, 'wasm'));
     expect(after).toEqual(before);
     after.forEach((k, i) => expect(k).toBe(before[i]));
   });
@@ -46,7 +60,10 @@ describe('registerWasmFixes', () => {
       ...stock,
       kernelFunc: (args) => {
         const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+        const { transposeA, transposeB } = args.attrs as {
+          transposeA: boolean;
+          transposeB: boolean;
+        };
         const batch = (s: number[]) => s.slice(0, -2).reduce((x, y) => x * y, 1);
         seen.push(`${transposeA}/${transposeB}/${batch(a.shape)}/${batch(b.shape)}`);
         return stock.kernelFunc(args);
@@ -60,7 +77,16 @@ describe('registerWasmFixes', () => {
       const aa = tf.reshape(a, [64, 32]);
       tf.dispose(tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y)))([aa, w])); // dx: A·Wᵀ, dW: Xᵀ·B
       const at = tf.transpose(aa);
-      tf.dispose([tf.matMul(a, w), tf.matMul(aa, aa, true, false), tf.matMul(aa, aa, false, true), tf.matMul(aa, at, true, true), at, aa, a, w]);
+      tf.dispose([
+        tf.matMul(a, w),
+        tf.matMul(aa, aa, true, false),
+        tf.matMul(aa, aa, false, true),
+        tf.matMul(aa, at, true, true),
+        at,
+        aa,
+        a,
+        w,
+      ]);
     } finally {
       setModuleGemmEnabled(true);
       unregisterWasmFixes();

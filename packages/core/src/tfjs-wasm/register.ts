@@ -1,6 +1,20 @@
-import { getKernel, getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  getKernelsForBackend,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import { BatchMatMul, OneHot, Slice, SplitV, Unpack, UnsortedSegmentSum, WASM, _FusedMatMul } from './kernel-names';
+import {
+  BatchMatMul,
+  OneHot,
+  Slice,
+  SplitV,
+  Unpack,
+  UnsortedSegmentSum,
+  WASM,
+  _FusedMatMul,
+} from './kernel-names';
 import { oneHotConfig } from './one-hot';
 import { makeBatchMatMulConfig, makeFusedMatMulConfig } from './mat-mul';
 import { makeSliceConfig, makeSplitVConfig, makeUnpackConfig } from './slice';
@@ -20,7 +34,10 @@ function current(name: string): KernelConfig | undefined {
   return getKernelsForBackend(WASM).find((k) => k.kernelName === name);
 }
 
-function install(name: string, make: (original: KernelConfig | undefined) => KernelConfig | undefined): void {
+function install(
+  name: string,
+  make: (original: KernelConfig | undefined) => KernelConfig | undefined,
+): void {
   const before = current(name);
   if (isOurs(before)) return;
   const made = make(before);
@@ -44,15 +61,25 @@ function install(name: string, make: (original: KernelConfig | undefined) => Ker
  */
 export function registerWasmFixes(): void {
   if (current(BatchMatMul) === undefined && current(Slice) === undefined) return; // wasm not loaded
-  install(UnsortedSegmentSum, (before) => (before === undefined ? unsortedSegmentSumConfig : undefined));
-  install(BatchMatMul, (before) => (before === undefined ? undefined : makeBatchMatMulConfig(before)));
+  install(UnsortedSegmentSum, (before) =>
+    before === undefined ? unsortedSegmentSumConfig : undefined,
+  );
+  install(BatchMatMul, (before) =>
+    before === undefined ? undefined : makeBatchMatMulConfig(before),
+  );
   install(_FusedMatMul, (before) => {
     const batchMatMul = getKernel(BatchMatMul, WASM);
     return before === undefined ? undefined : makeFusedMatMulConfig(before, batchMatMul.kernelFunc);
   });
-  install(Slice, (before) => (before === undefined ? undefined : makeSliceConfig(before.kernelFunc)));
-  install(Unpack, (before) => (before === undefined ? undefined : makeUnpackConfig(before.kernelFunc)));
-  install(SplitV, (before) => (before === undefined ? undefined : makeSplitVConfig(before.kernelFunc)));
+  install(Slice, (before) =>
+    before === undefined ? undefined : makeSliceConfig(before.kernelFunc),
+  );
+  install(Unpack, (before) =>
+    before === undefined ? undefined : makeUnpackConfig(before.kernelFunc),
+  );
+  install(SplitV, (before) =>
+    before === undefined ? undefined : makeSplitVConfig(before.kernelFunc),
+  );
   install(OneHot, () => oneHotConfig);
 }
 

@@ -1,5 +1,12 @@
 import { backend_util, slice_util, util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, SliceAttrs, SplitVAttrs, TensorInfo, UnpackAttrs } from '@tensorflow/tfjs-core';
+import type {
+  KernelConfig,
+  KernelFunc,
+  SliceAttrs,
+  SplitVAttrs,
+  TensorInfo,
+  UnpackAttrs,
+} from '@tensorflow/tfjs-core';
 import { Slice, SplitV, Unpack, WASM } from './kernel-names';
 import { heapView, sizeOf, type HeapArray, type WasmBackend } from './heap';
 
@@ -15,7 +22,13 @@ const SHORT_RUN = 16;
  * Trailing dimensions taken whole merge into one contiguous run, so a slice along the leading
  * axis is a single `set`.
  */
-function copyBlock(src: HeapArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: HeapArray): void {
+function copyBlock(
+  src: HeapArray,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  dst: HeapArray,
+): void {
   const rank = shape.length;
   if (rank === 0) {
     dst[0] = src[0]!;
@@ -56,7 +69,12 @@ function isNumeric(dtype: string): boolean {
 type Original = KernelFunc;
 
 /** Slices one block of `x` into a fresh output (begin/size already normalised). */
-function sliceInto(backend: WasmBackend, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+function sliceInto(
+  backend: WasmBackend,
+  x: TensorInfo,
+  begin: number[],
+  size: number[],
+): TensorInfo {
   const out = backend.makeOutput(size, x.dtype); // allocate before taking views
   const n = sizeOf(size);
   if (n === 0) return out;
@@ -65,11 +83,18 @@ function sliceInto(backend: WasmBackend, x: TensorInfo, begin: number[], size: n
 }
 
 export function makeSliceConfig(original: Original): KernelConfig {
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: SliceAttrs }): TensorInfo => {
+  const kernelFunc = (args: {
+    inputs: { x: TensorInfo };
+    backend: WasmBackend;
+    attrs: SliceAttrs;
+  }): TensorInfo => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
     if (!isNumeric(x.dtype)) return original(args as never) as TensorInfo;
-    const [begin, size] = slice_util.parseSliceParams(x, attrs.begin, attrs.size) as [number[], number[]];
+    const [begin, size] = slice_util.parseSliceParams(x, attrs.begin, attrs.size) as [
+      number[],
+      number[],
+    ];
     slice_util.assertParamsValid(x, begin, size);
     return sliceInto(backend, x, begin, size);
   };
@@ -77,7 +102,11 @@ export function makeSliceConfig(original: Original): KernelConfig {
 }
 
 export function makeUnpackConfig(original: Original): KernelConfig {
-  const kernelFunc = (args: { inputs: { value: TensorInfo }; backend: WasmBackend; attrs: UnpackAttrs }): TensorInfo[] => {
+  const kernelFunc = (args: {
+    inputs: { value: TensorInfo };
+    backend: WasmBackend;
+    attrs: UnpackAttrs;
+  }): TensorInfo[] => {
     const { inputs, backend, attrs } = args;
     const { value } = inputs;
     if (!isNumeric(value.dtype)) return original(args as never) as TensorInfo[];
@@ -107,7 +136,11 @@ export function makeUnpackConfig(original: Original): KernelConfig {
 }
 
 export function makeSplitVConfig(original: Original): KernelConfig {
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: SplitVAttrs }): TensorInfo[] => {
+  const kernelFunc = (args: {
+    inputs: { x: TensorInfo };
+    backend: WasmBackend;
+    attrs: SplitVAttrs;
+  }): TensorInfo[] => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
     if (!isNumeric(x.dtype)) return original(args as never) as TensorInfo[];

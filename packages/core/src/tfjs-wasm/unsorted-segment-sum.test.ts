@@ -15,17 +15,23 @@ describe('UnsortedSegmentSum on wasm', () => {
     const rng = new Random(1);
     const x = rng.normalArray(7 * 3 * 2);
     const ids = Int32Array.from([2, 0, 2, -1, 4, 9, 0]); // repeated, negative and too-large ids
-    await expectSameOnWasmAndCpu(() => tf.unsortedSegmentSum(tf.tensor(x, [7, 3, 2]), tf.tensor1d(ids, 'int32'), 5), { name: 'sum' });
+    await expectSameOnWasmAndCpu(
+      () => tf.unsortedSegmentSum(tf.tensor(x, [7, 3, 2]), tf.tensor1d(ids, 'int32'), 5),
+      { name: 'sum' },
+    );
   });
 
   it('handles int32 data exactly', async () => {
     const rng = new Random(2);
     const x = Int32Array.from({ length: 6 * 4 }, () => rng.randint(-50, 50));
     const ids = Int32Array.from({ length: 6 }, () => rng.randint(0, 3));
-    const [out] = await expectSameOnWasmAndCpu(() => tf.unsortedSegmentSum(tf.tensor(x, [6, 4], 'int32'), tf.tensor1d(ids, 'int32'), 4), {
-      atol: 0,
-      rtol: 0,
-    });
+    const [out] = await expectSameOnWasmAndCpu(
+      () => tf.unsortedSegmentSum(tf.tensor(x, [6, 4], 'int32'), tf.tensor1d(ids, 'int32'), 4),
+      {
+        atol: 0,
+        rtol: 0,
+      },
+    );
     expect(out!.dtype).toBe('int32');
   });
 
@@ -41,9 +47,13 @@ describe('UnsortedSegmentSum on wasm', () => {
   });
 
   it('gives zeros for segments that get no rows and for empty input', async () => {
-    const [out] = await expectSameOnWasmAndCpu(() => tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([3, 3], 'int32'), 5));
+    const [out] = await expectSameOnWasmAndCpu(() =>
+      tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([3, 3], 'int32'), 5),
+    );
     expect(Array.from(out!.data)).toEqual([0, 0, 0, 0, 0, 0, 4, 6, 0, 0]);
-    const [empty] = await expectSameOnWasmAndCpu(() => tf.unsortedSegmentSum(tf.zeros([0, 3]), tf.zeros([0], 'int32'), 2));
+    const [empty] = await expectSameOnWasmAndCpu(() =>
+      tf.unsortedSegmentSum(tf.zeros([0, 3]), tf.zeros([0], 'int32'), 2),
+    );
     expect(empty!.shape).toEqual([2, 3]);
   });
 
@@ -56,7 +66,8 @@ describe('UnsortedSegmentSum on wasm', () => {
     await expectSameOnWasmAndCpu(
       () => {
         const w = tf.tensor2d(table, [10, 4]);
-        const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor2d(ids, [3, 5], 'int32')), tf.tensor(up, [3, 5, 4])));
+        const f = (t: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(t, tf.tensor2d(ids, [3, 5], 'int32')), tf.tensor(up, [3, 5, 4])));
         const [dw] = tf.grads(f)([w]);
         return [tf.gather(w, tf.tensor2d(ids, [3, 5], 'int32')), dw!];
       },
@@ -69,7 +80,9 @@ describe('UnsortedSegmentSum on wasm', () => {
     const x = rng.normalArray(6 * 2);
     const ids = Int32Array.from([1, 0, 1, 2, -1, 0]);
     await expectSameOnWasmAndCpu(() => {
-      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.unsortedSegmentSum(t, tf.tensor1d(ids, 'int32'), 3))));
+      const g = tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.square(tf.unsortedSegmentSum(t, tf.tensor1d(ids, 'int32'), 3))),
+      );
       return g(tf.tensor2d(x, [6, 2]));
     });
   });

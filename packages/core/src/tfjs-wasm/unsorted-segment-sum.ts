@@ -1,4 +1,9 @@
-import type { KernelConfig, KernelFunc, TensorInfo, UnsortedSegmentSumAttrs } from '@tensorflow/tfjs-core';
+import type {
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+  UnsortedSegmentSumAttrs,
+} from '@tensorflow/tfjs-core';
 import { DTypeError, InvalidArgumentError, ShapeError } from '../errors';
 import { UnsortedSegmentSum, WASM } from './kernel-names';
 import { heapView, sizeOf, type WasmBackend } from './heap';
@@ -11,22 +16,46 @@ const FN = 'unsortedSegmentSum';
  * `[numSegments, ...inner]` with row `s` the sum of the rows of `x` whose id is `s`. Ids outside
  * `[0, numSegments)` are dropped, as on the cpu backend.
  */
-function unsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorInfo }; backend: WasmBackend; attrs: UnsortedSegmentSumAttrs }): TensorInfo {
+function unsortedSegmentSum(args: {
+  inputs: { x: TensorInfo; segmentIds: TensorInfo };
+  backend: WasmBackend;
+  attrs: UnsortedSegmentSumAttrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, segmentIds } = inputs;
   const numSegments = attrs.numSegments;
   if (x.dtype !== 'float32' && x.dtype !== 'int32') {
-    throw new DTypeError({ fn: FN, argument: 'x', expected: "'float32' or 'int32'", received: x.dtype });
+    throw new DTypeError({
+      fn: FN,
+      argument: 'x',
+      expected: "'float32' or 'int32'",
+      received: x.dtype,
+    });
   }
   if (segmentIds.dtype !== 'int32') {
-    throw new DTypeError({ fn: FN, argument: 'segmentIds', expected: "'int32'", received: segmentIds.dtype });
+    throw new DTypeError({
+      fn: FN,
+      argument: 'segmentIds',
+      expected: "'int32'",
+      received: segmentIds.dtype,
+    });
   }
   if (!Number.isInteger(numSegments) || numSegments < 0) {
-    throw new InvalidArgumentError({ fn: FN, argument: 'numSegments', expected: 'a non-negative integer', received: numSegments });
+    throw new InvalidArgumentError({
+      fn: FN,
+      argument: 'numSegments',
+      expected: 'a non-negative integer',
+      received: numSegments,
+    });
   }
   const idRank = segmentIds.shape.length;
   if (idRank > x.shape.length || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
-    throw new ShapeError({ fn: FN, argument: 'segmentIds', expected: `a prefix of x's shape [${x.shape.join(', ')}]`, received: `shape [${segmentIds.shape.join(', ')}]` });
+    throw new ShapeError({
+      fn: FN,
+      argument: 'segmentIds',
+      expected: `a prefix of x's shape [${x.shape.join(', ')}]`,
+      received: `shape [${segmentIds.shape.join(', ')}]`,
+    });
   }
   const innerShape = x.shape.slice(idRank);
   const inner = sizeOf(innerShape); // elements per row
