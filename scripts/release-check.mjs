@@ -64,10 +64,14 @@ const copyIgnoring = (from, to) =>
 for (const f of ['package.json', 'pnpm-workspace.yaml', '.npmrc']) if (existsSync(join(root, f))) cpSync(join(root, f), join(work, f));
 copyIgnoring(join(root, '.changeset'), join(work, '.changeset'));
 for (const p of PACKAGES) copyIgnoring(join(root, 'packages', p), join(work, 'packages', p));
-// The apps are workspace members (and named in the changesets `ignore` list): their manifests only.
-for (const app of readdirSync(join(root, 'apps'))) {
-  const manifest = join(root, 'apps', app, 'package.json');
-  if (existsSync(manifest)) cpSync(manifest, join(work, 'apps', app, 'package.json'));
+// The apps and the private packages (packages/fixtures) are workspace members named in the
+// changesets `ignore` list: their manifests only.
+for (const [dir, name] of [
+  ...readdirSync(join(root, 'apps')).map((n) => ['apps', n]),
+  ...readdirSync(join(root, 'packages')).filter((n) => !PACKAGES.includes(n)).map((n) => ['packages', n]),
+]) {
+  const manifest = join(root, dir, name, 'package.json');
+  if (existsSync(manifest)) cpSync(manifest, join(work, dir, name, 'package.json'));
 }
 // pnpm pack rewrites `workspace:*` from the linked dependency's manifest: link the copied siblings.
 for (const p of PACKAGES) {

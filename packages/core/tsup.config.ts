@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts'],
+  entry: ['src/index.ts', 'src/testing.ts', 'src/tuning.ts'],
   format: ['esm'],
   dts: true,
   clean: true,
@@ -10,5 +10,4 @@ export default defineConfig({
   noExternal: [/register_all_gradients/],
   platform: 'neutral',
   external: ['node:*'],
-
 });

@@ -11,7 +11,8 @@
 import v8 from 'node:v8';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { init, registerWasmFixes, setOwnGemmEnabled, unregisterWasmFixes, wasmKernelsVariant } from '@recurrent/core';
+import { init } from '@recurrent/core';
+import { moduleVariant, registerWasmFixes, setModuleGemmEnabled, unregisterWasmFixes } from '@recurrent/core/tuning';
 import { baselineGenerator, baselineTrainer } from './baseline';
 import { MemoryTracker, machineInfo, matmulPeakGflops, median, threadDeltas, threadTimes, timeRuns, type MemoryPeak } from './measure';
 import { isPeakWorker, matmulPeakThreads, parallelTrainer, runPeakWorker, type ParallelMeasured } from './data-parallel';
@@ -94,15 +95,18 @@ function fmt(v: number | null, digits = 0): string {
   return v === null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-/** `runner` with every product on XNNPACK instead of our GEMM (the same-run "before" of it). */
+/**
+ * `runner` with its tensor products (tf.matMul: the head, the weight gradients) on XNNPACK instead
+ * of our GEMM, the same-run "before" of it; the sequence ops' per-step products stay in our module.
+ */
 function withoutOwnGemm(runner: Runner): Runner {
   return {
     async run() {
-      setOwnGemmEnabled(false);
+      setModuleGemmEnabled(false);
       try {
         await runner.run();
       } finally {
-        setOwnGemmEnabled(true);
+        setModuleGemmEnabled(true);
       }
     },
     dispose: () => runner.dispose(),
@@ -119,10 +123,10 @@ async function main(): Promise<void> {
   // started later compile the relaxed build too.
   if (args.relaxedSimd && Number(process.versions.node.split('.')[0]) < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   const started = performance.now();
-  const backend = { ...(await init()), kernels: wasmKernelsVariant() };
-  setOwnGemmEnabled(false);
+  const backend = { ...(await init()), kernels: moduleVariant() };
+  setModuleGemmEnabled(false);
   const xnnpackPeak = (await matmulPeakGflops()).wall;
-  setOwnGemmEnabled(true);
+  setModuleGemmEnabled(true);
   console.log(`[1024]^3 matmul through tfjs-backend-wasm's XNNPACK: ${xnnpackPeak.toFixed(1)} GFLOP/s (the rates below are ours: every product goes through our GEMM)`);
   const machinePeaks = await matmulPeakGflops();
   const machinePeakN = args.threads > 1 ? await matmulPeakThreads(args.threads, new URL(import.meta.url)) : null;

@@ -1,22 +1,32 @@
 #!/usr/bin/env node
+// `pnpm conformance [DIR] [--route module|composed] [--cpu]`: every PyTorch case under DIR (default:
+// @recurrent/fixtures' copy) on our module's route (the default) or, with `--route composed`, on the
+// composed route (our module switched off: every op composed of tfjs ops).
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { init } from '@recurrent/core';
+import { torchDir } from '@recurrent/fixtures';
+import { setModuleEnabled } from '@recurrent/core/tuning';
 import { runConformance } from './runner';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const defaultDir = resolve(here, '../fixtures/torch');
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2).filter((a) => a !== '--');
   const backend = args.includes('--cpu') ? 'cpu' : 'wasm';
-  const dir = resolve(process.env.INIT_CWD ?? process.cwd(), args.find((a) => !a.startsWith('--')) ?? defaultDir);
+  const routeAt = args.indexOf('--route');
+  const route = routeAt >= 0 ? args[routeAt + 1] : 'module';
+  if (route !== 'module' && route !== 'composed') {
+    console.error(`conformance: '--route' must be 'module' or 'composed', got ${JSON.stringify(route ?? null)}`);
+    return 2;
+  }
+  const positional = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--route');
+  const dir = resolve(process.env.INIT_CWD ?? process.cwd(), positional[0] ?? torchDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     console.error(`conformance: 'DIR' must be a directory of *.json cases, got "${dir}"`);
     return 2;
   }
   await init({ backend });
+  setModuleEnabled(route === 'module');
+  console.log(`route: ${route}`);
   const { failed, passed } = await runConformance(dir);
   return failed > 0 || passed === 0 ? 1 : 0;
 }

@@ -1,55 +1,61 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Every PyTorch case (modules, losses, clipping, optimizer steps) on both routes: our module's
+// (the default) and the composed one (our module switched off). Also the recurrent layers on
+// their per-step composed implementation (RECURRENT_RNN_IMPLEMENTATION=composed).
 import { init } from '@recurrent/core';
+import { torchDir } from '@recurrent/fixtures';
+import { setModuleEnabled } from '@recurrent/core/tuning';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCases, formatReport, runCase } from './runner';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/torch');
-// The train kinds (cross_entropy, clip_grad_norm, *_step) are tested by @recurrent/train.
-const LAYER_KINDS = [
-  'rnn',
-  'lstm',
-  'gru',
-  'rnn_cell',
-  'lstm_cell',
-  'gru_cell',
-  'embedding',
-  'linear',
-];
+/** Cases per kind (114 in all). */
+const KINDS: Record<string, number> = { adam_step: 6, adamw_step: 2, clip_grad_norm: 4, cross_entropy: 9, embedding: 5, gru: 17, gru_cell: 3, linear: 4, lstm: 17, lstm_cell: 3, rnn: 34, rnn_cell: 4, sgd_step: 6 };
+const ALL = Object.values(KINDS).reduce((a, b) => a + b, 0);
 const RECURRENT = ['rnn', 'lstm', 'gru'];
 
-async function failures(kinds: string[]): Promise<{ count: number; failed: string[] }> {
-  const files = (await findCases(root)).filter((f) => kinds.some((k) => f.includes(`/${k}/`)));
+async function failures(kinds: string[] | null): Promise<{ count: number; kinds: Record<string, number>; failed: string[] }> {
+  const files = (await findCases(torchDir)).filter((f) => kinds === null || kinds.some((k) => f.includes(`/${k}/`)));
   const failed: string[] = [];
+  const seen: Record<string, number> = {};
   for (const f of files) {
-    const r = await runCase(f, root);
-    expect(kinds).toContain(r.kind);
+    const r = await runCase(f, torchDir);
+    seen[r.kind] = (seen[r.kind] ?? 0) + 1;
     if (!r.passed) failed.push(formatReport(r));
   }
-  return { count: files.length, failed };
+  return { count: files.length, kinds: seen, failed };
 }
 
-describe('conformance: layer kinds against the PyTorch fixtures', () => {
+describe('conformance: every PyTorch case', () => {
   const saved = process.env.RECURRENT_RNN_IMPLEMENTATION;
   beforeAll(async () => {
     await init();
+    delete process.env.RECURRENT_RNN_IMPLEMENTATION;
   });
   afterAll(() => {
+    setModuleEnabled(true);
     if (saved === undefined) delete process.env.RECURRENT_RNN_IMPLEMENTATION;
     else process.env.RECURRENT_RNN_IMPLEMENTATION = saved;
   });
 
-  it('passes every rnn, lstm, gru, cell, embedding and linear case (fused sequence ops)', async () => {
-    delete process.env.RECURRENT_RNN_IMPLEMENTATION;
-    const { count, failed } = await failures(LAYER_KINDS);
-    expect(count).toBe(87);
-    expect(failed).toEqual([]);
-  });
+  for (const route of ['module', 'composed'] as const) {
+    it(`passes all ${ALL} on the ${route} route`, async () => {
+      setModuleEnabled(route === 'module');
+      const { count, kinds, failed } = await failures(null);
+      expect(ALL).toBe(114);
+      expect(count).toBe(ALL);
+      expect(kinds).toEqual(KINDS);
+      expect(failed).toEqual([]);
+    });
+  }
 
-  it('passes every rnn, lstm and gru case on the composed per-step reference', async () => {
+  it('passes every rnn, lstm and gru case with the layers on their per-step composed implementation', async () => {
+    setModuleEnabled(true);
     process.env.RECURRENT_RNN_IMPLEMENTATION = 'composed';
-    const { count, failed } = await failures(RECURRENT);
-    expect(count).toBe(68);
-    expect(failed).toEqual([]);
+    try {
+      const { count, failed } = await failures(RECURRENT);
+      expect(count).toBe(68);
+      expect(failed).toEqual([]);
+    } finally {
+      delete process.env.RECURRENT_RNN_IMPLEMENTATION;
+    }
   });
 });

@@ -2,7 +2,8 @@
 // ops and tf.grads (the gate product is [32, 256 + H] x [256 + H, 4H] with H = 256), on the wasm
 // backend with the stock kernels (BEFORE) and with Recurrent's kernel fixes (AFTER). Also a
 // 35-step sequence cut with unstack, which exercises the slicing fix. Run: see bench/README.md.
-import { init, registerWasmFixes, tf, unregisterWasmFixes, type Tensor } from '@recurrent/core';
+import { init, tf, type Tensor } from '@recurrent/core';
+import { registerWasmFixes, unregisterWasmFixes } from '@recurrent/core/tuning';
 import { compare, fmt } from './timing';
 
 const B = 32;
@@ -12,7 +13,9 @@ const T = 35;
 const RUNS = Number(process.env.RUNS ?? 30);
 
 const info = await init();
-console.log(`backend ${info.backend}, simd ${info.simd}, threads ${info.threads}; B=${B}, input ${I}, H=${H}, median of ${RUNS} runs`);
+console.log(
+  `backend ${info.backend}, simd ${info.simd}, threads ${info.threads}; B=${B}, input ${I}, H=${H}, median of ${RUNS} runs`,
+);
 
 const W = tf.variable(tf.randomUniform([I + H, 4 * H], -0.0625, 0.0625)); // [I+H, 4H]
 const bias = tf.variable(tf.zeros([4 * H])); // [4H]
@@ -77,5 +80,7 @@ const row = (label: string, c: { median: number[]; min: number[] }, per = 1) =>
 row('step forward', fwd);
 row('step forward+backward', fb);
 row(`${T}-step seq, per step`, seq, T);
-console.log(`gate products in a step's forward+backward (3 x ${(flopsStep / 1e6).toFixed(1)} MFLOP): BEFORE ${gflops(fb.median[0]!).toFixed(2)} GFLOP/s, AFTER ${gflops(fb.median[1]!).toFixed(2)} GFLOP/s (whole step time, so a lower bound)`);
+console.log(
+  `gate products in a step's forward+backward (3 x ${(flopsStep / 1e6).toFixed(1)} MFLOP): BEFORE ${gflops(fb.median[0]!).toFixed(2)} GFLOP/s, AFTER ${gflops(fb.median[1]!).toFixed(2)} GFLOP/s (whole step time, so a lower bound)`,
+);
 tf.dispose([W, bias, x, h0, c0, up, xs]);

@@ -1,6 +1,7 @@
 // Matmul throughput on the wasm backend, stock kernels against Recurrent's fixes, for every
 // transpose combination. Run: see bench/README.md.
-import { init, registerWasmFixes, tf, unregisterWasmFixes } from '@recurrent/core';
+import { init, tf } from '@recurrent/core';
+import { registerWasmFixes, unregisterWasmFixes } from '@recurrent/core/tuning';
 import { fmt, medianMsBudget } from './timing';
 
 const info = await init();
@@ -22,7 +23,9 @@ const combos: Array<[boolean, boolean]> = [
   [true, true],
 ];
 
-console.log(`${'shape'.padEnd(32)} ${'tA/tB'.padEnd(6)} ${'stock ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'fixed ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'speedup'.padStart(8)}`);
+console.log(
+  `${'shape'.padEnd(32)} ${'tA/tB'.padEnd(6)} ${'stock ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'fixed ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'speedup'.padStart(8)}`,
+);
 for (const [label, batch, m, k, n] of shapes) {
   const flops = 2 * batch * m * k * n;
   for (const [tA, tB] of combos) {
@@ -36,6 +39,8 @@ for (const [label, batch, m, k, n] of shapes) {
     const fixed = await time();
     tf.dispose([a, b]);
     const g = (ms: number) => flops / ms / 1e6;
-    console.log(`${label.padEnd(32)} ${`${tA ? 'T' : 'N'}/${tB ? 'T' : 'N'}`.padEnd(6)} ${fmt(stock, 3)}  ${fmt(g(stock))} ${fmt(fixed, 3)}  ${fmt(g(fixed))} ${fmt(stock / fixed, 1)}x`);
+    console.log(
+      `${label.padEnd(32)} ${`${tA ? 'T' : 'N'}/${tB ? 'T' : 'N'}`.padEnd(6)} ${fmt(stock, 3)}  ${fmt(g(stock))} ${fmt(fixed, 3)}  ${fmt(g(fixed))} ${fmt(stock / fixed, 1)}x`,
+    );
   }
 }

@@ -1,7 +1,11 @@
 // Small timing helpers shared by the benchmark scripts (not part of the package's API).
 
 /** Median of the times (ms) of `runs` calls of `fn`, after `warmup` untimed calls. */
-export async function medianMs(fn: () => void | Promise<void>, runs: number, warmup = 3): Promise<number> {
+export async function medianMs(
+  fn: () => void | Promise<void>,
+  runs: number,
+  warmup = 3,
+): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -19,7 +23,10 @@ export function fmt(x: number, digits = 2): string {
 }
 
 /** Median over as many runs as fit in about `budgetMs` (3 to 50), judged by one timed probe. */
-export async function medianMsBudget(fn: () => void | Promise<void>, budgetMs = 1500): Promise<number> {
+export async function medianMsBudget(
+  fn: () => void | Promise<void>,
+  budgetMs = 1500,
+): Promise<number> {
   let t0 = performance.now();
   await fn(); // warm up (XNNPACK packs weights, the JIT compiles)
   const first = performance.now() - t0;
@@ -43,7 +50,13 @@ export interface Comparison {
  * drifts treats them alike: before each variant's batch of `runs` timed calls, `setup(i)` switches
  * to it, and one untimed call warms it up.
  */
-export async function compare(variants: number, setup: (i: number) => void, fn: () => void | Promise<void>, runs: number, rounds = 3): Promise<Comparison> {
+export async function compare(
+  variants: number,
+  setup: (i: number) => void,
+  fn: () => void | Promise<void>,
+  runs: number,
+  rounds = 3,
+): Promise<Comparison> {
   const samples: number[][] = Array.from({ length: variants }, () => []);
   for (let r = 0; r < rounds; r++) {
     for (let v = 0; v < variants; v++) {

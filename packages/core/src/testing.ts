@@ -1,7 +1,7 @@
-import { tf, type Tensor } from './backend/tf';
+import { tf, type Tensor } from './runtime/tf';
 import { RecurrentError } from './errors';
 
-export { assertNoLeak, assertNoLeakSync, memorySnapshot } from './memory/scope';
+export { assertNoLeak, assertNoLeakSync, memorySnapshot } from './runtime/scope';
 
 /** A tensor as written in the PyTorch fixtures: shape and row-major data. */
 export interface FixtureTensor {
@@ -11,7 +11,11 @@ export interface FixtureTensor {
 
 /** Makes a float32 (or int32 with `dtype`) tensor from a fixture tensor. */
 export function fromFixture(t: FixtureTensor, dtype: 'float32' | 'int32' = 'float32'): Tensor {
-  return tf.tensor(dtype === 'float32' ? Float32Array.from(t.data) : Int32Array.from(t.data), t.shape, dtype);
+  return tf.tensor(
+    dtype === 'float32' ? Float32Array.from(t.data) : Int32Array.from(t.data),
+    t.shape,
+    dtype,
+  );
 }
 
 export interface CloseOptions {
@@ -32,7 +36,12 @@ export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number
 }
 
 /** Index of the first element where |a - b| > atol + rtol·|b|, or -1. */
-export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): number {
+export function firstMismatch(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): number {
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const b = expected[i]!;
@@ -51,7 +60,10 @@ export function expectTensorsClose(
   const a = toPlain(actual);
   const b = toPlain(expected);
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new RecurrentError('SHAPE', `${name}: shape [${a.shape.join(', ')}] differs from expected [${b.shape.join(', ')}]`);
+    throw new RecurrentError(
+      'SHAPE',
+      `${name}: shape [${a.shape.join(', ')}] differs from expected [${b.shape.join(', ')}]`,
+    );
   }
   const i = firstMismatch(a.data, b.data, atol, rtol);
   if (i >= 0) {
@@ -62,7 +74,9 @@ export function expectTensorsClose(
   }
 }
 
-function toPlain(t: Tensor | { shape: readonly number[]; data: ArrayLike<number> } | FixtureTensor): { shape: readonly number[]; data: ArrayLike<number> } {
+function toPlain(
+  t: Tensor | { shape: readonly number[]; data: ArrayLike<number> } | FixtureTensor,
+): { shape: readonly number[]; data: ArrayLike<number> } {
   if (typeof (t as Tensor).dataSync === 'function') {
     const tt = t as Tensor;
     return { shape: tt.shape, data: tt.dataSync() as ArrayLike<number> };

@@ -3,7 +3,8 @@
 // README equations with core's per-op cell step, one token at a time).
 // Run: npx vitest run -c packages/generate/bench/vitest.config.ts greedy-speed
 import { it } from 'vitest';
-import { Random, init, registerWasmFixes, unregisterWasmFixes } from '@recurrent/core';
+import { Random, init } from '@recurrent/core';
+import { registerWasmFixes, unregisterWasmFixes } from '@recurrent/core/tuning';
 import { LanguageModel } from '@recurrent/layers';
 import { Generator } from '../src/index';
 import { ReferenceLM } from '../test/reference-lm';

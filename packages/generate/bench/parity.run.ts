@@ -1,7 +1,7 @@
 // Parity check (a script, not a test) of a reference checkpoint against its expected.json:
 // greedy text for every prefix, first-step logits, and the eval perplexity on its corpus.
 // Run: npx vitest run -c packages/generate/bench/vitest.config.ts parity
-//   CHECKPOINT=dir (default: the copied tm-lstm-onehot), DATA=dir with timemachine.txt (default ../shared/data).
+//   CHECKPOINT=dir (default: @recurrent/fixtures' tm-lstm-onehot), DATA=dir with timemachine.txt (default ../shared/data).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';

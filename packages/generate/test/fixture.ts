@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { decodeSafetensors } from '@recurrent/core';
+import { checkpointDir } from '@recurrent/fixtures';
 import { ReferenceLM } from './reference-lm';
 
-/** The copied PyTorch checkpoint (golden fixture). */
-export const TM_DIR = fileURLToPath(new URL('./fixtures/tm-lstm-onehot', import.meta.url));
+/** The PyTorch checkpoint (golden fixture, @recurrent/fixtures). */
+export const TM_DIR = checkpointDir('tm-lstm-onehot');
 
 export interface Expected {
   greedy: { prefix: string; numTokens: number; text: string; minMargin: number }[];

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, init, parseSafetensors, tf } from '@recurrent/core';
+import { checkpointDir } from '@recurrent/fixtures';
 
-const file = fileURLToPath(new URL('./fixtures/tm-lstm-onehot/model.safetensors', import.meta.url));
+const file = `${checkpointDir('tm-lstm-onehot')}/model.safetensors`;
 
 beforeAll(async () => {
   await init();

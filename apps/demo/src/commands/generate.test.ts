@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { checkpointDir } from '@recurrent/fixtures';
 import { describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, createProgram, runCli, type CliOutput } from '../program';
 import { registerGenerateCommand } from './generate';
 
-// The PyTorch golden checkpoint, committed with @recurrent/generate's tests.
-const checkpoint = fileURLToPath(new URL('../../../../packages/generate/test/fixtures/tm-lstm-onehot', import.meta.url));
+// The PyTorch golden checkpoint (@recurrent/fixtures).
+const checkpoint = checkpointDir('tm-lstm-onehot');
 const expected = JSON.parse(readFileSync(`${checkpoint}/expected.json`, 'utf8')) as {
   greedy: { prefix: string; numTokens: number; text: string }[];
 };

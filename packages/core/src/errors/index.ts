@@ -1,4 +1,9 @@
-export { RecurrentError, describe, type ErrorCode, type RecurrentErrorOptions } from './recurrent-error';
+export {
+  RecurrentError,
+  describe,
+  type ErrorCode,
+  type RecurrentErrorOptions,
+} from './recurrent-error';
 export { InvalidArgumentError, type ArgumentErrorDetails } from './invalid-argument-error';
 export { ShapeError } from './shape-error';
 export { DTypeError } from './dtype-error';

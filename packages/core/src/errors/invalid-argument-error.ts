@@ -1,4 +1,9 @@
-import { RecurrentError, describe, type ErrorCode, type RecurrentErrorOptions } from './recurrent-error';
+import {
+  RecurrentError,
+  describe,
+  type ErrorCode,
+  type RecurrentErrorOptions,
+} from './recurrent-error';
 
 export interface ArgumentErrorDetails extends RecurrentErrorOptions {
   /** The function or method that refused the argument, e.g. `LSTM.forward`. */

@@ -6,7 +6,11 @@ export class NonFiniteLossError extends RecurrentError {
   readonly loss: number;
 
   constructor(step: number, loss: number, options: RecurrentErrorOptions = {}) {
-    super('NON_FINITE_LOSS', `train: loss became ${loss} at step ${step}; the run was stopped and no checkpoint was written for it`, options);
+    super(
+      'NON_FINITE_LOSS',
+      `train: loss became ${loss} at step ${step}; the run was stopped and no checkpoint was written for it`,
+      options,
+    );
     this.name = 'NonFiniteLossError';
     this.step = step;
     this.loss = loss;

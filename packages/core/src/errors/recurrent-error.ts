@@ -32,21 +32,27 @@ export class RecurrentError extends Error {
   }
 
   static isInstance(error: unknown): error is RecurrentError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[MARKER] === true
+    );
   }
 }
 
 /** Formats a value for an error message: shapes as [a, b], strings quoted, long arrays cut. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) {
     const shown = value.slice(0, 8).map((v) => describe(v));
     return `[${shown.join(', ')}${value.length > 8 ? `, … (${value.length} items)` : ''}]`;
   }
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<number>).length})`;
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as unknown as ArrayLike<number>).length})`;
   if (typeof value === 'object' && 'shape' in value && 'dtype' in value) {
     const t = value as { shape: number[]; dtype: string };
     return `${t.dtype} tensor of shape ${describe(t.shape)}`;

@@ -5,7 +5,11 @@ import { decodeSafetensors, encodeSafetensors, parseSafetensors } from './safete
 import { findDuplicateKey } from './json-duplicates';
 
 /** Builds a file from a header given as raw JSON text and a data section. */
-function rawFile(headerJson: string, data: Uint8Array = new Uint8Array(0), declaredLength?: number): Uint8Array {
+function rawFile(
+  headerJson: string,
+  data: Uint8Array = new Uint8Array(0),
+  declaredLength?: number,
+): Uint8Array {
   const json = new TextEncoder().encode(headerJson);
   const out = new Uint8Array(8 + json.length + data.length);
   const view = new DataView(out.buffer);
@@ -74,8 +78,12 @@ describe('encodeSafetensors / decodeSafetensors', () => {
     expect(t.x!.dtype).toBe('int32');
     expect(Array.from(t.x!.dataSync())).toEqual([1, -5, 2147483647]);
     t.x!.dispose();
-    const big = encodeSafetensors({ x: { dtype: 'I64', shape: [2], data: new BigInt64Array([0n, 2n ** 40n]) } });
-    expect(() => decodeSafetensors(big)).toThrow(/tensor 'x': I64 value 1099511627776 at index 1 does not fit in int32/);
+    const big = encodeSafetensors({
+      x: { dtype: 'I64', shape: [2], data: new BigInt64Array([0n, 2n ** 40n]) },
+    });
+    expect(() => decodeSafetensors(big)).toThrow(
+      /tensor 'x': I64 value 1099511627776 at index 1 does not fit in int32/,
+    );
     // parse keeps the raw 64-bit values
     expect(parseSafetensors(big).tensors.x!.data).toEqual(new BigInt64Array([0n, 2n ** 40n]));
 
@@ -101,37 +109,55 @@ describe('encodeSafetensors / decodeSafetensors', () => {
 
   it('round-trips any set of named float32/int32/int64 arrays (property)', () => {
     const entry = fc
-      .tuple(fc.constantFrom('F32' as const, 'I32' as const, 'I64' as const), fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }))
+      .tuple(
+        fc.constantFrom('F32' as const, 'I32' as const, 'I64' as const),
+        fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
+      )
       .chain(([dtype, shape]) => {
         const n = shape.reduce((a, b) => a * b, 1);
-        const values = dtype === 'F32' ? fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n }) : fc.array(fc.integer(), { minLength: n, maxLength: n });
+        const values =
+          dtype === 'F32'
+            ? fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n })
+            : fc.array(fc.integer(), { minLength: n, maxLength: n });
         return values.map((v) => ({
           dtype,
           shape,
-          data: dtype === 'F32' ? Float32Array.from(v) : dtype === 'I32' ? Int32Array.from(v) : BigInt64Array.from(v, (x) => BigInt(x)),
+          data:
+            dtype === 'F32'
+              ? Float32Array.from(v)
+              : dtype === 'I32'
+                ? Int32Array.from(v)
+                : BigInt64Array.from(v, (x) => BigInt(x)),
         }));
       });
     const names = fc.string({ minLength: 1, maxLength: 6 }).filter((n) => n !== '__metadata__');
     fc.assert(
-      fc.property(fc.dictionary(names, entry, { maxKeys: 5 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }), (tensors, metadata) => {
-        const bytes = encodeSafetensors(tensors, metadata);
-        expect(new DataView(bytes.buffer).getUint32(0, true) % 8).toBe(0);
-        const parsed = parseSafetensors(bytes);
-        expect(parsed.metadata).toEqual(metadata);
-        expect(Object.keys(parsed.tensors).sort()).toEqual(Object.keys(tensors).sort());
-        for (const [name, t] of Object.entries(tensors)) {
-          const got = parsed.tensors[name]!;
-          expect(got.dtype).toBe(t.dtype);
-          expect(got.shape).toEqual(t.shape);
-          expect(got.data).toEqual(t.data);
-        }
-      }),
+      fc.property(
+        fc.dictionary(names, entry, { maxKeys: 5 }),
+        fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+        (tensors, metadata) => {
+          const bytes = encodeSafetensors(tensors, metadata);
+          expect(new DataView(bytes.buffer).getUint32(0, true) % 8).toBe(0);
+          const parsed = parseSafetensors(bytes);
+          expect(parsed.metadata).toEqual(metadata);
+          expect(Object.keys(parsed.tensors).sort()).toEqual(Object.keys(tensors).sort());
+          for (const [name, t] of Object.entries(tensors)) {
+            const got = parsed.tensors[name]!;
+            expect(got.dtype).toBe(t.dtype);
+            expect(got.shape).toEqual(t.shape);
+            expect(got.data).toEqual(t.data);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('keeps a tensor named __proto__ as an ordinary entry', () => {
-    const file = rawFile(JSON.stringify({ ['__proto__']: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }), f32(5));
+    const file = rawFile(
+      JSON.stringify({ ['__proto__']: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }),
+      f32(5),
+    );
     const parsed = parseSafetensors(file);
     expect(Object.keys(parsed.tensors)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(parsed.tensors)).toBe(Object.prototype);
@@ -155,10 +181,15 @@ describe('encodeSafetensors / decodeSafetensors', () => {
 });
 
 describe('malformed safetensors files are refused with SafetensorsError', () => {
-  const good = (): string => JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } });
+  const good = (): string =>
+    JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } });
   const cases: [string, () => Uint8Array, RegExp][] = [
     ['shorter than 8 bytes', () => new Uint8Array(5), /too short/],
-    ['header length larger than the file', () => rawFile(good(), f32(1, 2), 10_000), /header length 10000 is larger than the \d+ bytes after it/],
+    [
+      'header length larger than the file',
+      () => rawFile(good(), f32(1, 2), 10_000),
+      /header length 10000 is larger than the \d+ bytes after it/,
+    ],
     [
       'absurd header length (2^40)',
       () => {
@@ -170,13 +201,25 @@ describe('malformed safetensors files are refused with SafetensorsError', () => 
     ],
     ['header is not JSON', () => rawFile('{"a": {"dtype": "F32",', f32(1, 2)), /not valid JSON/],
     ['header is a JSON array', () => rawFile('[1,2,3]  '), /must be a JSON object/],
-    ['header is not UTF-8', () => rawFile('{"ab":1}').map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8/],
-    ['offsets outside the buffer', () => rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }), f32(1)), /outside the 4-byte data section/],
+    [
+      'header is not UTF-8',
+      () => rawFile('{"ab":1}').map((b, i) => (i === 10 ? 0xff : b)),
+      /not valid UTF-8/,
+    ],
+    [
+      'offsets outside the buffer',
+      () =>
+        rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }), f32(1)),
+      /outside the 4-byte data section/,
+    ],
     [
       'overlapping offsets',
       () =>
         rawFile(
-          JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }),
+          JSON.stringify({
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+          }),
           f32(1, 2, 3),
         ),
       /tensor 'b': data_offsets \[4, 12\] overlap/,
@@ -185,16 +228,35 @@ describe('malformed safetensors files are refused with SafetensorsError', () => 
       'a gap between tensors',
       () =>
         rawFile(
-          JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }),
+          JSON.stringify({
+            a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+            b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+          }),
           f32(1, 2, 3),
         ),
       /tensor 'b': .* leave a gap after byte 4/,
     ],
-    ['begin after end', () => rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }), f32(1, 2)), /0 <= begin <= end/],
-    ['trailing bytes not covered by any tensor', () => rawFile(good(), f32(1, 2, 3)), /cover 8 bytes but the data section holds 12/],
+    [
+      'begin after end',
+      () =>
+        rawFile(
+          JSON.stringify({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }),
+          f32(1, 2),
+        ),
+      /0 <= begin <= end/,
+    ],
+    [
+      'trailing bytes not covered by any tensor',
+      () => rawFile(good(), f32(1, 2, 3)),
+      /cover 8 bytes but the data section holds 12/,
+    ],
     [
       'wrong byte size for dtype x shape',
-      () => rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), f32(1, 2)),
+      () =>
+        rawFile(
+          JSON.stringify({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }),
+          f32(1, 2),
+        ),
       /F32 \[3\] needs 12 bytes, but data_offsets \[0, 8\] span 8/,
     ],
     [
@@ -206,14 +268,52 @@ describe('malformed safetensors files are refused with SafetensorsError', () => 
         ),
       /key "a" more than once/,
     ],
-    ['unknown dtype', () => rawFile(JSON.stringify({ a: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }), f32(1, 2)), /unknown dtype "F8_E4M3"/],
-    ['non-integer shape', () => rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }), f32(1, 2)), /'shape' must be an array of non-negative integers/],
-    ['negative shape', () => rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }), f32(1, 2)), /non-negative integers/],
-    ['metadata value not a string', () => rawFile(JSON.stringify({ __metadata__: { format: 1 } })), /'__metadata__.format' must be a string/],
-    ['entry not an object', () => rawFile(JSON.stringify({ a: 5 })), /tensor 'a': entry must be an object/],
+    [
+      'unknown dtype',
+      () =>
+        rawFile(
+          JSON.stringify({ a: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }),
+          f32(1, 2),
+        ),
+      /unknown dtype "F8_E4M3"/,
+    ],
+    [
+      'non-integer shape',
+      () =>
+        rawFile(
+          JSON.stringify({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }),
+          f32(1, 2),
+        ),
+      /'shape' must be an array of non-negative integers/,
+    ],
+    [
+      'negative shape',
+      () =>
+        rawFile(
+          JSON.stringify({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }),
+          f32(1, 2),
+        ),
+      /non-negative integers/,
+    ],
+    [
+      'metadata value not a string',
+      () => rawFile(JSON.stringify({ __metadata__: { format: 1 } })),
+      /'__metadata__.format' must be a string/,
+    ],
+    [
+      'entry not an object',
+      () => rawFile(JSON.stringify({ a: 5 })),
+      /tensor 'a': entry must be an object/,
+    ],
     [
       'shape with an overflowing element count',
-      () => rawFile(JSON.stringify({ a: { dtype: 'F32', shape: [2 ** 30, 2 ** 30, 2 ** 30], data_offsets: [0, 8] } }), f32(1, 2)),
+      () =>
+        rawFile(
+          JSON.stringify({
+            a: { dtype: 'F32', shape: [2 ** 30, 2 ** 30, 2 ** 30], data_offsets: [0, 8] },
+          }),
+          f32(1, 2),
+        ),
       /too many elements/,
     ],
   ];
@@ -235,7 +335,10 @@ describe('malformed safetensors files are refused with SafetensorsError', () => 
   it('allocates no tensor when it refuses a file', () => {
     const before = tf.memory().numTensors;
     const bad = rawFile(
-      JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'I64', shape: [1], data_offsets: [4, 12] } }),
+      JSON.stringify({
+        a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        b: { dtype: 'I64', shape: [1], data_offsets: [4, 12] },
+      }),
       new Uint8Array([0, 0, 128, 63, 0, 0, 0, 0, 0, 1, 0, 0]),
     );
     expect(() => decodeSafetensors(bad)).toThrow(SafetensorsError);

@@ -1,9 +1,22 @@
-import { tf, type Tensor } from '../backend/tf';
+import { tf, type Tensor } from '../runtime/tf';
 import { SafetensorsError, describe } from '../errors';
 import { findDuplicateKey } from './json-duplicates';
 
 /** Element types of the safetensors format that this reader knows. */
-export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
+export type SafetensorsDType =
+  | 'F64'
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'I64'
+  | 'I32'
+  | 'I16'
+  | 'I8'
+  | 'U64'
+  | 'U32'
+  | 'U16'
+  | 'U8'
+  | 'BOOL';
 
 /** Raw element data as stored: F16/BF16 stay as their 16-bit patterns, BOOL as bytes. */
 export type SafetensorsData =
@@ -69,22 +82,32 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * Reads and checks the header: every offset, size and name is validated here, before any
  * tensor data is copied. Returns the entries and where the data section starts.
  */
-function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
+function readHeader(bytes: Uint8Array): {
+  entries: HeaderEntry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+} {
   if (!(bytes instanceof Uint8Array)) {
     throw new SafetensorsError(`expected a Uint8Array, got ${describe(bytes)}`);
   }
   if (bytes.byteLength < 8) {
-    throw new SafetensorsError(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+    throw new SafetensorsError(
+      `file is ${bytes.byteLength} bytes, too short for the 8-byte header length`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const headerLength = hi * 2 ** 32 + lo;
   if (hi !== 0 || headerLength > MAX_SAFETENSORS_HEADER) {
-    throw new SafetensorsError(`header length ${hi === 0 ? headerLength : `${hi} * 2^32 + ${lo}`} is absurd (limit ${MAX_SAFETENSORS_HEADER} bytes)`);
+    throw new SafetensorsError(
+      `header length ${hi === 0 ? headerLength : `${hi} * 2^32 + ${lo}`} is absurd (limit ${MAX_SAFETENSORS_HEADER} bytes)`,
+    );
   }
   if (headerLength > bytes.byteLength - 8) {
-    throw new SafetensorsError(`header length ${headerLength} is larger than the ${bytes.byteLength - 8} bytes after it`);
+    throw new SafetensorsError(
+      `header length ${headerLength} is larger than the ${bytes.byteLength - 8} bytes after it`,
+    );
   }
   if (headerLength < 2) {
     throw new SafetensorsError(`header length ${headerLength} is too small for a JSON object`);
@@ -115,21 +138,35 @@ function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Reco
   const entries: HeaderEntry[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === METADATA_KEY) {
-      if (!isPlainObject(info)) throw new SafetensorsError(`'__metadata__' must be an object of strings, got ${describe(info)}`);
+      if (!isPlainObject(info))
+        throw new SafetensorsError(
+          `'__metadata__' must be an object of strings, got ${describe(info)}`,
+        );
       for (const [k, v] of Object.entries(info)) {
-        if (typeof v !== 'string') throw new SafetensorsError(`'__metadata__.${k}' must be a string, got ${describe(v)}`);
+        if (typeof v !== 'string')
+          throw new SafetensorsError(`'__metadata__.${k}' must be a string, got ${describe(v)}`);
       }
       metadata = { ...(info as Record<string, string>) };
       continue;
     }
     if (name.length === 0) throw new SafetensorsError('a tensor has an empty name');
-    if (!isPlainObject(info)) throw new SafetensorsError(`tensor '${name}': entry must be an object, got ${describe(info)}`);
+    if (!isPlainObject(info))
+      throw new SafetensorsError(
+        `tensor '${name}': entry must be an object, got ${describe(info)}`,
+      );
     const { dtype, shape, data_offsets: offsets } = info;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZE, dtype)) {
-      throw new SafetensorsError(`tensor '${name}': unknown dtype ${describe(dtype)} (known: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+      throw new SafetensorsError(
+        `tensor '${name}': unknown dtype ${describe(dtype)} (known: ${Object.keys(DTYPE_SIZE).join(', ')})`,
+      );
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new SafetensorsError(`tensor '${name}': 'shape' must be an array of non-negative integers, got ${describe(shape)}`);
+    if (
+      !Array.isArray(shape) ||
+      !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+    ) {
+      throw new SafetensorsError(
+        `tensor '${name}': 'shape' must be an array of non-negative integers, got ${describe(shape)}`,
+      );
     }
     if (
       !Array.isArray(offsets) ||
@@ -137,16 +174,23 @@ function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Reco
       !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) ||
       (offsets[0] as number) > (offsets[1] as number)
     ) {
-      throw new SafetensorsError(`tensor '${name}': 'data_offsets' must be [begin, end] with 0 <= begin <= end, got ${describe(offsets)}`);
+      throw new SafetensorsError(
+        `tensor '${name}': 'data_offsets' must be [begin, end] with 0 <= begin <= end, got ${describe(offsets)}`,
+      );
     }
     const [begin, end] = offsets as [number, number];
     if (end > dataLength) {
-      throw new SafetensorsError(`tensor '${name}': data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section`);
+      throw new SafetensorsError(
+        `tensor '${name}': data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section`,
+      );
     }
     let elements = 1;
     for (const d of shape as number[]) {
       elements *= d;
-      if (!Number.isSafeInteger(elements)) throw new SafetensorsError(`tensor '${name}': shape ${describe(shape)} has too many elements`);
+      if (!Number.isSafeInteger(elements))
+        throw new SafetensorsError(
+          `tensor '${name}': shape ${describe(shape)} has too many elements`,
+        );
     }
     const size = elements * DTYPE_SIZE[dtype as SafetensorsDType];
     if (end - begin !== size) {
@@ -154,7 +198,13 @@ function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Reco
         `tensor '${name}': ${dtype} ${describe(shape)} needs ${size} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
       );
     }
-    entries.push({ name, dtype: dtype as SafetensorsDType, shape: [...(shape as number[])], begin, end });
+    entries.push({
+      name,
+      dtype: dtype as SafetensorsDType,
+      shape: [...(shape as number[])],
+      begin,
+      end,
+    });
   }
 
   // The data section must be covered exactly: no gaps, no overlaps, nothing left over.
@@ -162,27 +212,43 @@ function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Reco
   let cursor = 0;
   for (const e of ordered) {
     if (e.begin < cursor) {
-      throw new SafetensorsError(`tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${cursor}`);
+      throw new SafetensorsError(
+        `tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${cursor}`,
+      );
     }
     if (e.begin > cursor) {
-      throw new SafetensorsError(`tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${cursor}`);
+      throw new SafetensorsError(
+        `tensor '${e.name}': data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${cursor}`,
+      );
     }
     cursor = e.end;
   }
   if (cursor !== dataLength) {
-    throw new SafetensorsError(`the tensors cover ${cursor} bytes but the data section holds ${dataLength}`);
+    throw new SafetensorsError(
+      `the tensors cover ${cursor} bytes but the data section holds ${dataLength}`,
+    );
   }
   return { entries, metadata, dataStart };
 }
 
 /** Sets an own property even for names like `__proto__` (a file may name a tensor anything). */
 function define<T>(record: Record<string, T>, name: string, value: T): void {
-  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(record, name, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function copyData(bytes: Uint8Array, start: number, end: number, dtype: SafetensorsDType): SafetensorsData {
+function copyData(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  dtype: SafetensorsDType,
+): SafetensorsData {
   if (!littleEndian) throw new SafetensorsError('big-endian hosts are not supported');
   const buffer = bytes.slice(start, end).buffer; // a fresh, aligned copy
   switch (dtype) {
@@ -220,7 +286,11 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   const { entries, metadata, dataStart } = readHeader(bytes);
   const tensors: Record<string, SafetensorsEntry> = {};
   for (const e of entries) {
-    define(tensors, e.name, { dtype: e.dtype, shape: e.shape, data: copyData(bytes, dataStart + e.begin, dataStart + e.end, e.dtype) });
+    define(tensors, e.name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: copyData(bytes, dataStart + e.begin, dataStart + e.end, e.dtype),
+    });
   }
   return { tensors, metadata };
 }
@@ -236,7 +306,10 @@ function f16ToNumber(h: number): number {
 }
 
 /** Converts one entry to the data tfjs can hold: float32, int32 or bool. */
-function toTfData(name: string, entry: SafetensorsEntry): { values: Float32Array | Int32Array | Uint8Array; dtype: 'float32' | 'int32' | 'bool' } {
+function toTfData(
+  name: string,
+  entry: SafetensorsEntry,
+): { values: Float32Array | Int32Array | Uint8Array; dtype: 'float32' | 'int32' | 'bool' } {
   const { dtype, data } = entry;
   switch (dtype) {
     case 'F32':
@@ -267,7 +340,9 @@ function toTfData(name: string, entry: SafetensorsEntry): { values: Float32Array
       for (let i = 0; i < data.length; i++) {
         const v = Number(data[i]);
         if (v < -2147483648 || v > 2147483647) {
-          throw new SafetensorsError(`tensor '${name}': ${dtype} value ${String(data[i])} at index ${i} does not fit in int32`);
+          throw new SafetensorsError(
+            `tensor '${name}': ${dtype} value ${String(data[i])} at index ${i} does not fit in int32`,
+          );
         }
         out[i] = v;
       }
@@ -282,9 +357,12 @@ function toTfData(name: string, entry: SafetensorsEntry): { values: Float32Array
  */
 export function decodeSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   const { tensors } = parseSafetensors(bytes);
-  const converted = Object.entries(tensors).map(([name, entry]) => [name, entry.shape, toTfData(name, entry)] as const);
+  const converted = Object.entries(tensors).map(
+    ([name, entry]) => [name, entry.shape, toTfData(name, entry)] as const,
+  );
   const out: Record<string, Tensor> = {};
-  for (const [name, shape, { values, dtype }] of converted) define(out, name, tf.tensor(values, shape, dtype));
+  for (const [name, shape, { values, dtype }] of converted)
+    define(out, name, tf.tensor(values, shape, dtype));
   return out;
 }
 
@@ -303,14 +381,21 @@ function entryOf(name: string, value: Tensor | SafetensorsArray): SafetensorsArr
   if (isTensor(value)) {
     if (value.isDisposed) throw new SafetensorsError(`encode: tensor '${name}' is disposed`);
     const shape = [...value.shape];
-    if (value.dtype === 'float32') return { dtype: 'F32', shape, data: value.dataSync() as Float32Array };
-    if (value.dtype === 'int32') return { dtype: 'I32', shape, data: value.dataSync() as Int32Array };
-    if (value.dtype === 'bool') return { dtype: 'BOOL', shape, data: value.dataSync() as Uint8Array };
-    throw new SafetensorsError(`encode: tensor '${name}' has dtype ${value.dtype}, which safetensors does not store`);
+    if (value.dtype === 'float32')
+      return { dtype: 'F32', shape, data: value.dataSync() as Float32Array };
+    if (value.dtype === 'int32')
+      return { dtype: 'I32', shape, data: value.dataSync() as Int32Array };
+    if (value.dtype === 'bool')
+      return { dtype: 'BOOL', shape, data: value.dataSync() as Uint8Array };
+    throw new SafetensorsError(
+      `encode: tensor '${name}' has dtype ${value.dtype}, which safetensors does not store`,
+    );
   }
   const size = value.shape.reduce((a, b) => a * b, 1);
   if (!Object.hasOwn(DTYPE_SIZE, value.dtype) || value.data.length !== size) {
-    throw new SafetensorsError(`encode: entry '${name}' holds ${value.data.length} ${value.dtype} values for shape ${describe(value.shape)}`);
+    throw new SafetensorsError(
+      `encode: entry '${name}' holds ${value.data.length} ${value.dtype} values for shape ${describe(value.shape)}`,
+    );
   }
   return value;
 }
@@ -320,9 +405,13 @@ function entryOf(name: string, value: Tensor | SafetensorsArray): SafetensorsArr
  * JSON header (`__metadata__` first, then the tensors sorted by name) padded with spaces to a
  * multiple of 8, then the data back to back in that order. `metadata` defaults to `{format: 'pt'}`.
  */
-export function encodeSafetensors(tensors: Record<string, Tensor | SafetensorsArray>, metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, Tensor | SafetensorsArray>,
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new SafetensorsError(`encode: metadata '${k}' must be a string, got ${describe(v)}`);
+    if (typeof v !== 'string')
+      throw new SafetensorsError(`encode: metadata '${k}' must be a string, got ${describe(v)}`);
   }
   const names = Object.keys(tensors).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
@@ -330,7 +419,8 @@ export function encodeSafetensors(tensors: Record<string, Tensor | SafetensorsAr
   const entries: SafetensorsArray[] = [];
   let offset = 0;
   for (const name of names) {
-    if (name === METADATA_KEY || name.length === 0) throw new SafetensorsError(`encode: ${JSON.stringify(name)} is not a valid tensor name`);
+    if (name === METADATA_KEY || name.length === 0)
+      throw new SafetensorsError(`encode: ${JSON.stringify(name)} is not a valid tensor name`);
     const e = entryOf(name, tensors[name] as Tensor | SafetensorsArray);
     const size = e.data.byteLength;
     header[name] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + size] };

@@ -12,20 +12,35 @@ beforeAll(async () => {
 
 function randomTensor(rng: Random, shape: number[]): tf.Variable {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.variable(tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape));
+  return tf.variable(
+    tf.tensor(
+      Float32Array.from({ length: n }, () => rng.normal()),
+      shape,
+    ),
+  );
 }
 
 /** y and the gradients of Σ y·r (r random) for x, weight and bias. */
-function run(f: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor, x: tf.Variable, w: tf.Variable, b: tf.Variable | null, r: Tensor): Float32Array[] {
+function run(
+  f: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor,
+  x: tf.Variable,
+  w: tf.Variable,
+  b: tf.Variable | null,
+  r: Tensor,
+): Float32Array[] {
   const vars = b ? [x, w, b] : [x, w];
   const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(f(x, w, b), r)) as tf.Scalar, vars);
   const y = tf.tidy(() => f(x, w, b));
-  const out = [y.dataSync() as Float32Array, ...vars.map((v) => grads[v.name]!.dataSync() as Float32Array)];
+  const out = [
+    y.dataSync() as Float32Array,
+    ...vars.map((v) => grads[v.name]!.dataSync() as Float32Array),
+  ];
   tf.dispose([value, y, ...Object.values(grads)]);
   return out;
 }
 
-const composed = (x: Tensor, w: Tensor, b: Tensor | null): Tensor => tf.tidy(() => (b ? tf.add(tf.matMul(x, tf.transpose(w)), b) : tf.matMul(x, tf.transpose(w))));
+const composed = (x: Tensor, w: Tensor, b: Tensor | null): Tensor =>
+  tf.tidy(() => (b ? tf.add(tf.matMul(x, tf.transpose(w)), b) : tf.matMul(x, tf.transpose(w))));
 
 describe('linear', () => {
   for (const [N, inF, outF, bias] of [
@@ -45,7 +60,8 @@ describe('linear', () => {
       expect(tf.memory().numTensors).toBe(before);
       const ref = run(composed, x, w, b, r);
       const scale = Math.sqrt(Math.max(inF, N, outF));
-      for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(fast[i]!, ref[i]!)).toBeLessThan(1e-4 * scale);
+      for (let i = 0; i < ref.length; i++)
+        expect(maxAbsDiff(fast[i]!, ref[i]!)).toBeLessThan(1e-4 * scale);
       tf.dispose([x, w, r, ...(b ? [b] : [])]);
     });
   }

@@ -1,8 +1,8 @@
 // Validation shared by the whole-sequence ops (runs before any tensor is made).
-import type { Tensor } from '../backend/tf';
+import type { Tensor } from '../runtime/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkDType, checkRank } from '../validate';
-import { checkBias, checkState } from './cell-step';
+import { checkBias, checkState } from './composed-cells';
 
 /** Options of the whole-sequence ops. */
 export interface SequenceOptions {
@@ -47,22 +47,44 @@ export function checkSequenceArgs(
   const H = wHh.shape[1]!;
   const GH = gates * H;
   if (wHh.shape[0] !== GH || H < 1) {
-    throw new ShapeError({ fn, argument: 'wHh', expected: `of shape [${gates}*H, H]`, received: [...wHh.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'wHh',
+      expected: `of shape [${gates}*H, H]`,
+      received: [...wHh.shape],
+    });
   }
   if (wIh.shape.length !== 2 || wIh.shape[0] !== GH || wIh.shape[1] !== I) {
-    throw new ShapeError({ fn, argument: 'wIh', expected: `of shape [${GH}, ${I}]`, received: [...wIh.shape] });
+    throw new ShapeError({
+      fn,
+      argument: 'wIh',
+      expected: `of shape [${GH}, ${I}]`,
+      received: [...wIh.shape],
+    });
   }
   checkState(fn, 'h0', h0, B, H);
   if (c0) checkState(fn, 'c0', c0, B, H);
   checkBias(fn, 'bIh', bIh, GH);
   checkBias(fn, 'bHh', bHh, GH);
-  if (T < 1 || B < 1) throw new ShapeError({ fn, argument: 'x', expected: 'a non-empty [T, B, I] tensor', received: [...x.shape] });
+  if (T < 1 || B < 1)
+    throw new ShapeError({
+      fn,
+      argument: 'x',
+      expected: 'a non-empty [T, B, I] tensor',
+      received: [...x.shape],
+    });
   let ids: Int32Array | null = null;
   if (byIds) {
     ids = x.dataSync() as Int32Array;
     for (let k = 0; k < ids.length; k++) {
       const v = ids[k]!;
-      if (v < 0 || v >= I) throw new InvalidArgumentError({ fn, argument: 'x', expected: `token ids in [0, ${I})`, received: `id ${v} at index ${k}` });
+      if (v < 0 || v >= I)
+        throw new InvalidArgumentError({
+          fn,
+          argument: 'x',
+          expected: `token ids in [0, ${I})`,
+          received: `id ${v} at index ${k}`,
+        });
     }
   }
   return { T, B, I, H, ids };

@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { torchCase } from '@recurrent/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, type Tensor } from '../index';
 import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
-import { gruSequence } from './gru-sequence';
-import { lstmSequence } from './lstm-sequence';
-import { rnnSequence } from './rnn-sequence';
+import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
-// PyTorch's bidirectional one-layer cases: the forward direction runs the fused op on the l0
+// PyTorch's bidirectional one-layer cases: the forward direction runs the sequence op on the l0
 // weights, the reverse direction runs it with `reverse: true` on the l0_reverse weights.
-const dir = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__');
 
 interface SeqFixture {
   config: { nonlinearity?: 'tanh' | 'relu' };
@@ -25,16 +20,16 @@ beforeAll(async () => {
 });
 
 const cases = [
-  ['lstm', 'lstm_l1_bi_seqfirst_h0.json'],
-  ['gru', 'gru_l1_bi_seqfirst_h0.json'],
-  ['rnn', 'rnn_tanh_l1_bi_seqfirst_h0.json'],
-  ['rnn', 'rnn_relu_l1_bi_seqfirst_h0.json'],
+  ['lstm', 'lstm/l1_bi_seqfirst_h0'],
+  ['gru', 'gru/l1_bi_seqfirst_h0'],
+  ['rnn', 'rnn/tanh_l1_bi_seqfirst_h0'],
+  ['rnn', 'rnn/relu_l1_bi_seqfirst_h0'],
 ] as const;
 
-describe('fused sequence ops against PyTorch (bidirectional, one layer)', () => {
+describe('sequence ops against PyTorch (bidirectional, one layer)', () => {
   for (const [kind, file] of cases) {
     it(file, () => {
-      const fx = JSON.parse(readFileSync(join(dir, file), 'utf8')) as SeqFixture;
+      const fx = torchCase(...(file.split('/') as [string, string])) as SeqFixture;
       tf.tidy(() => {
         const keys = ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'];
         const names = [...keys, ...keys.map((k) => `${k}_reverse`)];
@@ -54,8 +49,15 @@ describe('fused sequence ops against PyTorch (bidirectional, one layer)', () => 
           const run = (p: Tensor[], h: Tensor, c: Tensor | null, reverse: boolean) => {
             const [wi, wh, bi, bh] = p as [Tensor, Tensor, Tensor, Tensor];
             if (kind === 'lstm') return lstmSequence(xx, h, c!, wi, wh, bi, bh, { reverse });
-            if (kind === 'gru') return { ...gruSequence(xx, h, wi, wh, bi, bh, { reverse }), c: null };
-            return { ...rnnSequence(xx, h, wi, wh, bi, bh, { reverse, nonlinearity: fx.config.nonlinearity! }), c: null };
+            if (kind === 'gru')
+              return { ...gruSequence(xx, h, wi, wh, bi, bh, { reverse }), c: null };
+            return {
+              ...rnnSequence(xx, h, wi, wh, bi, bh, {
+                reverse,
+                nonlinearity: fx.config.nonlinearity!,
+              }),
+              c: null,
+            };
           };
           const f = run(rest.slice(0, 4), hf, cf, false);
           const b = run(rest.slice(4), hb, cb, true);
@@ -72,8 +74,13 @@ describe('fused sequence ops against PyTorch (bidirectional, one layer)', () => 
           return l;
         };
         const grads = tf.grads(loss)([x, h0, ...(c0 ? [c0] : []), ...params]);
-        const gradNames = [...inputNames.map((n) => `inputs.${n}`), ...names.map((n) => `params.${n}`)];
-        gradNames.forEach((n, i) => expectTensorsClose(grads[i]!, fx.grads[n]!, { atol: 1e-4, rtol: 1e-4, name: n }));
+        const gradNames = [
+          ...inputNames.map((n) => `inputs.${n}`),
+          ...names.map((n) => `params.${n}`),
+        ];
+        gradNames.forEach((n, i) =>
+          expectTensorsClose(grads[i]!, fx.grads[n]!, { atol: 1e-4, rtol: 1e-4, name: n }),
+        );
         expect(gradNames.length).toBe(Object.keys(fx.grads).length);
       });
     });

@@ -1,9 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertNoLeak, init, InvalidArgumentError, Random, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
-import { gruSequence } from './gru-sequence';
-import { lstmSequence } from './lstm-sequence';
-import { rnnSequence } from './rnn-sequence';
+import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 beforeAll(async () => {
   await init();
@@ -14,11 +12,22 @@ const gatesOf: Record<Kind, number> = { lstm: 4, gru: 3, rnn: 1 };
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal() * scale),
+    shape,
+  );
 }
 
 /** The op on x (ids or their one-hot vectors) with a random linear loss; values and gradients of every weight and state. */
-function run(kind: Kind, x: Tensor, w: Tensor[], h0: Tensor, c0: Tensor, g: Tensor[], reverse: boolean): Record<string, Float32Array> {
+function run(
+  kind: Kind,
+  x: Tensor,
+  w: Tensor[],
+  h0: Tensor,
+  c0: Tensor,
+  g: Tensor[],
+  reverse: boolean,
+): Record<string, Float32Array> {
   const [wIh, wHh, bIh, bHh] = w as [Tensor, Tensor, Tensor, Tensor];
   let outs: Tensor[] = [];
   const outValues: Float32Array[] = [];
@@ -27,14 +36,19 @@ function run(kind: Kind, x: Tensor, w: Tensor[], h0: Tensor, c0: Tensor, g: Tens
       const r = lstmSequence(x, h, c, wi, wh, bi, bh, { reverse });
       outs = [r.output, r.h, r.c];
     } else {
-      const r = kind === 'gru' ? gruSequence(x, h, wi, wh, bi, bh, { reverse }) : rnnSequence(x, h, wi, wh, bi, bh, { reverse });
+      const r =
+        kind === 'gru'
+          ? gruSequence(x, h, wi, wh, bi, bh, { reverse })
+          : rnnSequence(x, h, wi, wh, bi, bh, { reverse });
       outs = [r.output, r.h];
     }
     outs.forEach((o) => outValues.push(o.dataSync() as Float32Array));
     return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, g[i]!))));
   };
   const args = kind === 'lstm' ? [wIh, wHh, bIh, bHh, h0, c0] : [wIh, wHh, bIh, bHh, h0];
-  const { grads, value } = tf.valueAndGrads((...ts: Tensor[]) => f(ts[0]!, ts[1]!, ts[2]!, ts[3]!, ts[4]!, ts[5]!))(args);
+  const { grads, value } = tf.valueAndGrads((...ts: Tensor[]) =>
+    f(ts[0]!, ts[1]!, ts[2]!, ts[3]!, ts[4]!, ts[5]!),
+  )(args);
   const names = ['wIh', 'wHh', 'bIh', 'bHh', 'h0', 'c0'];
   const result: Record<string, Float32Array> = { loss: value.dataSync() as Float32Array };
   outValues.forEach((o, i) => (result[`out${i}`] = o));
@@ -54,16 +68,29 @@ describe('whole-sequence ops on token ids equal the ops on their one-hot vectors
           idv[0] = idv[1]!; // a repeated id: its gradient rows add up
           const ids = tf.tensor2d(idv, [T, B], 'int32');
           const oneHot = tf.cast(tf.oneHot(ids, V), 'float32'); // [T, B, V]
-          const w = [randomTensor(rng, [G, V], 0.5), randomTensor(rng, [G, H], 0.5), randomTensor(rng, [G], 0.5), randomTensor(rng, [G], 0.5)];
+          const w = [
+            randomTensor(rng, [G, V], 0.5),
+            randomTensor(rng, [G, H], 0.5),
+            randomTensor(rng, [G], 0.5),
+            randomTensor(rng, [G], 0.5),
+          ];
           const h0 = randomTensor(rng, [B, H], 0.5);
           const c0 = randomTensor(rng, [B, H], 0.5);
-          const g = [randomTensor(rng, [T, B, H]), randomTensor(rng, [B, H]), randomTensor(rng, [B, H])];
+          const g = [
+            randomTensor(rng, [T, B, H]),
+            randomTensor(rng, [B, H]),
+            randomTensor(rng, [B, H]),
+          ];
           const a = run(kind, ids, w, h0, c0, g, reverse);
           const b = run(kind, oneHot, w, h0, c0, g, reverse);
           expect(Object.keys(a)).toEqual(Object.keys(b));
           for (const k of Object.keys(a)) {
             expect(maxAbsDiff(a[k]!, b[k]!), k).toBeLessThan(1e-4);
-            if (k.startsWith('out')) expect(maxAbsDiff(a[k]!, b[k]!), `${k} (a lookup adds the same numbers)`).toBeLessThan(1e-6);
+            if (k.startsWith('out'))
+              expect(
+                maxAbsDiff(a[k]!, b[k]!),
+                `${k} (a lookup adds the same numbers)`,
+              ).toBeLessThan(1e-6);
           }
           expect(maxAbsDiff(a.dwIh!, new Float32Array(a.dwIh!.length))).toBeGreaterThan(1e-3); // not trivially zero
         });
@@ -77,13 +104,27 @@ describe('whole-sequence ops on token ids equal the ops on their one-hot vectors
     const h0 = tf.zeros([2, 1]);
     const bad = tf.tensor2d([[0, 3]], [1, 2], 'int32');
     expect(() => lstmSequence(bad, h0, h0, w[0]!, w[1]!, null, null)).toThrow(InvalidArgumentError);
-    expect(() => lstmSequence(bad, h0, h0, w[0]!, w[1]!, null, null)).toThrow(/token ids in \[0, 3\)/);
-    const ids = tf.tensor2d([[0, 2], [1, 1]], [2, 2], 'int32');
+    expect(() => lstmSequence(bad, h0, h0, w[0]!, w[1]!, null, null)).toThrow(
+      /token ids in \[0, 3\)/,
+    );
+    const ids = tf.tensor2d(
+      [
+        [0, 2],
+        [1, 1],
+      ],
+      [2, 2],
+      'int32',
+    );
     const v = w.map((t) => tf.variable(t));
-    await assertNoLeak(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(lstmSequence(ids, h0, h0, v[0]!, v[1]!, null, null).output) as tf.Scalar);
-      tf.dispose([value, ...Object.values(grads)]);
-    }, { runs: 3 });
+    await assertNoLeak(
+      () => {
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(lstmSequence(ids, h0, h0, v[0]!, v[1]!, null, null).output) as tf.Scalar,
+        );
+        tf.dispose([value, ...Object.values(grads)]);
+      },
+      { runs: 3 },
+    );
     tf.dispose([...w, ...v, h0, bad, ids]);
   });
 });

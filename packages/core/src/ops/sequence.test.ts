@@ -1,10 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertNoLeak, init, Random, ShapeError, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
-import { gruSequenceComposed, lstmSequenceComposed, rnnSequenceComposed } from './composed-sequence';
-import { gruSequence } from './gru-sequence';
-import { lstmSequence } from './lstm-sequence';
-import { rnnSequence } from './rnn-sequence';
+import {
+  gruSequenceComposed,
+  lstmSequenceComposed,
+  rnnSequenceComposed,
+} from './composed-sequence';
+import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 beforeAll(async () => {
   await init();
@@ -24,7 +26,10 @@ const gatesOf: Record<Kind, number> = { lstm: 4, gru: 3, 'rnn-tanh': 1, 'rnn-rel
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal() * scale),
+    shape,
+  );
 }
 
 /** Runs fused and composed on the same random inputs; returns the max |diff| of values and of each gradient. */
@@ -50,14 +55,31 @@ function parity(kind: Kind, s: Shape, seed: number): Record<string, number> {
       const loss = (...ts: Tensor[]): Tensor => {
         const v = all.slice();
         idx.forEach((k, j) => (v[k] = ts[j]!));
-        const [xx, hh, cc, wi, wh, bi, bh] = v as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor | null, Tensor | null];
+        const [xx, hh, cc, wi, wh, bi, bh] = v as [
+          Tensor,
+          Tensor,
+          Tensor,
+          Tensor,
+          Tensor,
+          Tensor | null,
+          Tensor | null,
+        ];
         const opts = { reverse: s.reverse };
         if (kind === 'lstm') {
-          const r = fused ? lstmSequence(xx, hh, cc, wi, wh, bi, bh, opts) : lstmSequenceComposed(xx, hh, cc, wi, wh, bi, bh, opts);
+          const r = fused
+            ? lstmSequence(xx, hh, cc, wi, wh, bi, bh, opts)
+            : lstmSequenceComposed(xx, hh, cc, wi, wh, bi, bh, opts);
           values.push(tf.keep(r.output.clone()), tf.keep(r.h.clone()), tf.keep(r.c.clone()));
-          return tf.addN([tf.sum(tf.mul(r.output, gOut)), tf.sum(tf.mul(r.h, gH)), tf.sum(tf.mul(r.c, gC))]);
+          return tf.addN([
+            tf.sum(tf.mul(r.output, gOut)),
+            tf.sum(tf.mul(r.h, gH)),
+            tf.sum(tf.mul(r.c, gC)),
+          ]);
         }
-        const ro = { ...opts, nonlinearity: kind === 'rnn-relu' ? ('relu' as const) : ('tanh' as const) };
+        const ro = {
+          ...opts,
+          nonlinearity: kind === 'rnn-relu' ? ('relu' as const) : ('tanh' as const),
+        };
         const r =
           kind === 'gru'
             ? (fused ? gruSequence : gruSequenceComposed)(xx, hh, wi, wh, bi, bh, opts)
@@ -71,7 +93,9 @@ function parity(kind: Kind, s: Shape, seed: number): Record<string, number> {
     const a = run(true);
     const b = run(false);
     const out: Record<string, number> = {};
-    ['output', 'h', 'c'].slice(0, a.values.length).forEach((n, i) => (out[n] = maxAbsDiff(a.values[i]!.dataSync(), b.values[i]!.dataSync())));
+    ['output', 'h', 'c']
+      .slice(0, a.values.length)
+      .forEach((n, i) => (out[n] = maxAbsDiff(a.values[i]!.dataSync(), b.values[i]!.dataSync())));
     idx.forEach((k, j) => {
       expect(a.grads[j]!.shape).toEqual(b.grads[j]!.shape);
       out[`d${names[k]}`] = maxAbsDiff(a.grads[j]!.dataSync(), b.grads[j]!.dataSync());
@@ -95,9 +119,19 @@ for (const kind of ['lstm', 'gru', 'rnn-tanh', 'rnn-relu'] as const) {
       it(`T=${s.T} B=${s.B} I=${s.I} H=${s.H} bias=${s.bias} reverse=${s.reverse}`, () => {
         const d = parity(kind, s, 100 + n);
         for (const [name, v] of Object.entries(d)) expect(v, name).toBeLessThan(1e-4);
-        const want = ['output', 'h', 'dx', 'dh0', 'dwIh', 'dwHh', ...(kind === 'lstm' ? ['c', 'dc0'] : []), ...(s.bias ? ['dbIh', 'dbHh'] : [])];
+        const want = [
+          'output',
+          'h',
+          'dx',
+          'dh0',
+          'dwIh',
+          'dwHh',
+          ...(kind === 'lstm' ? ['c', 'dc0'] : []),
+          ...(s.bias ? ['dbIh', 'dbHh'] : []),
+        ];
         expect(Object.keys(d).sort()).toEqual(want.sort());
-        if (process.env.PARITY_REPORT) console.log(kind, JSON.stringify(s), Math.max(...Object.values(d)).toExponential(2));
+        if (process.env.PARITY_REPORT)
+          console.log(kind, JSON.stringify(s), Math.max(...Object.values(d)).toExponential(2));
       });
     }
   });
@@ -125,10 +159,30 @@ describe('lstmSequence: edge cases', () => {
     it(`${kind}: does not leak tensors in forward (with and without a tape) or backward`, async () => {
       const rng = new Random(3);
       const G = { lstm: 4, gru: 3, rnn: 1 }[kind];
-      const ts = [randomTensor(rng, [5, 2, 3]), tf.zeros([2, 4]), tf.zeros([2, 4]), randomTensor(rng, [G * 4, 3]), randomTensor(rng, [G * 4, 4]), randomTensor(rng, [G * 4]), randomTensor(rng, [G * 4])];
-      const [x, h0, c0, wIh, wHh, bIh, bHh] = ts as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+      const ts = [
+        randomTensor(rng, [5, 2, 3]),
+        tf.zeros([2, 4]),
+        tf.zeros([2, 4]),
+        randomTensor(rng, [G * 4, 3]),
+        randomTensor(rng, [G * 4, 4]),
+        randomTensor(rng, [G * 4]),
+        randomTensor(rng, [G * 4]),
+      ];
+      const [x, h0, c0, wIh, wHh, bIh, bHh] = ts as [
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
       const run = (a: Tensor, b: Tensor): { output: Tensor; h: Tensor; c?: Tensor } =>
-        kind === 'lstm' ? lstmSequence(x, h0, c0, a, b, bIh, bHh) : kind === 'gru' ? gruSequence(x, h0, a, b, bIh, bHh) : rnnSequence(x, h0, a, b, bIh, bHh);
+        kind === 'lstm'
+          ? lstmSequence(x, h0, c0, a, b, bIh, bHh)
+          : kind === 'gru'
+            ? gruSequence(x, h0, a, b, bIh, bHh)
+            : rnnSequence(x, h0, a, b, bIh, bHh);
       await assertNoLeak(
         () => {
           const r = run(wIh, wHh);

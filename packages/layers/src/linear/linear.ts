@@ -38,14 +38,15 @@ export class Linear extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   /**
-   * wᵀ for eval mode, rebuilt when a parameter changes: transposing per call gives XNNPACK a new
-   * right-hand side to repack on every call (every generated token).
+   * wᵀ for eval mode, rebuilt when a parameter changes: transposing per call gives the product a
+   * new right-hand side to repack on every call (every generated token): our GEMM and XNNPACK
+   * both keep what they packed by tensor id.
    */
   private readonly weightT = new DerivedCache<Tensor>(
     () => tf.keep(tf.transpose(this.weight.value)), // [in, out]
     (t) => t.dispose(),
   );
-  /** The weights packed for `forwardValues` (core's WebAssembly kernel where available). */
+  /** The weights packed for `forwardValues` (kept in core's WebAssembly module where it runs). */
   private readonly packed = new DerivedCache<PackedDense>(
     () => packDense(this.weight.value, this.bias?.value ?? null),
     (p) => p.dispose(),

@@ -3,11 +3,11 @@ import {
   init,
   InvalidArgumentError,
   Random,
-  setWasmKernelsEnabled,
   ShapeError,
   tf,
 } from '@recurrent/core';
 import { maxAbsDiff } from '@recurrent/core/testing';
+import { setModuleEnabled } from '@recurrent/core/tuning';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { disposeState, type RecurrentState } from '../rnn/state';
 import { LanguageModel, type LanguageModelConfig } from './language-model';
@@ -16,7 +16,7 @@ beforeAll(async () => {
   await init();
 });
 
-afterEach(() => setWasmKernelsEnabled(true));
+afterEach(() => setModuleEnabled(true));
 
 /** The reference: the composed, differentiable step of training mode (dropout 0), T steps. */
 function referenceSteps(
@@ -62,12 +62,12 @@ describe('DecodingSession (tensor-free eval-mode decoding)', () => {
       numLayers: 2,
     },
   ];
-  for (const kernel of [true, false])
+  for (const onModule of [true, false])
     for (const config of configs)
       for (const B of [1, 3]) {
         const name = `${config.cell}${config.nonlinearity ? `/${config.nonlinearity}` : ''} ${config.input} L=${config.numLayers ?? 1} B=${B}`;
-        it(`${name}: logits and state equal the composed step (${kernel ? 'wasm kernel' : 'tfjs path'})`, () => {
-          setWasmKernelsEnabled(kernel);
+        it(`${name}: logits and state equal the composed step (${onModule ? 'module' : 'composed'} route)`, () => {
+          setModuleEnabled(onModule);
           const m = new LanguageModel({ ...config, random: new Random(3) }).eval();
           const V = config.vocabSize;
           const rng = new Random(B);

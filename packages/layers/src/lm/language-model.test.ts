@@ -1,5 +1,4 @@
 import {
-  wasmKernelsEnabled,
   assertNoLeak,
   DTypeError,
   init,
@@ -11,6 +10,7 @@ import {
   type Tensor,
 } from '@recurrent/core';
 import { expectTensorsClose, maxAbsDiff } from '@recurrent/core/testing';
+import { setModuleEnabled } from '@recurrent/core/tuning';
 import { oneHot } from '../embedding/one-hot';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detachState, disposeState, type RecurrentState } from '../rnn/state';
@@ -134,7 +134,9 @@ describe('LanguageModel', () => {
     m.dispose();
   });
 
-  it('eval-mode steps follow parameter updates (the packed weights are refreshed)', () => {
+  for (const onModule of [true, false])
+  it(`eval-mode steps follow parameter updates (the packed weights are refreshed; ${onModule ? 'module' : 'composed'} route)`, () => {
+    setModuleEnabled(onModule);
     const m = new LanguageModel({
       cell: 'gru',
       input: 'one-hot',
@@ -166,10 +168,11 @@ describe('LanguageModel', () => {
     for (const s of [s0, first.state, second.state, reference.state]) disposeState(s);
     const before = tf.memory().numTensors;
     m.dispose();
-    // 10 parameters and 2 packed layers; on the tfjs path (no WebAssembly kernels) also layer 0's
-    // hidden rows (for the id lookup) and the head's wᵀ
-    expect(before - tf.memory().numTensors).toBe(10 + 2 + (wasmKernelsEnabled() ? 0 : 2));
+    // 10 parameters; packed weights on our module hold no tensors, on the composed route (module
+    // off) a snapshot of each layer's 4 weights and of the head's 2
+    expect(before - tf.memory().numTensors).toBe(10 + (onModule ? 0 : 2 * 4 + 2));
     other.dispose();
+    setModuleEnabled(true);
   });
 
   for (const cell of ['lstm', 'gru', 'rnn'] as const)

@@ -410,7 +410,7 @@ export abstract class RNNBase extends Module {
     const nonlinearity = this.mode === 'rnn_relu' ? 'relu' : 'tanh';
     return this.cells.map((dirs) => {
       const p = dirs[0]!;
-      const packed = packStepWeights(
+      return packStepWeights(
         kind,
         p.wIh.value,
         p.wHh.value,
@@ -418,8 +418,6 @@ export abstract class RNNBase extends Module {
         p.bHh?.value ?? null,
         { nonlinearity },
       );
-      tf.keep(packed.weight);
-      return packed;
     });
   }
 

@@ -1,7 +1,7 @@
 import { cp, readdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CheckpointError, Random, tf } from '@recurrent/core';
+import { checkpointDir } from '@recurrent/fixtures';
 import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../../test/setup';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { SGD } from '../optim/sgd';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-directory';
 import { OPTIMIZER_FILE, TRAINER_FILE } from './checkpoint-files';
 
-const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/tm-lstm-onehot');
+const fixture = checkpointDir('tm-lstm-onehot');
 const tempDir = useTempDir('recurrent-ckpt-');
 
 describe('checkpoints', () => {

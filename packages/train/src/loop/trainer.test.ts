@@ -205,6 +205,28 @@ describe('Trainer', () => {
     m.dispose();
   });
 
+  it('validates each epoch before its schedule step: the validation loss belongs to the epoch\'s learning rate', async () => {
+    const random = new Random(6);
+    const m = model(random);
+    const opt = new SGD(m.parameters(), { lr: 1 });
+    const scheduler = new LRScheduler(opt, { type: 'step', stepSize: 1, gamma: 0.5 });
+    const seen: number[] = [];
+    const trainer = new Trainer({ model: m, optimizer: opt, random, scheduler, scheduleEvery: 'epoch' });
+    const history = await trainer.fit({
+      epochs: 3,
+      data: () => sequential(ids, 2, 5, null),
+      validation: () => {
+        seen.push(opt.lr);
+        return sequential(ids, 1, 10, null);
+      },
+    });
+    expect(seen).toEqual([1, 0.5, 0.25]);
+    expect(history.map((h) => h.lr)).toEqual(seen);
+    expect(opt.lr).toBe(0.125); // the step after the last validation
+    opt.dispose();
+    m.dispose();
+  });
+
   it('evaluates held-out data each epoch, follows a schedule and stops early', async () => {
     const random = new Random(5);
     const m = model(random);

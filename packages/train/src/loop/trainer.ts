@@ -5,7 +5,8 @@ import { valueAndGrads } from '../grad/value-and-grads';
 import { crossEntropy } from '../losses/cross-entropy';
 import type { Optimizer } from '../optim/optimizer';
 import type { LRScheduler, LRSchedulerState } from '../schedules/schedule';
-import type { BatchSource, EpochStats, EvalResult, SequenceModel, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from './types';
+import { runEpochs, type EpochHost } from './epochs';
+import type { BatchSource, EpochStats, EvalResult, SequenceModel, StepInfo, TrainBatch, TrainerCallback } from './types';
 
 export interface TrainerOptions {
   model: SequenceModel;
@@ -48,7 +49,7 @@ export interface TrainerState {
  * the batch; gradients are clipped, then the optimizer steps. A non-finite loss throws
  * `NonFiniteLossError` naming the step before any weight changes.
  */
-export class Trainer implements TrainerLike {
+export class Trainer implements EpochHost {
   readonly model: SequenceModel;
   readonly optimizer: Optimizer;
   readonly scheduler: LRScheduler | null;
@@ -85,23 +86,15 @@ export class Trainer implements TrainerLike {
     this.stopping = true;
   }
 
-  /** Runs epochs `this.epoch + 1 … epochs`; returns the whole history. */
+  get stopRequested(): boolean {
+    return this.stopping;
+  }
+
+  /** Runs epochs `this.epoch + 1 … epochs` (the loop of `runEpochs`); returns the whole history. */
   async fit(options: FitOptions): Promise<EpochStats[]> {
     const epochs = checkInt('Trainer.fit', 'options.epochs', options.epochs, 0);
     this.stopping = false;
-    for (const cb of this.callbacks) await cb.onTrainBegin?.(this);
-    while (this.epoch < epochs && !this.stopping) {
-      const epoch = this.epoch + 1;
-      for (const cb of this.callbacks) await cb.onEpochBegin?.(epoch, this);
-      const stats = await this.trainEpoch(options.data(epoch, this.random), epoch);
-      if (options.validation) stats.validation = await this.evaluate(options.validation());
-      this.epoch = epoch;
-      if (this.scheduler && this.scheduleEvery === 'epoch') this.scheduler.step();
-      this.history.push(stats);
-      for (const cb of this.callbacks) await cb.onEpochEnd?.(stats, this);
-    }
-    for (const cb of this.callbacks) await cb.onTrainEnd?.(this.history, this);
-    return this.history;
+    return runEpochs(this, epochs, options, { trainEpoch: (source, epoch) => this.trainEpoch(source, epoch) });
   }
 
   /** One pass over `source` (does not advance `epoch`; `fit` does). */

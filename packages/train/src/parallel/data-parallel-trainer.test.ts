@@ -126,6 +126,36 @@ describe('DataParallelTrainer', () => {
     expect(r.dp.history.map((h) => h.lr)).toEqual(r.trainer.history.map((h) => h.lr));
   });
 
+  it('runs the same epoch loop as Trainer: validation on the epoch\'s weights, then the epoch-wise schedule step', async () => {
+    const data = batches(4, 4, 5, false, 11);
+    const held = batches(2, 2, 5, false, 12);
+    const seen: number[] = [];
+    const perplexities: number[] = [];
+    const dp = new DataParallelTrainer({
+      model: { config: { ...config, random: new Random(4) } },
+      optimizer: { type: 'sgd', lr: 1 },
+      schedule: { type: 'step', stepSize: 1, gamma: 0.5 },
+      scheduleEvery: 'epoch',
+      workers: 2,
+      workerUrl,
+      // The main thread's model after the epoch (what validation must see): its own evaluation.
+      callbacks: [{ onEpochEnd: async (_s, t) => void perplexities.push((await (t as DataParallelTrainer).evaluate(held)).perplexity) }],
+    });
+    const history = await dp.fit({
+      epochs: 3,
+      data: () => data,
+      validation: () => {
+        seen.push(dp.optimizer.lr);
+        return held;
+      },
+    });
+    expect(seen).toEqual([1, 0.5, 0.25]);
+    expect(history.map((h) => h.lr)).toEqual(seen);
+    expect(dp.optimizer.lr).toBe(0.125);
+    expect(history.map((h) => h.validation!.perplexity)).toEqual(perplexities);
+    dp.model.dispose();
+  });
+
   it('rethrows a worker error as the same typed error and stops every worker', async () => {
     const data = batches(2, 4, 5, false);
     data[1]!.x = Int32Array.from(data[1]!.x as Int32Array);

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, NonFiniteLossError, checkInt, checkOneOf, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig, type StateDict } from '@recurrent/layers';
+import { runEpochs, type EpochHost } from '../loop/epochs';
 import { checkBatchShape, checkClipNorm, evaluate, type FitOptions } from '../loop/trainer';
-import type { BatchSource, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback, TrainerLike } from '../loop/types';
+import type { BatchSource, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
 import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
 import { createOptimizer, loadPlainOptimizerState, plainOptimizerState, type OptimizerSpec } from './optimizer-spec';
@@ -51,7 +52,7 @@ export function splitRows(batch: number, workers: number): number[] {
  * the end of every epoch and of the run the weights (and the optimizer state) come back into
  * `model` and `optimizer`. Errors inside a worker are thrown here as the same typed error.
  */
-export class DataParallelTrainer implements TrainerLike {
+export class DataParallelTrainer implements EpochHost {
   /** The main thread's copy: holds the weights between fits (and after every epoch). */
   readonly model: LanguageModel;
   /** The main thread's copy of the optimizer: holds its state between fits. */
@@ -112,43 +113,42 @@ export class DataParallelTrainer implements TrainerLike {
     this.stopping = true;
   }
 
+  get stopRequested(): boolean {
+    return this.stopping;
+  }
+
   /** Worker threads of the current (or last) `fit` that have not exited: 0 once `fit` returns or throws. */
   get liveWorkers(): number {
     return (this.pool ?? this.lastPool)?.liveWorkers ?? 0;
   }
 
-  /** Runs epochs `this.epoch + 1 … epochs` on the workers; returns the whole history. */
+  /**
+   * Runs epochs `this.epoch + 1 … epochs` on the workers (the loop of `runEpochs`, as `Trainer`);
+   * returns the whole history.
+   */
   async fit(options: FitOptions): Promise<EpochStats[]> {
     const epochs = checkInt('DataParallelTrainer.fit', 'options.epochs', options.epochs, 0);
     if (this.pool) throw new InvalidArgumentError({ fn: 'DataParallelTrainer.fit', argument: 'this', expected: 'not already fitting', received: 'a fit in progress' });
     this.stopping = false;
-    if (this.epoch >= epochs) {
-      for (const cb of this.callbacks) await cb.onTrainBegin?.(this);
-      for (const cb of this.callbacks) await cb.onTrainEnd?.(this.history, this);
-      return this.history;
-    }
+    // Nothing left to run: the callbacks only, no workers started.
+    if (this.epoch >= epochs) return runEpochs(this, epochs, options, { trainEpoch: () => Promise.reject(new Error('DataParallelTrainer: no epoch left to run')) });
     const pool = this.start();
     this.pool = pool;
     this.lastPool = pool;
     let clean = false;
     try {
       await pool.ready();
-      for (const cb of this.callbacks) await cb.onTrainBegin?.(this);
-      while (this.epoch < epochs && !this.stopping) {
-        const epoch = this.epoch + 1;
-        for (const cb of this.callbacks) await cb.onEpochBegin?.(epoch, this);
-        const stats = await this.trainEpoch(pool, options.data(epoch, this.random), epoch);
-        await this.pull(pool);
-        if (this.scheduler && this.scheduleEvery === 'epoch') this.scheduler.step();
-        if (options.validation) stats.validation = await this.evaluate(options.validation());
-        this.epoch = epoch;
-        this.history.push(stats);
-        for (const cb of this.callbacks) await cb.onEpochEnd?.(stats, this);
-      }
-      clean = true; // every epoch ended with the weights pulled into `model`
-      await pool.close();
-      for (const cb of this.callbacks) await cb.onTrainEnd?.(this.history, this);
-      return this.history;
+      return await runEpochs(this, epochs, options, {
+        trainEpoch: async (source, epoch) => {
+          const stats = await this.trainEpoch(pool, source, epoch);
+          await this.pull(pool); // the epoch's weights into `model`, for validation and callbacks
+          return stats;
+        },
+        finish: async () => {
+          clean = true; // every epoch ended with the weights pulled into `model`
+          await pool.close();
+        },
+      });
     } catch (error) {
       // A non-finite loss leaves the workers consistent and before the update: keep their weights.
       if (!clean && error instanceof NonFiniteLossError) await this.pull(pool).catch(() => undefined);

@@ -1,0 +1,70 @@
+// Our GEMM (assembly/gemm.ts) and its one weight layout: a product's right side B [K, N] packed
+// into ceil(N/8) panels of K×8 floats (zero past N). Left sides and results are row-major blocks
+// of the module's memory; a result's rows are `stride(N)` floats apart.
+import type { ModuleMemory } from './memory';
+
+/** A right side packed in the module's memory. */
+export interface PackedRight {
+  /** Byte offset of the panels. */
+  readonly at: number;
+  readonly K: number;
+  readonly N: number;
+  readonly panels: number;
+}
+
+/** Floats per row of a product's result with N columns (whole panels). */
+export function stride(N: number): number {
+  return Math.ceil(N / 8) * 8;
+}
+
+/**
+ * Packs B from the block `raw` of the memory: B [K, N] row-major, or with `transposed` W [N, K]
+ * (B = Wᵀ, a PyTorch weight used as x·Wᵀ). Null where the memory cannot grow that far. Allocates.
+ */
+export function packRightFrom(
+  mem: ModuleMemory,
+  raw: number,
+  K: number,
+  N: number,
+  transposed: boolean,
+): PackedRight | null {
+  const panels = Math.ceil(N / 8);
+  const got = mem.tryAlloc(panels * 8 * K);
+  if (!got) return null;
+  const at = got[0]!;
+  if (transposed) mem.fns.packPanelsTransposed(raw, N, K, at);
+  else mem.fns.packPanels(raw, K, N, at);
+  return { at, K, N, panels };
+}
+
+/** Packs B from `values` ([K, N], or with `transposed` W [N, K]); null where the memory cannot grow. Allocates. */
+export function packRight(
+  mem: ModuleMemory,
+  values: Float32Array,
+  K: number,
+  N: number,
+  transposed: boolean,
+): PackedRight | null {
+  const got = mem.tryAlloc(K * N);
+  if (!got) return null;
+  const raw = got[0]!;
+  mem.f32.set(values.subarray(0, K * N), raw >>> 2);
+  const packed = packRightFrom(mem, raw, K, N, transposed);
+  mem.release(raw);
+  return packed;
+}
+
+/**
+ * C = A·B (or C += A·B with `accumulate`) for `rows` rows: A at byte offset `a` (rows of B.K
+ * floats), C at `c` (rows of stride(B.N) floats). Does not allocate.
+ */
+export function gemm(
+  mem: ModuleMemory,
+  a: number,
+  b: PackedRight,
+  c: number,
+  rows: number,
+  accumulate = false,
+): void {
+  mem.fns.gemm(a, b.at, c, rows, b.K, b.panels, accumulate ? 1 : 0);
+}

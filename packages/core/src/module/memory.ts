@@ -1,0 +1,142 @@
+// The one instance of our module and its memory: a block allocator over the instance's linear
+// memory. Everything that runs in the module (the whole-sequence ops, generation's resident
+// weights, the GEMM behind tensor products, the loss) takes blocks here and returns them.
+// A thread pool over one shared memory (issue 14) would replace this instance by one per worker
+// over a shared `WebAssembly.Memory`; the blocks and their offsets stay as they are.
+import type { ModuleExports } from './abi';
+import { compiledModule } from './loader';
+
+/** Bytes a block of `count` 4-byte values takes (64-byte aligned: whole cache lines). */
+export function blockBytes(count: number): number {
+  return align(4 * Math.max(count, 1));
+}
+
+function align(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+/**
+ * The module's instance and its memory. Blocks come from a bump allocator over the memory and go
+ * back to a free list by size (`release`), so a training loop gets the same blocks every step; a
+ * forward pass's saved activations are `hold`-ed until its backward pass `drop`s them. Blocks are
+ * not zeroed. Views of the memory (`f32`, `i32`, `view`) are valid until the next `alloc`, which
+ * may grow the memory.
+ */
+export class ModuleMemory {
+  readonly fns: ModuleExports;
+  private top: number;
+  private f32View: Float32Array;
+  private i32View: Int32Array;
+  private readonly free = new Map<number, number[]>();
+  private readonly sizes = new Map<number, number>();
+  private readonly orphans = new FinalizationRegistry<number[]>((blocks) =>
+    this.release(...blocks),
+  );
+
+  constructor(module: WebAssembly.Module) {
+    this.fns = new WebAssembly.Instance(module, {}).exports as unknown as ModuleExports;
+    this.top = align(this.fns.heapBase());
+    this.f32View = new Float32Array(this.fns.memory.buffer);
+    this.i32View = new Int32Array(this.fns.memory.buffer);
+  }
+
+  /** A float32 view of the whole memory (re-fetch after `alloc`: growing replaces the buffer). */
+  get f32(): Float32Array {
+    if (this.f32View.buffer !== this.fns.memory.buffer)
+      this.f32View = new Float32Array(this.fns.memory.buffer);
+    return this.f32View;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32View.buffer !== this.fns.memory.buffer)
+      this.i32View = new Int32Array(this.fns.memory.buffer);
+    return this.i32View;
+  }
+
+  /**
+   * A block of `count` 4-byte values (its contents arbitrary); returns its byte offset. Throws a
+   * RangeError where the memory cannot grow that far (and is then left as it was).
+   */
+  alloc(count: number): number {
+    const bytes = blockBytes(count);
+    const reuse = this.free.get(bytes)?.pop();
+    if (reuse !== undefined) return reuse;
+    const at = this.top;
+    const memory = this.fns.memory;
+    const missing = at + bytes - memory.buffer.byteLength;
+    if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+    this.top = at + bytes;
+    this.sizes.set(at, bytes);
+    return at;
+  }
+
+  /**
+   * Blocks of the given sizes, all or none: null where the memory cannot grow that far (wasm32's
+   * 4 GB, or a browser's limit), so the caller can take another route.
+   */
+  tryAlloc(...counts: number[]): number[] | null {
+    const got: number[] = [];
+    try {
+      for (const n of counts) got.push(this.alloc(n));
+      return got;
+    } catch (e) {
+      this.release(...got);
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
+  }
+
+  /** Returns blocks from `alloc` for reuse. */
+  release(...blocks: number[]): void {
+    for (const at of blocks) {
+      const bytes = this.sizes.get(at)!;
+      let list = this.free.get(bytes);
+      if (!list) this.free.set(bytes, (list = []));
+      list.push(at);
+    }
+  }
+
+  /**
+   * Keeps blocks for a later `drop(owner)` (a forward pass's saved activations, until its backward
+   * pass); if the owner is collected first (a tape that never ran backward), they are released then.
+   */
+  hold(owner: object, blocks: number[]): void {
+    this.orphans.register(owner, blocks, owner);
+  }
+
+  /** Releases the blocks held for `owner`. */
+  drop(owner: object, blocks: number[]): void {
+    this.orphans.unregister(owner);
+    this.release(...blocks);
+  }
+
+  /** The float32 values of a block (a view: valid until the next `alloc`). */
+  view(at: number, count: number): Float32Array {
+    return this.f32.subarray(at >>> 2, (at >>> 2) + count);
+  }
+
+  /** Bytes of the memory handed out so far (static data included). */
+  get reservedBytes(): number {
+    return this.top;
+  }
+}
+
+let shared: ModuleMemory | null = null;
+
+/**
+ * The module's one instance, made on first use; null where the module cannot be used (no
+ * WebAssembly SIMD, still compiling, or an instance refused: a browser's main thread may refuse
+ * to instantiate synchronously).
+ */
+export function sharedMemory(): ModuleMemory | null {
+  if (shared) return shared;
+  const module = compiledModule();
+  if (!module) return null;
+  try {
+    shared = new ModuleMemory(module);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  return shared;
+}

@@ -1,0 +1,47 @@
+// Where work runs: the one place that decides (core's README has the table). There are two
+// routes. Our module runs every op that has a kernel here, on any tfjs backend, wherever the
+// module compiles (WebAssembly SIMD: every current browser and Node); otherwise, or switched
+// off, the same ops run composed of tfjs ops (the reference the module's kernels are tested
+// against). Tensor products (tf.matMul on the wasm backend) take our GEMM when the module's
+// route is on and the product is large enough to pay for the copies, else XNNPACK.
+import { compiledVariant, type ModuleVariant } from './loader';
+import { sharedMemory, type ModuleMemory } from './memory';
+
+let moduleOn = true;
+let gemmOn = true;
+
+/** Products with fewer multiply-adds than this stay with XNNPACK (the copies would dominate). */
+export const MIN_GEMM_WORK = 1 << 16;
+
+/**
+ * Switches our module's route on (the default) or off: off, every op takes its composed route
+ * and tensor products XNNPACK. Weights packed before the switch keep the route they were packed for.
+ */
+export function setModuleEnabled(on: boolean): void {
+  moduleOn = on;
+}
+
+/** Whether new work runs on our module (switched on and usable here). */
+export function moduleEnabled(): boolean {
+  return moduleRoute() !== null;
+}
+
+/** The build of our module in use, or null where it is off or unusable. */
+export function moduleVariant(): ModuleVariant | null {
+  return moduleEnabled() ? compiledVariant() : null;
+}
+
+/** Switches our GEMM for tensor products on (the default) or off (XNNPACK), for A/B measurements. */
+export function setModuleGemmEnabled(on: boolean): void {
+  gemmOn = on;
+}
+
+/** The module's memory when work runs there, else null: take the composed route. */
+export function moduleRoute(): ModuleMemory | null {
+  return moduleOn ? sharedMemory() : null;
+}
+
+/** The module's memory when a tensor product of `work` multiply-adds runs on our GEMM, else null (XNNPACK). */
+export function gemmRoute(work: number): ModuleMemory | null {
+  return gemmOn && work >= MIN_GEMM_WORK ? moduleRoute() : null;
+}
