@@ -1,7 +1,8 @@
 // Why init() could not give the WASM backend that was asked for. Each reason is a code for
 // programs and a sentence for people; init() prints the sentence once, as its only warning.
 
-export type FallbackReason = 'no-webassembly' | 'csp' | 'binary-not-found' | 'wasm-failed' | 'no-simd';
+export type FallbackReason =
+  'no-webassembly' | 'csp' | 'binary-not-found' | 'wasm-failed' | 'no-simd';
 
 export interface Fallback {
   reason: FallbackReason;
@@ -15,7 +16,8 @@ const CSP = /content security policy|\bcsp\b|unsafe-eval|wasm-eval|wasm-unsafe-e
 
 function text(error: unknown): string {
   if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  if (typeof error === 'object' && error !== null && 'message' in error)
+    return String((error as { message: unknown }).message);
   return String(error);
 }
 
@@ -32,7 +34,11 @@ function csp(detail: string): Fallback {
  */
 export async function wasmUnavailable(): Promise<Fallback | null> {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.compile !== 'function') {
-    return { reason: 'no-webassembly', message: 'this engine has no WebAssembly; falling back to the cpu backend, which is much slower' };
+    return {
+      reason: 'no-webassembly',
+      message:
+        'this engine has no WebAssembly; falling back to the cpu backend, which is much slower',
+    };
   }
   try {
     await WebAssembly.compile(EMPTY_MODULE);
@@ -40,7 +46,10 @@ export async function wasmUnavailable(): Promise<Fallback | null> {
   } catch (error) {
     const detail = text(error);
     if (CSP.test(detail)) return csp(detail);
-    return { reason: 'no-webassembly', message: `this engine refused to compile WebAssembly; falling back to the cpu backend, which is much slower (${detail})` };
+    return {
+      reason: 'no-webassembly',
+      message: `this engine refused to compile WebAssembly; falling back to the cpu backend, which is much slower (${detail})`,
+    };
   }
 }
 
@@ -48,11 +57,18 @@ export async function wasmUnavailable(): Promise<Fallback | null> {
 export function classifyWasmFailure(error: unknown): Fallback {
   const detail = text(error);
   if (CSP.test(detail)) return csp(detail);
-  if (/failed to load wasm binary|server can serve the `?\.wasm|failed to fetch|no such file|ENOENT|404|importing a module script failed|dynamically imported module/i.test(detail)) {
+  if (
+    /failed to load wasm binary|server can serve the `?\.wasm|failed to fetch|no such file|ENOENT|404|importing a module script failed|dynamically imported module/i.test(
+      detail,
+    )
+  ) {
     return {
       reason: 'binary-not-found',
       message: `the WebAssembly binary of tfjs-backend-wasm could not be loaded; falling back to the cpu backend, which is much slower (${detail})`,
     };
   }
-  return { reason: 'wasm-failed', message: `the WASM backend could not start; falling back to the cpu backend, which is much slower (${detail})` };
+  return {
+    reason: 'wasm-failed',
+    message: `the WASM backend could not start; falling back to the cpu backend, which is much slower (${detail})`,
+  };
 }

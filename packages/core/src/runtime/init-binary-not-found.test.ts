@@ -8,10 +8,20 @@ describe('init: binary not found', () => {
     const warn = vi.spyOn(console, 'warn');
     const error = vi.spyOn(console, 'error');
     const warnings: string[] = [];
-    const info = await init({ wasmPaths: '/nonexistent-recurrent-dir/', onWarning: (m) => warnings.push(m) });
-    expect(info).toMatchObject({ backend: 'cpu', simd: false, binary: null, fallback: { reason: 'binary-not-found' } });
+    const info = await init({
+      wasmPaths: '/nonexistent-recurrent-dir/',
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(info).toMatchObject({
+      backend: 'cpu',
+      simd: false,
+      binary: null,
+      fallback: { reason: 'binary-not-found' },
+    });
     expect(warnings).toEqual([`@recurrent/core: ${info.fallback!.message}`]);
-    expect(info.fallback!.message).toMatch(/tfjs-backend-wasm could not be loaded; falling back to the cpu backend.*nonexistent-recurrent-dir/);
+    expect(info.fallback!.message).toMatch(
+      /tfjs-backend-wasm could not be loaded; falling back to the cpu backend.*nonexistent-recurrent-dir/,
+    );
     expect(warn).not.toHaveBeenCalled();
     expect(error).not.toHaveBeenCalled();
     expect(tf.getBackend()).toBe('cpu');

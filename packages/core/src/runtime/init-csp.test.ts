@@ -11,8 +11,16 @@ describe('init: WebAssembly forbidden by CSP', () => {
     vi.spyOn(WebAssembly, 'compile').mockRejectedValue(new WebAssembly.CompileError(CHROME_CSP));
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const info = await init();
-    expect(info).toMatchObject({ backend: 'cpu', simd: false, threads: 1, binary: null, fallback: { reason: 'csp' } });
-    expect(info.fallback!.message).toMatch(/Content Security Policy forbids compiling WebAssembly \(add 'wasm-unsafe-eval' to script-src\)/);
+    expect(info).toMatchObject({
+      backend: 'cpu',
+      simd: false,
+      threads: 1,
+      binary: null,
+      fallback: { reason: 'csp' },
+    });
+    expect(info.fallback!.message).toMatch(
+      /Content Security Policy forbids compiling WebAssembly \(add 'wasm-unsafe-eval' to script-src\)/,
+    );
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledWith(`@recurrent/core: ${info.fallback!.message}`);
     expect(tf.getBackend()).toBe('cpu');

@@ -9,7 +9,13 @@ describe('init: no WebAssembly SIMD', () => {
     tf.env().set('WASM_HAS_SIMD_SUPPORT', false);
     const warnings: string[] = [];
     const info = await init({ onWarning: (m) => warnings.push(m) });
-    expect(info).toMatchObject({ backend: 'wasm', simd: false, threads: 1, binary: 'inline', fallback: { reason: 'no-simd' } });
+    expect(info).toMatchObject({
+      backend: 'wasm',
+      simd: false,
+      threads: 1,
+      binary: 'inline',
+      fallback: { reason: 'no-simd' },
+    });
     expect(warnings).toEqual([`@recurrent/core: ${info.fallback!.message}`]);
     expect(tf.getBackend()).toBe('wasm');
     const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);

@@ -7,7 +7,13 @@ describe('init', () => {
     // tfjs's binary comes from this package's inlined module: no .wasm file is read from disk.
     const reads = vi.spyOn(fs, 'readFileSync');
     const info = await init();
-    expect(info).toEqual({ backend: 'wasm', simd: true, threads: 1, binary: 'inline', fallback: null });
+    expect(info).toEqual({
+      backend: 'wasm',
+      simd: true,
+      threads: 1,
+      binary: 'inline',
+      fallback: null,
+    });
     expect(reads.mock.calls.filter(([path]) => String(path).endsWith('.wasm'))).toEqual([]);
     reads.mockRestore();
     expect(tf.getBackend()).toBe('wasm');

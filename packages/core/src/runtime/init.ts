@@ -50,7 +50,10 @@ let pending: Promise<BackendInfo> | undefined;
 /** What the WASM backend's first successful start reported. */
 let lastWasm: BackendInfo | undefined;
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined && typeof window === 'undefined';
+const isNode =
+  typeof process !== 'undefined' &&
+  process.versions?.node !== undefined &&
+  typeof window === 'undefined';
 
 /**
  * Picks the backend, loads the WASM binaries, registers Recurrent's kernel fixes and reports
@@ -60,13 +63,31 @@ const isNode = typeof process !== 'undefined' && process.versions?.node !== unde
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   const wanted = options.backend ?? 'wasm';
   if (wanted !== 'wasm' && wanted !== 'cpu') {
-    throw new InvalidArgumentError({ fn: 'init', argument: 'options.backend', expected: "'wasm' or 'cpu'", received: wanted });
+    throw new InvalidArgumentError({
+      fn: 'init',
+      argument: 'options.backend',
+      expected: "'wasm' or 'cpu'",
+      received: wanted,
+    });
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new InvalidArgumentError({ fn: 'init', argument: 'options.threads', expected: 'a positive integer', received: options.threads });
+  if (
+    options.threads !== undefined &&
+    (!Number.isInteger(options.threads) || options.threads < 1)
+  ) {
+    throw new InvalidArgumentError({
+      fn: 'init',
+      argument: 'options.threads',
+      expected: 'a positive integer',
+      received: options.threads,
+    });
   }
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
-    throw new InvalidArgumentError({ fn: 'init', argument: 'options.onWarning', expected: 'a function', received: options.onWarning });
+    throw new InvalidArgumentError({
+      fn: 'init',
+      argument: 'options.onWarning',
+      expected: 'a function',
+      received: options.onWarning,
+    });
   }
   if (pending) await pending.catch(() => undefined);
   if (current && currentWanted === wanted) return current;
@@ -76,7 +97,10 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   try {
     current = await pending;
     currentWanted = wanted;
-    if (current.fallback) (options.onWarning ?? ((m: string) => console.warn(m)))(`@recurrent/core: ${current.fallback.message}`);
+    if (current.fallback)
+      (options.onWarning ?? ((m: string) => console.warn(m)))(
+        `@recurrent/core: ${current.fallback.message}`,
+      );
     return current;
   } finally {
     pending = undefined;
@@ -105,11 +129,18 @@ async function doInit(wanted: BackendName, options: InitOptions): Promise<Backen
       }
       await tf.ready();
       registerWasmFixes();
-      const mt = binary === 'wasmPaths' && !isNode && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+      const mt =
+        binary === 'wasmPaths' &&
+        !isNode &&
+        Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
       const threads = mt ? wasmThreads() : 1;
       const fallback = simd
         ? null
-        : { reason: 'no-simd' as const, message: 'this engine has no WebAssembly SIMD: running the plain WASM build, about twice as slow, without our own kernels' };
+        : {
+            reason: 'no-simd' as const,
+            message:
+              'this engine has no WebAssembly SIMD: running the plain WASM build, about twice as slow, without our own kernels',
+          };
       lastWasm = { backend: 'wasm', simd, threads, binary, fallback };
       return lastWasm;
     } catch (error) {
@@ -159,8 +190,13 @@ async function setWasmBackend(): Promise<void> {
   if (!ok) {
     // tfjs's own rejection says only "make sure the server can serve the .wasm file"; the first
     // line the loader printed names what failed (the path, the HTTP status).
-    const printed = held.map(([, args]) => args.map(String).join(' ')).find((line) => line.trim() !== '');
-    const message = cause instanceof Error || (typeof cause === 'object' && cause !== null) ? String((cause as { message?: unknown }).message) : String(cause ?? 'tf.setBackend("wasm") returned false');
+    const printed = held
+      .map(([, args]) => args.map(String).join(' '))
+      .find((line) => line.trim() !== '');
+    const message =
+      cause instanceof Error || (typeof cause === 'object' && cause !== null)
+        ? String((cause as { message?: unknown }).message)
+        : String(cause ?? 'tf.setBackend("wasm") returned false');
     throw new Error(printed ? `${printed.trim()}; ${message}` : message, { cause });
   }
   for (const [level, args] of held) console[level](...args);

@@ -13,7 +13,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeBase64 } from '../module/loader';
 
 const MARKER = 'recurrent-inline:';
-const TFJS_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const TFJS_BINARIES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+];
 
 interface InlineBinary {
   FILE_NAME: string;
@@ -21,8 +25,12 @@ interface InlineBinary {
 }
 
 /** The bytes of tfjs's single-threaded binary with or without SIMD, and its file name. */
-export async function inlineTfjsBinary(simd: boolean): Promise<{ name: string; bytes: Uint8Array<ArrayBuffer> }> {
-  const mod: InlineBinary = simd ? await import('./tfjs-wasm-simd.generated') : await import('./tfjs-wasm-plain.generated');
+export async function inlineTfjsBinary(
+  simd: boolean,
+): Promise<{ name: string; bytes: Uint8Array<ArrayBuffer> }> {
+  const mod: InlineBinary = simd
+    ? await import('./tfjs-wasm-simd.generated')
+    : await import('./tfjs-wasm-plain.generated');
   return { name: mod.FILE_NAME, bytes: decodeBase64(mod.BASE64) };
 }
 
@@ -47,9 +55,17 @@ export async function withInlineTfjsBinary(start: () => Promise<void>): Promise<
   const own = Object.hasOwn(platform, 'fetch');
   platform.fetch = (path: string, init?: RequestInit) =>
     path === url
-      ? Promise.resolve({ ok: true, status: 200, arrayBuffer: async () => bytes.buffer } as unknown as Response)
+      ? Promise.resolve({
+          ok: true,
+          status: 200,
+          arrayBuffer: async () => bytes.buffer,
+        } as unknown as Response)
       : path.startsWith(MARKER)
-        ? Promise.resolve({ ok: false, status: 404, arrayBuffer: async () => new ArrayBuffer(0) } as unknown as Response)
+        ? Promise.resolve({
+            ok: false,
+            status: 404,
+            arrayBuffer: async () => new ArrayBuffer(0),
+          } as unknown as Response)
         : original.call(platform, path, init);
   try {
     await start();
