@@ -1,0 +1,20 @@
+import { init, manualSeed } from '@recurrent/core';
+import { buildCorpus, loadMobyDick, sequentialBatches } from '@recurrent/datasets';
+import { LanguageModel } from '@recurrent/layers';
+import { SGD, Trainer } from '@recurrent/train';
+import { Generator } from '@recurrent/generate';
+
+await init(); // the WASM backend with SIMD
+manualSeed(0);
+const text = (await loadMobyDick()).slice(0, 50_000); // a corpus that ships in a registry package
+const corpus = await buildCorpus(text, { level: 'char', preprocess: 'd2l' });
+const model = new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: corpus.vocab.size, hiddenSize: 128 });
+const trainer = new Trainer({ model, optimizer: new SGD(model.parameters(), { lr: 1 }), clipNorm: 1 });
+await trainer.fit({
+  epochs: 2,
+  data: (_epoch, random) => sequentialBatches(corpus.ids, { batchSize: 32, numSteps: 35, random }),
+});
+console.log(trainer.history.map((e) => e.perplexity.toFixed(2)).join(' -> ')); // perplexity per epoch
+const generator = new Generator({ model: model.eval(), vocab: corpus.vocab.toConfig(), tokenizer: { level: 'char', preprocess: 'd2l' } });
+console.log((await generator.generate('the whale', { maxTokens: 40 })).text);
+model.dispose();
