@@ -200,7 +200,7 @@ const published = [];
     else tarballSizes.push({ name, size: tgz.byteLength, ...tarContents(new Uint8Array(tgz)) });
   }
   report('changeset publish (pnpm publish)', problems, `${published.length}/6 at ${version} in ${registry}`, t0);
-  if (published.length !== PACKAGES.length) await finish();
+  if (problems.length > 0) await finish();
 }
 
 // ---- 3. the consumers ----

@@ -60,6 +60,9 @@ export async function checkPage(browser, url, { checkpoint, timeoutMs = 180_000 
   const requests = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  // What the page and its worker downloaded (response bodies; the servers here do not compress).
+  let loaded = 0;
+  page.on('response', (r) => void r.body().then((body) => (loaded += body.length), () => undefined));
   try {
     await page.goto(url);
     await page
@@ -85,7 +88,7 @@ export async function checkPage(browser, url, { checkpoint, timeoutMs = 180_000 
       `${backend}, ${s.epochs.length} epochs in ${s.epochs.reduce((t, e) => t + e.seconds, 0).toFixed(1)} s, loss ${losses.map((l) => l.toFixed(2)).join(' -> ')}`,
       `text ${JSON.stringify(s.text)}`,
       ...(checkpoint ? [`checkpoint by URL ${s.checkpoint?.text === checkpoint.text ? 'exact' : 'differs'}`] : []),
-      `${requests.length} requests, ${wasm.length ? `.wasm fetched: ${wasm.join(' ')}` : 'no .wasm fetched'}`,
+      `${requests.length} requests, ${(loaded / 1024 / 1024).toFixed(2)} MB loaded, ${wasm.length ? `.wasm fetched: ${wasm.join(' ')}` : 'no .wasm fetched'}`,
     ].join('; ');
     return { problems, summary };
   } finally {
