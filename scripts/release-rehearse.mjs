@@ -41,6 +41,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -188,14 +189,14 @@ const published = [];
   if (/already published/.test(publish.out)) problems.push(`the registry already has ${version}: use a fresh registry (or none: a Verdaccio of its own)\n${tail(publish.out.split('\n').filter((l) => /already published/.test(l)).join('\n'))}`);
   for (const p of PACKAGES) {
     const name = `@recurrent/${p}`;
-    const doc = await fetch(`${registry}${name.replace('/', '%2f')}`, { headers: { accept: 'application/json' } }).then((r) => (r.ok ? r.json() : null), () => null);
+    const doc = await globalThis.fetch(`${registry}${name.replace('/', '%2f')}`, { headers: { accept: 'application/json' } }).then((r) => (r.ok ? r.json() : null), () => null);
     const dist = doc?.versions?.[version]?.dist;
     if (!dist) {
       problems.push(`${name}@${version} is not in ${registry}`);
       continue;
     }
     published.push(name);
-    const tgz = await fetch(dist.tarball).then((r) => (r.ok ? r.arrayBuffer() : null), () => null);
+    const tgz = await globalThis.fetch(dist.tarball).then((r) => (r.ok ? r.arrayBuffer() : null), () => null);
     if (!tgz) problems.push(`${dist.tarball} could not be downloaded`);
     else tarballSizes.push({ name, size: tgz.byteLength, ...tarContents(new Uint8Array(tgz)) });
   }
@@ -273,7 +274,10 @@ function tarContents(tgz) {
   let unpacked = 0;
   for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
     const size = parseInt(tar.subarray(at + 124, at + 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
-    if (tar[at + 156] === 0x30 || tar[at + 156] === 0) (files += 1), (unpacked += size);
+    if (tar[at + 156] === 0x30 || tar[at + 156] === 0) {
+      files += 1;
+      unpacked += size;
+    }
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return { files, unpacked };
@@ -414,7 +418,7 @@ if (ready('vite')) {
     const url = `http://127.0.0.1:${port}/`;
     let up = false;
     for (let i = 0; i < 150 && !up; i++) {
-      up = await fetch(url).then((r) => r.ok, () => false);
+      up = await globalThis.fetch(url).then((r) => r.ok, () => false);
       if (!up) await new Promise((r) => setTimeout(r, 200));
     }
     let result = { problems: [`vite preview did not answer on ${url}`], summary: '' };

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { URL } from 'node:url';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -66,9 +67,9 @@ export async function checkPage(browser, url, { checkpoint, timeoutMs = 180_000 
   try {
     await page.goto(url);
     await page
-      .waitForFunction(() => window.recurrentExample?.done || window.recurrentExample?.error, null, { timeout: timeoutMs, polling: 250 })
+      .waitForFunction(() => globalThis.recurrentExample?.done || globalThis.recurrentExample?.error, null, { timeout: timeoutMs, polling: 250 })
       .catch(() => undefined);
-    const s = await page.evaluate(() => window.recurrentExample ?? null);
+    const s = await page.evaluate(() => globalThis.recurrentExample ?? null);
     const problems = [];
     if (!s) return { problems: ['the page set no window.recurrentExample (did its script load?)', ...pageErrors], summary: '' };
     if (s.error) problems.push(`the page reported: ${s.error}`);

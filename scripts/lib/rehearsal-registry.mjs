@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { root } from './release-copy.mjs';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -72,7 +73,7 @@ export async function startVerdaccio(dir, { timeoutMs = 60_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited !== null) throw new Error(`verdaccio exited (${exited}) before answering:\n${readFileSync(log, 'utf8').trim().split('\n').slice(-10).join('\n')}`);
-    const ok = await fetch(`${url}-/ping`).then((r) => r.ok, () => false);
+    const ok = await globalThis.fetch(`${url}-/ping`).then((r) => r.ok, () => false);
     if (ok) return { url, log, stop, killNow, pid: child.pid };
     await new Promise((r) => setTimeout(r, 200));
   }
