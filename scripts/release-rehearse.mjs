@@ -412,7 +412,9 @@ if (ready('vite')) {
   if (build.ok) {
     t0 = Date.now();
     const port = await freePort();
-    const preview = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, env: cleanEnv(), stdio: 'ignore' });
+    // vite's own script, not through npx (which does not pass a kill on to it).
+    const viteBin = join(dir, 'node_modules', 'vite', JSON.parse(readFileSync(join(dir, 'node_modules', 'vite', 'package.json'), 'utf8')).bin.vite);
+    const preview = spawn(process.execPath, [viteBin, 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, env: cleanEnv(), stdio: 'ignore' });
     children.add(preview);
     cleanups.push(() => preview.kill());
     const url = `http://127.0.0.1:${port}/`;
