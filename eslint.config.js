@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['packages/core/assembly/**', '**/dist/**', '**/dist-web/**', '**/test-results/**', 'apps/docs/.vitepress/dist/**', '**/node_modules/**', '**/.turbo/**', 'apps/docs/.vitepress/cache/**', 'apps/docs/api/**'] },
+  // examples/: consumer projects outside the workspace, installed from a registry by release:rehearse.
+  { ignores: ['examples/**', 'packages/core/assembly/**', '**/dist/**', '**/dist-web/**', '**/test-results/**', 'apps/docs/.vitepress/dist/**', '**/node_modules/**', '**/.turbo/**', 'apps/docs/.vitepress/cache/**', 'apps/docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -18,89 +18,28 @@
 // node16-esm and bundler resolution.
 //
 // Prints one line per package and exits 1 on any problem. `--keep` keeps the throwaway directory.
-import { spawnSync } from 'node:child_process';
 import process from 'node:process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGES, bin, buildPackages, releaseFilesStatus, run, tail, throwawayCopy, versionCopy } from './lib/release-copy.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const PACKAGES = ['core', 'tokenizers', 'datasets', 'layers', 'train', 'generate'];
 const keep = process.argv.includes('--keep');
-const bin = (name) => join(root, 'node_modules', '.bin', name);
-
-function run(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
-  return { ok: r.status === 0, status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-/** The last meaningful lines of a tool's output, for the failure detail. */
-function tail(text, n = 12) {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('npm warn') && !l.startsWith('npm notice'))
-    .slice(-n)
-    .map((l) => `      ${l}`)
-    .join('\n');
-}
-
-const trackedBefore = run('git', ['status', '--porcelain', '--untracked-files=all', '--', '.changeset', 'package.json', ...PACKAGES.flatMap((p) => [`packages/${p}/package.json`, `packages/${p}/CHANGELOG.md`])], root).out;
+const trackedBefore = releaseFilesStatus();
 const problems = [];
 
 // 1. Build.
 process.stdout.write('release:check: building the packages (turbo)...\n');
-const build = run(bin('turbo'), ['run', 'build', '--continue', '--output-logs=errors-only', ...PACKAGES.map((p) => `--filter=@recurrent/${p}`)], root);
-if (!build.ok) {
-  const errors = build.out.split('\n').filter((l) => /error TS\d+|Failed:|ERROR/.test(l)).slice(0, 15).map((l) => `      ${l.trim()}`);
-  problems.push(`build failed:\n${errors.join('\n') || tail(build.out, 30)}`);
-}
+const buildProblem = buildPackages();
+if (buildProblem) problems.push(buildProblem);
 
 // 2. Version step on a throwaway copy.
-const work = mkdtempSync(join(tmpdir(), 'recurrent-release-check-'));
+const work = throwawayCopy('recurrent-release-check-');
 const tarballs = join(work, 'tarballs');
 mkdirSync(tarballs);
-const copyIgnoring = (from, to) =>
-  cpSync(from, to, { recursive: true, filter: (src) => !/[\\/](node_modules|\.turbo)([\\/]|$)/.test(src.slice(from.length)) });
-for (const f of ['package.json', 'pnpm-workspace.yaml', '.npmrc']) if (existsSync(join(root, f))) cpSync(join(root, f), join(work, f));
-copyIgnoring(join(root, '.changeset'), join(work, '.changeset'));
-for (const p of PACKAGES) copyIgnoring(join(root, 'packages', p), join(work, 'packages', p));
-// The apps and the private packages (packages/fixtures) are workspace members named in the
-// changesets `ignore` list: their manifests only.
-for (const [dir, name] of [
-  ...readdirSync(join(root, 'apps')).map((n) => ['apps', n]),
-  ...readdirSync(join(root, 'packages')).filter((n) => !PACKAGES.includes(n)).map((n) => ['packages', n]),
-]) {
-  const manifest = join(root, dir, name, 'package.json');
-  if (existsSync(manifest)) cpSync(manifest, join(work, dir, name, 'package.json'));
-}
-// pnpm pack rewrites `workspace:*` from the linked dependency's manifest: link the copied siblings.
-for (const p of PACKAGES) {
-  const manifest = JSON.parse(readFileSync(join(work, 'packages', p, 'package.json'), 'utf8'));
-  for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies })) {
-    const sibling = dep.startsWith('@recurrent/') ? dep.slice('@recurrent/'.length) : undefined;
-    if (!sibling || !PACKAGES.includes(sibling)) continue;
-    mkdirSync(join(work, 'packages', p, 'node_modules', '@recurrent'), { recursive: true });
-    symlinkSync(join(work, 'packages', sibling), join(work, 'packages', p, 'node_modules', '@recurrent', sibling), 'dir');
-  }
-}
-const readManifest = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-const before = Object.fromEntries(PACKAGES.map((p) => [p, readManifest(join(work, 'packages', p)).version]));
-const summary = `release-check rehearsal ${process.pid}`;
-writeFileSync(
-  join(work, '.changeset', `release-check-${process.pid}.md`),
-  `---\n${PACKAGES.map((p) => `'@recurrent/${p}': patch`).join('\n')}\n---\n\n${summary}\n`,
-);
-// changesets reads the repository root from git; a fresh repository keeps it inside the copy.
-run('git', ['init', '-q'], work);
-const version = run(bin('changeset'), ['version'], work);
-const after = Object.fromEntries(PACKAGES.map((p) => [p, readManifest(join(work, 'packages', p)).version]));
+const version = versionCopy(work, 'release-check');
+const { before, after, summary } = version;
+if (version.problem) problems.push(version.problem);
 const versions = new Set(Object.values(after));
-if (!version.ok) problems.push(`changeset version failed:\n${tail(version.out)}`);
-else if (versions.size !== 1 || PACKAGES.some((p) => after[p] === before[p])) {
-  problems.push(`changeset version: the fixed group should move all six packages to one new version, got ${PACKAGES.map((p) => `${p} ${before[p]} -> ${after[p]}`).join(', ')}`);
-} else if (existsSync(join(work, '.changeset', `release-check-${process.pid}.md`))) {
-  problems.push('changeset version: the temporary changeset was not consumed');
-}
 process.stdout.write(`release:check: changeset version (throwaway copy): ${PACKAGES.map((p) => before[p]).join('/') === PACKAGES.map((p) => after[p]).join('/') ? 'no change' : `${[...new Set(Object.values(before))].join(',')} -> ${[...versions].join(',')}`}\n`);
 
 // 3. Pack, dry-run publish, publint and attw, per package.
@@ -152,7 +91,7 @@ for (const r of rows) {
   process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(22)} ${String(r.version).padEnd(8)} ${r.notes.join(', ')}${r.ok ? '' : `\n${r.issues.map((i) => `    - ${i}`).join('\n')}`}\n`);
 }
 
-const trackedAfter = run('git', ['status', '--porcelain', '--untracked-files=all', '--', '.changeset', 'package.json', ...PACKAGES.flatMap((p) => [`packages/${p}/package.json`, `packages/${p}/CHANGELOG.md`])], root).out;
+const trackedAfter = releaseFilesStatus();
 if (trackedAfter !== trackedBefore) problems.push(`the git tree changed under .changeset/ or the manifests:\n${trackedAfter}`);
 if (keep) process.stdout.write(`release:check: kept ${work}\n`);
 else rmSync(work, { recursive: true, force: true });

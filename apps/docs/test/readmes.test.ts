@@ -38,6 +38,9 @@ async function runFirstExample(readme: string, name: string): Promise<string[]> 
 describe('package READMEs', () => {
   it('the root README: a first example that runs', async () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    // examples/node, which the release rehearsal installs from a registry and runs, is this example.
+    const example = readFileSync(new URL('../../../examples/node/index.mjs', import.meta.url), 'utf8');
+    expect(example, 'examples/node/index.mjs is the README example').toBe(/```ts\n([\s\S]*?)```/.exec(readme)?.[1]);
     const lines = await runFirstExample(readme, 'root');
     expect(lines[0], 'perplexity per epoch').toMatch(/^\d+\.\d\d -> \d+\.\d\d -> \d+\.\d\d$/);
     const perplexities = lines[0]!.split(' -> ').map(Number);

@@ -1,12 +1,14 @@
 // A checkpoint directory on disk as a generator (Node only: `@recurrent/generate/node`).
 import { readModelCheckpoint } from '@recurrent/layers/node';
-import { loadedGenerator, type LoadedGenerator } from './load-generator';
+import { ensureBackend, loadedGenerator, type LoadedGenerator } from './load-generator';
 
 /**
  * Loads a `recurrent-lm/1` checkpoint directory, e.g. one written by PyTorch, and returns a
- * generator for it. A config that does not match its weights is a `CheckpointError`.
+ * generator for it. A config that does not match its weights is a `CheckpointError`. Starts the
+ * backend (`init()`) if the program has not.
  */
 export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
+  await ensureBackend();
   const { config, model } = await readModelCheckpoint(dir);
   return loadedGenerator(config, model);
 }

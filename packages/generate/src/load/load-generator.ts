@@ -1,5 +1,5 @@
 import { CONFIG_FILE, MODEL_FILE, modelFromCheckpointFiles, type CheckpointConfig, type LanguageModel } from '@recurrent/layers';
-import { InvalidArgumentError, CheckpointError } from '@recurrent/core';
+import { InvalidArgumentError, CheckpointError, backendInfo, init } from '@recurrent/core';
 import { Generator } from '../decode/generator';
 
 /** A generator with the checkpoint it came from; `dispose()` frees the model's weights. */
@@ -14,6 +14,15 @@ export interface LoadedGenerator {
 export function loadedGenerator(config: CheckpointConfig, model: LanguageModel): LoadedGenerator {
   const generator = new Generator({ model, vocab: config.vocab, tokenizer: config.tokenizer });
   return { generator, config, model, dispose: () => model.dispose() };
+}
+
+/**
+ * Starts the backend with `init()` unless the program already did. The async loaders are often a
+ * program's first call into Recurrent (an app that installed @recurrent/generate alone), and
+ * building the model's tensors before any backend is ready fails inside tfjs.
+ */
+export async function ensureBackend(): Promise<void> {
+  if (backendInfo() === undefined) await init();
 }
 
 /**
@@ -37,7 +46,8 @@ export interface FetchGeneratorOptions {
  * Downloads a checkpoint directory served over HTTP (`<url>/config.json` and
  * `<url>/model.safetensors`) and returns a generator for it: the browser's (and Node's) way to
  * load a checkpoint by URL. `url` is the directory's URL, absolute or relative to the page; a
- * failed download is a `CheckpointError` naming the file and the HTTP status.
+ * failed download is a `CheckpointError` naming the file and the HTTP status. Starts the backend
+ * (`init()`) if the program has not.
  */
 export async function fetchGenerator(url: string | URL, options: FetchGeneratorOptions = {}): Promise<LoadedGenerator> {
   const fn = 'fetchGenerator';
@@ -60,6 +70,6 @@ export async function fetchGenerator(url: string | URL, options: FetchGeneratorO
     if (!response.ok) throw new CheckpointError(`${fn}: ${where} answered HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   };
-  const [config, weights] = await Promise.all([get(CONFIG_FILE), get(MODEL_FILE)]);
+  const [config, weights] = await Promise.all([get(CONFIG_FILE), get(MODEL_FILE), ensureBackend()]);
   return generatorFromCheckpointFiles(config, weights);
 }
