@@ -20,4 +20,5 @@ export const guides: GuideEntry[] = [
   { name: 'time-machine', title: 'A character language model' },
   { name: 'lstm-gru', title: 'LSTM and GRU' },
   { name: 'chinese-jieba', title: 'Chinese with jieba' },
+  { name: 'use-in-your-app', title: 'Use Recurrent in your app' },
 ];

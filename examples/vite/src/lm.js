@@ -36,12 +36,14 @@ export async function trainModel(corpus, { hiddenSize = 128, epochs = 5, lr = 0.
   manualSeed(0);
   const model = new LanguageModel({ cell: 'lstm', input: 'one-hot', vocabSize: corpus.vocab.size, hiddenSize });
   const report = { onEpochEnd: ({ epoch, loss, perplexity, seconds }) => onEpoch?.({ epoch, loss, perplexity, seconds }) };
-  const trainer = new Trainer({ model, optimizer: new Adam(model.parameters(), { lr }), clipNorm: 1, callbacks: [report] });
+  const optimizer = new Adam(model.parameters(), { lr });
+  const trainer = new Trainer({ model, optimizer, clipNorm: 1, callbacks: [report] });
   await trainer.fit({
     epochs,
     data: (_epoch, random) => sequentialBatches(corpus.ids, { batchSize: 32, numSteps: 35, random }),
   });
   const generator = new Generator({ model: model.eval(), vocab: corpus.vocab.toConfig(), tokenizer: TOKENIZER });
+  optimizer.dispose(); // Adam's moment estimates: not needed to generate
   return { generator, history: trainer.history, dispose: () => model.dispose() };
 }
 
