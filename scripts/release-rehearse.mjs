@@ -46,7 +46,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PACKAGES, bin, buildPackages, readManifest, releaseFilesStatus, root, run, tail, throwawayCopy, versionCopy } from './lib/release-copy.mjs';
-import { checkPage, launchChromium, serveStatic } from './lib/rehearsal-browser.mjs';
+import { checkCspPage, checkPage, launchChromium, serveStatic } from './lib/rehearsal-browser.mjs';
 import { freePort, startVerdaccio } from './lib/rehearsal-registry.mjs';
 
 const CONSUMERS = ['node', 'node-generate', 'vite', 'webpack', 'typescript'];
@@ -429,6 +429,15 @@ if (ready('vite')) {
     if (up) result = await browserOrProblem().then((b) => checkPage(b, `${url}${pageQuery}`, { checkpoint: pageCheckpoint }), (e) => ({ problems: [e.message], summary: '' }));
     preview.kill();
     report('vite: vite preview in Chromium (Web Worker)', result.problems, result.summary, t0);
+
+    // The same build under a Content Security Policy without 'wasm-unsafe-eval': init() must
+    // say why it fell back (reason csp) and warn once, never fall back silently.
+    t0 = Date.now();
+    const strict = await serveStatic(join(dir, 'dist'), { 'content-security-policy': "default-src 'self'; script-src 'self'; worker-src 'self'" });
+    cleanups.push(() => strict.close());
+    const csp = await browserOrProblem().then((b) => checkCspPage(b, strict.url), (e) => ({ problems: [e.message], summary: '' }));
+    await strict.close();
+    report("vite: a Content-Security-Policy without 'wasm-unsafe-eval' (Chromium)", csp.problems, csp.summary, t0);
   }
 }
 

@@ -29,15 +29,18 @@ const TYPES = {
   '.map': 'application/json',
 };
 
-/** Serves `dir` on 127.0.0.1 (a free port); `index.html` for directories. Returns `{ url, close() }`. */
-export function serveStatic(dir) {
+/**
+ * Serves `dir` on 127.0.0.1 (a free port); `index.html` for directories; `headers` on every
+ * response (e.g. a Content-Security-Policy). Returns `{ url, close() }`.
+ */
+export function serveStatic(dir, headers = {}) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = normalize(join(dir, path));
     if (file !== dir && !file.startsWith(dir + sep)) return void res.writeHead(403).end();
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
   return new Promise((resolveServe, reject) => {
     server.on('error', reject);
@@ -92,6 +95,37 @@ export async function checkPage(browser, url, { checkpoint, timeoutMs = 180_000 
       `${requests.length} requests, ${(loaded / 1024 / 1024).toFixed(2)} MB loaded, ${wasm.length ? `.wasm fetched: ${wasm.join(' ')}` : 'no .wasm fetched'}`,
     ].join('; ');
     return { problems, summary };
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Opens the example page at `url`, served with a Content Security Policy that does not allow
+ * WebAssembly, and checks that init() says so instead of falling back silently: the worker
+ * reports the cpu backend with `fallback.reason` 'csp', and the console shows exactly one
+ * warning from @recurrent/core. Returns `{ problems, summary }`.
+ */
+export async function checkCspPage(browser, url, { timeoutMs = 60_000 } = {}) {
+  const page = await browser.newPage();
+  const warnings = [];
+  page.on('console', (m) => {
+    if (m.text().includes('@recurrent/core')) warnings.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('worker', (worker) => worker.on?.('console', (m) => warnings.push(`${m.type()}: ${m.text()}`)));
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => globalThis.recurrentExample?.backend || globalThis.recurrentExample?.error, null, { timeout: timeoutMs, polling: 100 }).catch(() => undefined);
+    // The warning is printed right after init() returns: give the console event a moment.
+    await page.waitForTimeout(500);
+    const s = await page.evaluate(() => globalThis.recurrentExample ?? null);
+    const b = s?.backend;
+    const problems = [];
+    if (!b) problems.push(`no backend reported${s?.error ? `: ${s.error}` : ''}`);
+    else if (b.backend !== 'cpu' || b.fallback?.reason !== 'csp') problems.push(`init() reported ${JSON.stringify(b)}, expected cpu with fallback.reason 'csp'`);
+    const ours = [...new Set(warnings)].filter((w) => w.includes('@recurrent/core'));
+    if (ours.length !== 1) problems.push(`${ours.length} console warnings from @recurrent/core, expected 1: ${ours.join(' | ')}`);
+    return { problems, summary: b ? `init() ${b.backend}, fallback ${b.fallback?.reason}: ${ours[0] ?? ''}` : '' };
   } finally {
     await page.close();
   }
