@@ -35,7 +35,8 @@ export async function bundleWorker(): Promise<{ url: URL; cleanup: () => Promise
     name: 'installed-packages-external',
     setup(build: PluginBuild) {
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === 'inner' || args.path.startsWith('@recurrent/') || args.path.includes('register_all_gradients')) return undefined;
+        // Bundled: our packages, their subpath imports (core's '#tfjs-gradients') and the gradients.
+        if (args.pluginData === 'inner' || args.path.startsWith('@recurrent/') || args.path.startsWith('#') || args.path.includes('register_all_gradients')) return undefined;
         if (args.path.startsWith('node:')) return { path: args.path, external: true };
         const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
         if (r.errors.length > 0) return { errors: r.errors };
