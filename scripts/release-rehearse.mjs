@@ -49,7 +49,7 @@ import { PACKAGES, bin, buildPackages, readManifest, releaseFilesStatus, root, r
 import { checkCspPage, checkPage, launchChromium, serveStatic } from './lib/rehearsal-browser.mjs';
 import { freePort, startVerdaccio } from './lib/rehearsal-registry.mjs';
 
-const CONSUMERS = ['node', 'node-generate', 'vite', 'webpack', 'typescript'];
+const CONSUMERS = ['node', 'node-generate', 'vite', 'webpack', 'esbuild', 'typescript'];
 const { values: opts } = parseArgs({
   options: {
     registry: { type: 'string' },
@@ -430,6 +430,24 @@ if (ready('vite')) {
     preview.kill();
     report('vite: vite preview in Chromium (Web Worker)', result.problems, result.summary, t0);
 
+    // Vite's dev server: dependencies pre-bundled by esbuild and served unbundled, the setup in
+    // which `new URL(…, import.meta.url)` inside a dependency breaks; the inlined binaries do not.
+    t0 = Date.now();
+    const devPort = await freePort();
+    const dev = spawn(process.execPath, [viteBin, '--host', '127.0.0.1', '--port', String(devPort), '--strictPort'], { cwd: dir, env: cleanEnv(), stdio: 'ignore' });
+    children.add(dev);
+    cleanups.push(() => dev.kill());
+    const devUrl = `http://127.0.0.1:${devPort}/`;
+    let devUp = false;
+    for (let i = 0; i < 150 && !devUp; i++) {
+      devUp = await globalThis.fetch(devUrl).then((r) => r.ok, () => false);
+      if (!devUp) await new Promise((r) => setTimeout(r, 200));
+    }
+    let devResult = { problems: [`vite (dev server) did not answer on ${devUrl}`], summary: '' };
+    if (devUp) devResult = await browserOrProblem().then((b) => checkPage(b, `${devUrl}${pageQuery}`, { checkpoint: pageCheckpoint }), (e) => ({ problems: [e.message], summary: '' }));
+    dev.kill();
+    report('vite: vite dev server in Chromium (Web Worker)', devResult.problems, devResult.summary, t0);
+
     // The same build under a Content Security Policy without 'wasm-unsafe-eval': init() must
     // say why it fell back (reason csp) and warn once, never fall back silently.
     t0 = Date.now();
@@ -497,6 +515,30 @@ if (ready('webpack')) {
   // The same page: the webpack example's sources are the Vite example's.
   const differ = ['src/lm.js', 'src/worker.js', 'src/index.js'].filter((f) => readFileSync(join(root, 'examples', 'vite', f), 'utf8') !== readFileSync(join(root, 'examples', 'webpack', f), 'utf8'));
   report('webpack: the same page as vite (src/lm.js, worker.js, index.js)', differ.map((f) => `examples/webpack/${f} differs from examples/vite/${f}`), '');
+}
+
+if (ready('esbuild')) {
+  const { dir } = installs.esbuild;
+  t0 = Date.now();
+  const configs = readdirSync(dir).filter((f) => /^esbuild\.config\./.test(f));
+  const build = await sh('npm', ['run', 'build'], { cwd: dir });
+  const problems = [];
+  if (configs.length > 0) problems.push(`the example has a bundler config: ${configs.join(', ')}`);
+  if (!build.ok) problems.push(`esbuild failed:\n${tail(build.out, 25)}`);
+  if (build.ok) bundles.esbuild = bundleSizes(join(dir, 'dist'));
+  const warnings = build.out.split('\n').filter((l) => /\[WARNING\]/.test(l));
+  report('esbuild: one command, no config file', problems, build.ok ? `${sizeLine(bundles.esbuild)}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''}` : '', t0);
+  if (build.ok) {
+    t0 = Date.now();
+    const server = await serveStatic(dir);
+    cleanups.push(() => server.close());
+    const result = await browserOrProblem().then((b) => checkPage(b, `${server.url}${pageQuery}`, { checkpoint: pageCheckpoint }), (e) => ({ problems: [e.message], summary: '' }));
+    await server.close();
+    report('esbuild: static server in Chromium (Web Worker)', result.problems, result.summary, t0);
+  }
+  // The same page: the esbuild example's sources are the Vite example's.
+  const differ = ['src/lm.js', 'src/worker.js', 'src/index.js'].filter((f) => readFileSync(join(root, 'examples', 'vite', f), 'utf8') !== readFileSync(join(root, 'examples', 'esbuild', f), 'utf8'));
+  report('esbuild: the same page as vite (src/lm.js, worker.js, index.js)', differ.map((f) => `examples/esbuild/${f} differs from examples/vite/${f}`), '');
 }
 
 if (ready('typescript')) {
