@@ -305,9 +305,9 @@ function bundleSizes(dir) {
   return { rows, js: total('js'), wasm: total('wasm') };
 }
 
-const checkpointDir = consumers.some((c) => ['node-generate', 'vite', 'webpack'].includes(c)) ? findCheckpoint() : undefined;
+const checkpointDir = consumers.some((c) => ['node-generate', 'vite', 'webpack', 'esbuild'].includes(c)) ? findCheckpoint() : undefined;
 const expected = checkpointDir && existsSync(join(checkpointDir, 'expected.json')) ? JSON.parse(readFileSync(join(checkpointDir, 'expected.json'), 'utf8')) : undefined;
-if (consumers.some((c) => ['node-generate', 'vite', 'webpack'].includes(c))) {
+if (consumers.some((c) => ['node-generate', 'vite', 'webpack', 'esbuild'].includes(c))) {
   report('checkpoint tm-lstm-onehot', expected?.greedy ? [] : [`no checkpoint with expected.json (looked for */tm-lstm-onehot/ among the tracked files${opts.checkpoint ? `; --checkpoint ${opts.checkpoint}` : ''})`], checkpointDir ? relative(root, checkpointDir) || checkpointDir : '');
 }
 
@@ -317,7 +317,7 @@ const installs = Object.fromEntries(
   await Promise.all(
     consumers.map(async (name) => {
       const dir = prepareConsumer(name);
-      if (name === 'vite' || name === 'webpack') {
+      if (name === 'vite' || name === 'webpack' || name === 'esbuild') {
         // The page's ?checkpoint= URL: the checkpoint served beside the page.
         const served = name === 'vite' ? join(dir, 'public', 'checkpoints') : join(dir, 'checkpoints');
         if (checkpointDir) for (const f of ['config.json', 'model.safetensors']) cpSync(join(checkpointDir, f), join(served, 'tm-lstm-onehot', f));
