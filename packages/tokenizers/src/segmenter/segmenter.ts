@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '@recurrent/core';
+
 /**
  * A word segmenter for text written without spaces (Chinese). `cut` must be lossless:
  * `cut(text).join('') === text`, so a tokenizer can join its tokens back with `''`.
@@ -18,10 +20,19 @@ export class IntlWordSegmenter implements Segmenter {
   private readonly segmenter: Intl.Segmenter;
 
   constructor(locale = 'zh') {
+    if (typeof locale !== 'string' || locale === '') {
+      throw new InvalidArgumentError({ fn: 'IntlWordSegmenter', argument: 'locale', expected: "a BCP 47 language tag such as 'zh'", received: locale });
+    }
+    try {
+      Intl.getCanonicalLocales(locale);
+    } catch (cause) {
+      throw new InvalidArgumentError({ fn: 'IntlWordSegmenter', argument: 'locale', expected: "a BCP 47 language tag such as 'zh'", received: locale, cause });
+    }
     this.segmenter = new Intl.Segmenter(locale, { granularity: 'word' });
   }
 
   cut(text: string): string[] {
+    if (typeof text !== 'string') throw new InvalidArgumentError({ fn: 'IntlWordSegmenter.cut', argument: 'text', expected: 'a string', received: text });
     const out: string[] = [];
     const lines = text.split('\n');
     lines.forEach((line, i) => {
