@@ -4,6 +4,18 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CheckpointError, InvalidArgumentError } from '@recurrent/core';
 
+/** A checkpoint directory argument: a non-empty path. */
+export function checkDir(fn: string, dir: unknown, argument = 'dir'): string {
+  if (typeof dir !== 'string' || dir.trim() === '') throw new InvalidArgumentError({ fn, argument, expected: 'a directory path', received: dir });
+  return dir;
+}
+
+/** A file of a checkpoint directory: a plain name, no separators or dot entries. */
+function checkFileName(fn: string, argument: string, name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
+    throw new InvalidArgumentError({ fn, argument, expected: 'a plain file name', received: name });
+  }
+}
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -51,10 +63,10 @@ export async function writeCheckpointFiles(
     beforeSwap?: () => void | Promise<void>;
   } = {},
 ): Promise<void> {
+  checkDir('writeCheckpointFiles', dir);
+  if (files === null || typeof files !== 'object') throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: 'files', expected: 'an object of file names to contents', received: files });
   for (const [name, content] of Object.entries(files)) {
-    if (name.length === 0 || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
-      throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: 'files', expected: 'plain file names', received: name });
-    }
+    checkFileName('writeCheckpointFiles', 'files', name);
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: `files[${JSON.stringify(name)}]`, expected: 'a string or a Uint8Array', received: content });
     }
@@ -99,6 +111,8 @@ export async function writeCheckpointFiles(
 
 /** Reads one file of a checkpoint directory; a missing file is a `CheckpointError` naming it. */
 export async function readCheckpointFile(dir: string, name: string): Promise<Uint8Array> {
+  checkDir('readCheckpointFile', dir);
+  checkFileName('readCheckpointFile', 'name', name);
   await recoverCheckpointDir(dir);
   const file = path.join(path.resolve(dir), name);
   try {
