@@ -65,12 +65,12 @@ describe('Trainer', () => {
     const opt = new Adam(m.parameters(), { lr: 0.02 });
     const trainer = new Trainer({ model: m, optimizer: opt, clipNorm: 1, random });
     // Warm up one epoch so the optimizer's state exists, then count.
-    const first = await trainer.trainEpoch(sequential(ids, 2, 2, null));
+    const first = (await trainer.trainEpoch(sequential(ids, 2, 2, null)))!;
     const before = memorySnapshot().numTensors;
     function* cycle(): Generator<TrainBatch> {
       for (let n = 0; n < 1000; ) for (const b of sequential(ids, 2, 2, null)) if (n++ < 1000) yield b;
     }
-    const last = await trainer.trainEpoch(cycle());
+    const last = (await trainer.trainEpoch(cycle()))!;
     expect(last.steps).toBe(1000);
     expect(memorySnapshot().numTensors).toBe(before);
     expect(last.perplexity).toBeLessThan(first.perplexity / 2);
