@@ -9,6 +9,8 @@ import type { Optimizer } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
 import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
 import { DataParallelTrainer, splitRows, type DataParallelTrainerOptions } from './data-parallel-trainer';
+import { toWireError } from './worker';
+import { fromWireError } from './worker-pool';
 import type { OptimizerSpec } from './optimizer-spec';
 
 let workerUrl: URL;
@@ -156,7 +158,19 @@ describe('DataParallelTrainer', () => {
     dp.model.dispose();
   });
 
-  it('rethrows a worker error as the same typed error and stops every worker', async () => {
+  it('rebuilds an error a worker sends as the same typed error, message and fields', () => {
+    const sent = new VocabError({ fn: 'LanguageModel.forward', argument: 'ids', expected: 'token ids in [0, 12)', received: 'id 15 at index 2' });
+    const got = fromWireError(toWireError(sent), 1);
+    expect(got).toBeInstanceOf(VocabError);
+    expect(got.message).toBe(sent.message);
+    expect((got as VocabError).argument).toBe('ids');
+    expect(got.stack).toMatch(/in data-parallel worker 1/);
+    const nan = fromWireError(toWireError(new NonFiniteLossError(4, NaN)), 0);
+    expect(nan).toBeInstanceOf(NonFiniteLossError);
+    expect((nan as NonFiniteLossError).step).toBe(4);
+  });
+
+  it('refuses a bad batch on the main thread as Trainer does (before any worker sees it) and stops every worker', async () => {
     const data = batches(2, 4, 5, false);
     data[1]!.x = Int32Array.from(data[1]!.x as Int32Array);
     (data[1]!.x as Int32Array)[2] = V + 3; // row 0: the same position on worker 0 as on one thread
@@ -185,7 +199,7 @@ describe('DataParallelTrainer', () => {
     const before = flatWeights(dp.model);
     const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VocabError);
-    expect((error as Error).message).toBe((expected as Error).message);
+    expect((error as Error).message).toBe((expected as Error).message.replace('Trainer.trainStep', 'DataParallelTrainer'));
     expect(live).toBe(2);
     expect(dp.liveWorkers).toBe(0);
     expect(dp.step).toBe(1);
@@ -198,10 +212,11 @@ describe('DataParallelTrainer', () => {
   it('throws NonFiniteLossError before the weights change, and the queued next step is not taken', async () => {
     const model = new LanguageModel({ ...config, random: new Random(3) });
     const data = batches(3, 4, 5, false);
-    // A NaN in the first batch's mask makes only step 1's loss NaN; step 2 (already queued to the
-    // workers) would be finite and would move the weights if it ran.
+    // Two huge mask weights on worker 0's rows overflow its float32 sum: only step 1's loss is
+    // infinite; step 2 (already queued to the workers) would be finite and would move the weights.
     data[0]!.mask = new Float32Array(20).fill(1);
-    data[0]!.mask[3] = NaN;
+    data[0]!.mask[3] = 3e38;
+    data[0]!.mask[4] = 3e38;
     const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 1 }, schedule: { type: 'exponential', gamma: 0.5 }, workers: 2, workerUrl });
     const before = flatWeights(model);
     const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
