@@ -26,21 +26,53 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** The sibling names the atomic swap uses: `<dir>.old` and `<dir>.tmp-<pid>-<n>`. */
+/** The sibling names the atomic swap uses: `<dir>.old` and `<dir>.tmp-<pid>-<time>-<n>`. */
 function siblings(dir: string): { old: string; tmpPrefix: string } {
   const abs = path.resolve(dir);
   return { old: `${abs}.old`, tmpPrefix: `${abs}.tmp-` };
 }
 
+/** The new directories this process is assembling now (their leftovers are not leftovers yet). */
+const assembling = new Set<string>();
+
+/** Whether a process with this id is running (a writer that may still be assembling its directory). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
+
 /**
  * Finishes or undoes a swap a crash interrupted: if only `<dir>.old` exists, it becomes `<dir>`
- * again; if both exist, the swap completed and `<dir>.old` is removed.
+ * again; if both exist, the swap completed and `<dir>.old` is removed. Then removes what killed
+ * writers left: `<dir>.tmp-<pid>-…` directories whose process is gone (or this process's, when it
+ * is not assembling them), whether Recurrent or the PyTorch example wrote them.
  */
 export async function recoverCheckpointDir(dir: string): Promise<void> {
-  const { old } = siblings(dir);
-  if (!(await exists(old))) return;
-  if (await exists(path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
-  else await fs.rename(old, path.resolve(dir));
+  const { old, tmpPrefix } = siblings(dir);
+  if (await exists(old)) {
+    if (await exists(path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
+    else await fs.rename(old, path.resolve(dir));
+  }
+  const parent = path.dirname(tmpPrefix);
+  const base = path.basename(tmpPrefix);
+  let entries: string[];
+  try {
+    entries = await fs.readdir(parent);
+  } catch {
+    return; // no parent yet: nothing was ever written here
+  }
+  for (const name of entries) {
+    const match = name.startsWith(base) ? /^(\d+)-/.exec(name.slice(base.length)) : null;
+    if (!match) continue;
+    const leftover = path.join(parent, name);
+    const pid = Number(match[1]);
+    const owned = pid === process.pid ? assembling.has(leftover) : running(pid);
+    if (!owned) await fs.rm(leftover, { recursive: true, force: true });
+  }
 }
 
 let counter = 0;
@@ -76,6 +108,7 @@ export async function writeCheckpointFiles(
   const { old, tmpPrefix } = siblings(dir);
   await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = `${tmpPrefix}${process.pid}-${Date.now()}-${counter++}`;
+  assembling.add(tmp);
   await fs.mkdir(tmp);
   try {
     const hadTarget = await exists(target);
@@ -104,8 +137,11 @@ export async function writeCheckpointFiles(
     }
   } catch (error) {
     await fs.rm(tmp, { recursive: true, force: true });
+    assembling.delete(tmp);
     await recoverCheckpointDir(dir);
     throw error;
+  } finally {
+    assembling.delete(tmp);
   }
 }
 
