@@ -6,7 +6,7 @@ export { Adam, AdamW, type AdamOptions } from './optim/adam';
 export { RMSprop, type RMSpropOptions } from './optim/rmsprop';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip/clip-grad';
 export { LRScheduler, scheduleFactor, type ScheduleSpec, type LRSchedulerState } from './schedules/schedule';
-export { Trainer, evaluate, restoreRandom, batchTensors, type TrainerOptions, type FitOptions, type TrainerState } from './loop/trainer';
+export { Trainer, evaluate, restoreRandom, batchTensors, type TrainerOptions, type FitOptions, type TrainerState, type RunInfo } from './loop/trainer';
 export type { TrainBatch, BatchSource, SequenceModel, StepInfo, EpochStats, EvalResult, TrainerCallback, TrainerLike, EpochPosition } from './loop/types';
 export { earlyStopping, type EarlyStoppingOptions } from './callbacks/early-stopping';
 export {

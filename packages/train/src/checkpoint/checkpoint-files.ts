@@ -159,5 +159,5 @@ function parseTrainerState(text: string): TrainerState {
     throw new CheckpointError(`loadCheckpoint: ${TRAINER_FILE} ${key} must be ${cause.expected}, got ${describe(cause.received)}`, { cause });
   }
   const s = json as TrainerState;
-  return { step: s.step, epoch: s.epoch, random: s.random, scheduler: s.scheduler ?? null, history: s.history, position: s.position ?? null };
+  return { step: s.step, epoch: s.epoch, random: s.random, scheduler: s.scheduler ?? null, history: s.history, position: s.position ?? null, ...(s.run ? { run: s.run } : {}) };
 }

@@ -1,4 +1,4 @@
-import { CheckpointError, InvalidArgumentError, NonFiniteLossError, Random, VocabError, checkIds, checkInt, checkNumber, checkOneOf, checkTensor, getRandom, tf, type RandomState, type Tensor } from '@recurrent/core';
+import { InvalidArgumentError, NonFiniteLossError, Random, VocabError, checkIds, checkInt, checkOneOf, checkTensor, getRandom, tf, type RandomState, type Tensor } from '@recurrent/core';
 import { checkTokenIds, disposeState, type RecurrentState } from '@recurrent/layers';
 import { clipGradNorm } from '../clip/clip-grad';
 import { valueAndGrads } from '../grad/value-and-grads';
@@ -25,7 +25,15 @@ export interface TrainerOptions {
    * (default: the global one). Give the model the same one so dropout resumes exactly.
    */
   random?: Random;
+  /**
+   * What the caller says about the run, saved in `trainer.json` as it is (the CLI records the
+   * flags that decide the batches, and checks them when it resumes inside an epoch).
+   */
+  run?: RunInfo;
 }
+
+/** Plain facts about a run (`TrainerOptions.run`). */
+export type RunInfo = Record<string, string | number | boolean | null>;
 
 export interface FitOptions {
   /** Total epochs of the run (a resumed run continues up to this number). */
@@ -52,6 +60,8 @@ export interface TrainerState {
    * (`carriedState`).
    */
   position?: EpochPosition | null;
+  /** `TrainerOptions.run`, when given. */
+  run?: RunInfo;
 }
 
 /**
@@ -69,6 +79,7 @@ export class Trainer implements EpochHost {
   readonly callbacks: TrainerCallback[];
   readonly clipNorm: number | null;
   readonly scheduleEvery: 'step' | 'epoch';
+  readonly run: RunInfo | null;
   step = 0;
   /** Epochs completed. */
   epoch = 0;
@@ -100,6 +111,7 @@ export class Trainer implements EpochHost {
     if (options.random !== undefined && !(options.random instanceof Random)) {
       throw new InvalidArgumentError({ fn, argument: 'options.random', expected: 'a Random', received: options.random });
     }
+    this.run = options.run === undefined ? null : checkRunInfo(fn, 'options.run', options.run);
     this.model = options.model;
     this.optimizer = options.optimizer;
     this.scheduler = options.scheduler ?? null;
@@ -282,6 +294,7 @@ export class Trainer implements EpochHost {
       scheduler: this.scheduler?.stateDict() ?? null,
       history: this.history.map((h) => ({ ...h })),
       position: inside ? { ...inside.position } : null,
+      ...(this.run ? { run: { ...this.run } } : {}),
     };
   }
 
@@ -329,6 +342,14 @@ export function checkTrainerState(fn: string, state: TrainerState): void {
   if (!Array.isArray(state.history)) throw new InvalidArgumentError({ fn, argument: 'state.history', expected: 'an array', received: state.history });
   Random.fromState(state.random); // throws naming 'state' when it is not one
   checkPosition(fn, state.position, state.epoch);
+  if (state.run !== undefined) checkRunInfo(fn, 'state.run', state.run);
+}
+
+/** A run's facts: an object of strings, numbers, booleans and nulls. */
+export function checkRunInfo(fn: string, argument: string, run: unknown): RunInfo {
+  const ok = run !== null && typeof run === 'object' && !Array.isArray(run) && Object.values(run).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
+  if (!ok) throw new InvalidArgumentError({ fn, argument, expected: 'an object of strings, numbers, booleans and nulls', received: run });
+  return { ...(run as RunInfo) };
 }
 
 /** `options.clipNorm`: a positive number, or null / absent for no clipping. */
