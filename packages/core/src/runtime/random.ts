@@ -53,7 +53,15 @@ export class Random {
   }
 
   static fromState(state: RandomState): Random {
-    if (state?.algorithm !== 'xoroshiro128plus' || !Array.isArray(state.state)) {
+    const words = state?.state;
+    const spare = state?.spareNormal;
+    if (
+      state?.algorithm !== 'xoroshiro128plus' ||
+      !Array.isArray(words) ||
+      words.length !== 4 ||
+      !words.every((w) => Number.isInteger(w) && w >= -(2 ** 31) && w < 2 ** 32) ||
+      !(spare === null || (typeof spare === 'number' && Number.isFinite(spare)))
+    ) {
       throw new InvalidArgumentError({
         fn: 'Random.fromState',
         argument: 'state',
