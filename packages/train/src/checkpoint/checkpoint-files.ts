@@ -112,8 +112,8 @@ function checkOptimizerScalars(bytes: Uint8Array): OptimizerStateDict['scalars']
   } catch (cause) {
     throw new CheckpointError(`loadCheckpoint: ${OPTIMIZER_FILE} has no readable 'scalars' metadata`, { cause });
   }
-  if (!scalars || typeof scalars.type !== 'string' || !Array.isArray(scalars.steps)) {
-    throw new CheckpointError(`loadCheckpoint: ${OPTIMIZER_FILE} metadata 'scalars' must hold type and steps`);
+  if (!scalars || typeof scalars !== 'object' || typeof scalars.type !== 'string' || !Array.isArray(scalars.steps) || !scalars.steps.every((n) => Number.isSafeInteger(n) && n >= 0) || scalars.options === null || typeof scalars.options !== 'object') {
+    throw new CheckpointError(`loadCheckpoint: ${OPTIMIZER_FILE} metadata 'scalars' must hold type (a string), options (an object) and steps (non-negative integers)`);
   }
   return scalars;
 }
