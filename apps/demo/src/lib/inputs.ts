@@ -4,8 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RecurrentError } from '@recurrent/core';
-import { firstInvalidUtf8 } from '@recurrent/datasets';
 import { readBytes } from '@recurrent/datasets/node';
+import { checkTextBytes } from './text-check';
 
 /** A refusal of a flag's value; the CLI prints `recurrent: <message>` and exits with the usage code. */
 export class UsageError extends RecurrentError {
@@ -38,10 +38,7 @@ async function missing(path: string): Promise<string | null> {
   }
 }
 
-/**
- * Reads the text file a flag names: it must exist, be a file, hold something, not look binary
- * (a NUL byte) and be UTF-8 (a leading byte-order mark is dropped).
- */
+/** Reads the text file a flag names: it must exist, be a file, and pass `checkTextBytes`. */
 export async function readTextFlag(flag: string, path: string): Promise<string> {
   const file = resolve(path);
   const why = await missing(file);
@@ -52,14 +49,9 @@ export async function readTextFlag(flag: string, path: string): Promise<string> 
   } catch (cause) {
     throw new UsageError(flag, path, 'cannot be read', TEXT_HINT, cause);
   }
-  if (bytes.length === 0) throw new UsageError(flag, path, 'is empty', 'give a text file with some text in it');
-  const nul = bytes.subarray(0, 1 << 16).indexOf(0);
-  if (nul >= 0) throw new UsageError(flag, path, `looks binary (a NUL byte at offset ${nul}), not text`, TEXT_HINT);
-  const bad = firstInvalidUtf8(bytes);
-  if (bad < bytes.length) throw new UsageError(flag, path, `is not UTF-8 text (invalid byte at offset ${bad})`, 'save it as UTF-8 (e.g. iconv -t UTF-8) or give another file');
-  const text = new TextDecoder('utf-8').decode(bytes);
-  if (text.trim().length === 0) throw new UsageError(flag, path, 'holds only whitespace', 'give a text file with some text in it');
-  return text;
+  const checked = checkTextBytes(bytes, TEXT_HINT);
+  if (!checked.ok) throw new UsageError(flag, path, checked.problem, checked.hint);
+  return checked.text;
 }
 
 /** A checkpoint directory a flag names: it must exist and hold the checkpoint's config.json. */
