@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { Random, decodeSafetensors, encodeSafetensors, parseSafetensors, tf, type SafetensorsArray } from '@recurrent/core';
 import { paddedBatches, randomBatches, sequentialBatches, type BatchSampler } from '@recurrent/datasets';
 import { applyLogitsProcessors, resolveOptions, softmax64 } from '@recurrent/generate';
-import { LanguageModel, disposeState, modelCheckpointFiles, modelFromCheckpointFiles, parseCheckpointConfig } from '@recurrent/layers';
+import { LanguageModel, disposeState, modelFromCheckpointFiles, parseCheckpointConfig } from '@recurrent/layers';
 import { Vocab, createTokenizer, tokenizeText } from '@recurrent/tokenizers';
 import { Adam, LRScheduler, RMSprop, SGD, Trainer, checkpointFromFiles, trainingCheckpointFiles, type Optimizer } from '@recurrent/train';
 
