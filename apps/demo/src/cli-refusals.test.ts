@@ -6,24 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointDir } from '@recurrent/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCorpusCommand } from './commands/corpus';
-import { registerEvalCommand } from './commands/eval';
-import { registerGenerateCommand } from './commands/generate';
-import { registerTrainCommand } from './commands/train';
-import { EXIT_OK, createProgram, runCli, type CliOutput } from './program';
+import { recurrentInProcess } from '../test/run-cli';
+import { EXIT_OK } from './program';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const output: CliOutput = { out: (s) => void (out += s), err: (s) => void (err += s) };
-  const program = createProgram();
-  registerCorpusCommand(program, output.out);
-  registerTrainCommand(program, output);
-  registerEvalCommand(program, output);
-  registerGenerateCommand(program, output);
-  const code = await runCli(program, argv, output);
-  return { code, out, err };
-}
+const run = recurrentInProcess;
 
 let dir = '';
 const at = (name: string): string => join(dir, name);

@@ -190,11 +190,7 @@ describe.skipIf(!hasChromium)('browser page', () => {
     await page.fill('#paste', '');
     await page.check('input[name="corpus"][value="builtin"]');
     await page.selectOption('#level', 'char');
-    await page.fill('#max-chars', '10000');
-    await page.fill('#hidden', '32');
-    await page.fill('#batch', '8');
-    await page.fill('#steps', '16');
-    await page.fill('#epochs', '100');
+    for (const [id, value] of Object.entries({ 'max-chars': '10000', hidden: '32', batch: '8', steps: '16', epochs: '100' })) await page.fill(`#${id}`, value);
     const epochs = (await demoState(page)).epochs.length;
     await page.click('#train');
     await page.waitForFunction((n) => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.epochs.length > n, epochs, { timeout: 30_000 });

@@ -313,24 +313,40 @@ export class Trainer implements EpochHost {
    * `carried` (copied: the caller keeps its tensors). Everything is checked first.
    */
   setState(state: TrainerState, carried: RecurrentState | null = null): void {
-    const fn = 'Trainer.setState';
-    checkTrainerState(fn, state);
-    if (carried !== null && carried !== undefined) checkStateTensors(fn, carried);
-    if (this.scheduler && state.scheduler) this.scheduler.loadStateDict(state.scheduler);
-    this.resumes.drop();
-    this.step = state.step;
-    this.epoch = state.epoch;
-    this.history = state.history.map((h) => ({ ...h }));
-    restoreRandom(this.random, state.random);
-    if (state.position) {
-      const copy = carried ? (carried.c ? { h: carried.h.clone(), c: carried.c.clone() } : { h: carried.h.clone() }) : null;
-      this.resumes.hold({ position: { ...state.position }, random: state.random, carried: copy });
-    }
+    applyTrainerState('Trainer.setState', this, this.resumes, state, carried);
   }
 
   /** Frees what the trainer holds (the carried state of an interrupted or resumed epoch). */
   dispose(): void {
     this.resumes.drop();
+  }
+}
+
+/** What `setState` writes on a trainer (`Trainer` and `DataParallelTrainer` alike). */
+export interface StateHost {
+  step: number;
+  epoch: number;
+  history: EpochStats[];
+  readonly random: Random;
+  readonly scheduler: LRScheduler | null;
+}
+
+/**
+ * `setState` for both trainers: checks everything first, then sets counters, history, schedule
+ * and the random source (in place), and holds a position to continue with a copy of `carried`.
+ */
+export function applyTrainerState(fn: string, host: StateHost, resumes: ResumePoint<RecurrentState>, state: TrainerState, carried: RecurrentState | null): void {
+  checkTrainerState(fn, state);
+  if (carried !== null && carried !== undefined) checkStateTensors(fn, carried);
+  if (host.scheduler && state.scheduler) host.scheduler.loadStateDict(state.scheduler);
+  resumes.drop();
+  host.step = state.step;
+  host.epoch = state.epoch;
+  host.history = state.history.map((h) => ({ ...h }));
+  restoreRandom(host.random, state.random);
+  if (state.position) {
+    const copy = carried ? (carried.c ? { h: carried.h.clone(), c: carried.c.clone() } : { h: carried.h.clone() }) : null;
+    resumes.hold({ position: { ...state.position }, random: state.random, carried: copy });
   }
 }
 

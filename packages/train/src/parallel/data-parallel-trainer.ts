@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, NonFiniteLossError, checkInt, checkOneOf, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
 import { LanguageModel, disposeState, type LanguageModelConfig, type RecurrentState, type StateDict } from '@recurrent/layers';
 import { runEpochs, type EpochHost } from '../loop/epochs';
-import { checkBatch, checkClipNorm, checkFitOptions, checkStateTensors, checkTrainerState, evaluate, vocabSizeOf, type FitOptions, type TrainerState } from '../loop/trainer';
-import { ResumePoint, batchIterator, restoreRandom, skipTrained, startPosition } from '../loop/resume';
+import { applyTrainerState, checkBatch, checkClipNorm, checkFitOptions, evaluate, vocabSizeOf, type FitOptions, type TrainerState } from '../loop/trainer';
+import { ResumePoint, batchIterator, skipTrained, startPosition } from '../loop/resume';
 import type { BatchSource, EpochPosition, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
 import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
@@ -176,18 +176,7 @@ export class DataParallelTrainer implements EpochHost {
   setState(state: TrainerState, carried: RecurrentState | null = null): void {
     const fn = 'DataParallelTrainer.setState';
     if (this.pool) throw new InvalidArgumentError({ fn, argument: 'this', expected: 'not fitting', received: 'a fit in progress' });
-    checkTrainerState(fn, state);
-    if (carried !== null && carried !== undefined) checkStateTensors(fn, carried);
-    if (this.scheduler && state.scheduler) this.scheduler.loadStateDict(state.scheduler);
-    this.resumes.drop();
-    this.step = state.step;
-    this.epoch = state.epoch;
-    this.history = state.history.map((h) => ({ ...h }));
-    restoreRandom(this.random, state.random);
-    if (state.position) {
-      const copy = carried ? (carried.c ? { h: carried.h.clone(), c: carried.c.clone() } : { h: carried.h.clone() }) : null;
-      this.resumes.hold({ position: { ...state.position }, random: state.random, carried: copy });
-    }
+    applyTrainerState(fn, this, this.resumes, state, carried);
   }
 
   /** Frees what the trainer holds besides the model and optimizer (an interrupted epoch's carried state). */
