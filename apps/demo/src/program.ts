@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { RecurrentError } from '@recurrent/core';
+import { UsageError } from './lib/inputs';
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliOutput {
@@ -15,6 +17,22 @@ export const processOutput: CliOutput = {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+
+/**
+ * A run that a signal ended (after it saved what it had): printed as one line like any error, the
+ * process exits with the shell's code for the signal (130 for SIGINT, 143 for SIGTERM).
+ */
+export class InterruptedError extends RecurrentError {
+  readonly signal: 'SIGINT' | 'SIGTERM';
+  readonly exitCode: number;
+
+  constructor(signal: 'SIGINT' | 'SIGTERM', message: string) {
+    super('ABORTED', message);
+    this.name = 'InterruptedError';
+    this.signal = signal;
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
 
 /** Turns any message into the single line the CLI prints: `recurrent: <message>`. */
 export function oneLine(message: string): string {
@@ -73,6 +91,7 @@ export async function runCli(program: Command, argv: readonly string[], output: 
     const message = error instanceof Error ? error.message : String(error);
     output.err(oneLine(message));
     if (debug && error instanceof Error && error.stack) output.err(`${error.stack}\n`);
-    return EXIT_FAILURE;
+    if (error instanceof InterruptedError) return error.exitCode;
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

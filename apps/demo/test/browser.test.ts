@@ -167,6 +167,57 @@ describe.skipIf(!hasChromium)('browser page', () => {
     expect(continuation.replaceAll('<unk>', '').length).toBeGreaterThanOrEqual(4);
     await page.screenshot({ path: join(resultsDir, 'browser-zh.png'), fullPage: true });
   });
+
+  it('refuses a binary, an empty and a non-UTF-8 file with a message that says what to do', async () => {
+    const choice = () => page.evaluate(() => document.querySelector<HTMLInputElement>('input[name="corpus"]:checked')?.value);
+    const before = await choice();
+    const refused = async (file: { name: string; mimeType: string; buffer: Buffer }, message: RegExp): Promise<void> => {
+      const n = (await demoState(page)).errors.length;
+      await page.setInputFiles('#file', file);
+      await page.waitForFunction((k) => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.errors.length > k, n, { timeout: 10_000 });
+      const s = await demoState(page);
+      expect(s.errors.at(-1)).toMatch(message);
+      await expect(page.locator('#status').textContent()).resolves.toBe(`error: ${s.errors.at(-1)}`);
+    };
+    await refused({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]) }, /^picture\.png looks binary \(a NUL byte at offset 8\), not text; choose a UTF-8 text file$/);
+    await refused({ name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) }, /^empty\.txt is empty; give a text file with some text in it$/);
+    await refused({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('caf\xe9 cr\xe8me\n', 'latin1') }, /^notes\.txt is not UTF-8 text \(invalid byte at offset 3\); save it as UTF-8/);
+    // Nothing was taken: the corpus choice is what it was.
+    expect(await choice()).toBe(before);
+  });
+
+  it('reports a crashed worker, and trains again without a reload', async () => {
+    await page.fill('#paste', '');
+    await page.check('input[name="corpus"][value="builtin"]');
+    await page.selectOption('#level', 'char');
+    for (const [id, value] of Object.entries({ 'max-chars': '10000', hidden: '32', batch: '8', steps: '16', epochs: '100' })) await page.fill(`#${id}`, value);
+    const epochs = (await demoState(page)).epochs.length;
+    await page.click('#train');
+    await page.waitForFunction((n) => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.epochs.length > n, epochs, { timeout: 30_000 });
+    // A real crash: an error nobody catches, thrown in the worker while it trains.
+    const worker = page.workers().find((w) => /worker/.test(w.url()));
+    expect(worker, 'the training worker').toBeDefined();
+    await worker!.evaluate(() => void setTimeout(() => {
+      throw new Error('simulated crash');
+    }, 0));
+    await page.waitForFunction(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo.crashes > 0, null, { timeout: 10_000 });
+    let s = await demoState(page);
+    expect(s.training).toBe(false);
+    expect(s.errors.at(-1)).toMatch(/^the training worker crashed \(.*simulated crash\); the model it held is lost\. A new worker is starting: press Train to start again$/);
+    // A new worker comes up by itself; Train works again, on the same page.
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
+    await expect(page.locator('#status').textContent()).resolves.toBe('a new worker is ready: press Train to start again');
+    const errors = s.errors.length;
+    await page.fill('#epochs', '1');
+    await page.click('#train');
+    await page.waitForFunction(() => /^done/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 30_000 });
+    s = await demoState(page);
+    expect(s.errors).toHaveLength(errors);
+    expect(s.crashes).toBe(1);
+    expect(s.epochs.at(-1)!.epoch).toBe(1);
+    await generate(page);
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 /** A small Chinese corpus written for this test: simple sentences in a few combinations. */

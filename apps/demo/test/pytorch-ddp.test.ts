@@ -15,11 +15,7 @@ import { init, parseSafetensors, tf } from '@recurrent/core';
 import { loadMobyDick } from '@recurrent/datasets';
 import { generatorFromCheckpointFiles } from '@recurrent/generate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCorpusCommand } from '../src/commands/corpus';
-import { registerEvalCommand } from '../src/commands/eval';
-import { registerGenerateCommand } from '../src/commands/generate';
-import { registerTrainCommand } from '../src/commands/train';
-import { createProgram, runCli } from '../src/program';
+import { recurrentInProcess } from './run-cli';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EXAMPLES = resolve(here, '../../../examples/pytorch');
@@ -104,18 +100,7 @@ async function torchrun(args: string[]): Promise<string> {
 }
 
 /** The `recurrent` CLI in-process, with its output captured: exit code and stdout/stderr. */
-async function recurrent(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const output = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
-  const program = createProgram();
-  registerCorpusCommand(program, output.out);
-  registerTrainCommand(program, output);
-  registerEvalCommand(program, output);
-  registerGenerateCommand(program, output);
-  const code = await runCli(program, argv, output);
-  return { code, out, err };
-}
+const recurrent = recurrentInProcess;
 
 async function recurrentOk(argv: string[]): Promise<string> {
   const r = await recurrent(argv);

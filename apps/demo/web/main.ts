@@ -1,5 +1,6 @@
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { DEFAULT_SESSION, type SessionConfig } from '../src/lib/session-config';
+import { checkTextBytes } from '../src/lib/text-check';
 import type { DemoState, FromWorker, ToWorker } from './protocol';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
@@ -11,11 +12,8 @@ const $ = <T extends HTMLElement>(id: string): T => {
 };
 const num = (id: string): number => Number($<HTMLInputElement>(id).value);
 
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
-
 // State the test (and curious users) can read: window.recurrentDemo.
-const state: DemoState = { epochs: [], training: false, generated: [], errors: [] };
+const state: DemoState = { epochs: [], training: false, generated: [], errors: [], crashes: 0 };
 (window as unknown as { recurrentDemo: DemoState }).recurrentDemo = state;
 
 // ---- corpus -------------------------------------------------------------------------------
@@ -57,13 +55,13 @@ function selectChoice(value: string): void {
 }
 
 async function takeFile(file: File): Promise<void> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  try {
-    fileText = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    showError(`${file.name} is not UTF-8 text`);
+  // Binary, empty and non-UTF-8 files are refused here, with what to do; the last good file stays.
+  const checked = checkTextBytes(new Uint8Array(await file.arrayBuffer()), 'choose a UTF-8 text file');
+  if (!checked.ok) {
+    showError(`${file.name} ${checked.problem}; ${checked.hint}`);
     return;
   }
+  fileText = checked.text;
   fileName = file.name;
   // Chinese text: offer jieba words by default.
   if (/[\u4e00-\u9fff]/u.test(fileText.slice(0, 2000))) $<HTMLSelectElement>('level').value = 'jieba';
@@ -136,9 +134,12 @@ function readConfig(): SessionConfig {
   };
 }
 
+/** Whether the current worker has said it is ready (a restarted one has not yet). */
+let ready = false;
+
 function setBusy(training: boolean): void {
   state.training = training;
-  $<HTMLButtonElement>('train').disabled = training || !state.backend;
+  $<HTMLButtonElement>('train').disabled = training || !ready;
   $<HTMLButtonElement>('stop').disabled = !training;
 }
 
@@ -190,11 +191,44 @@ function download(name: string, data: BlobPart, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-// ---- worker messages ----------------------------------------------------------------------------
-worker.onmessage = (event: MessageEvent<FromWorker>) => {
+// ---- the worker: started, and started again when it crashes ------------------------------------
+let worker: Worker;
+const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
+
+function startWorker(): void {
+  ready = false;
+  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = onWorkerMessage;
+  // An error the worker did not catch (its script failed, it crashed, it ran out of memory):
+  // before it was ready, the page cannot train; after, it is replaced by a fresh one.
+  worker.onerror = (e) => {
+    e.preventDefault();
+    crashed(e.message || 'no reason given');
+  };
+  worker.onmessageerror = () => crashed('a message from it could not be read');
+  send({ type: 'init' });
+}
+
+function crashed(reason: string): void {
+  const wasReady = ready;
+  ready = false;
+  worker.terminate();
+  state.crashes += 1;
+  setBusy(false);
+  for (const id of ['generate', 'download']) $<HTMLButtonElement>(id).disabled = true;
+  if (!wasReady) {
+    showError(`the training worker failed to start (${reason}); reload the page to try again`);
+    return;
+  }
+  showError(`the training worker crashed (${reason}); the model it held is lost. A new worker is starting: press Train to start again`);
+  startWorker();
+}
+
+function onWorkerMessage(event: MessageEvent<FromWorker>): void {
   const msg = event.data;
   switch (msg.type) {
     case 'ready': {
+      ready = true;
       state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated, fallback: msg.fallback };
       const badge = $('backend');
       badge.textContent = `${msg.backend.toUpperCase()} backend${msg.simd ? ' · SIMD' : ''} · ${msg.threads} thread${msg.threads === 1 ? '' : 's'}${msg.isolated ? ' · cross-origin isolated' : ''}`;
@@ -202,7 +236,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
         badge.classList.add('warn');
         badge.title = msg.fallback; // why: CSP, no SIMD, binary not found
       }
-      $('status').textContent = 'ready';
+      $('status').textContent = state.crashes > 0 ? 'a new worker is ready: press Train to start again' : 'ready';
       setBusy(false);
       for (const id of ['generate', 'download']) $<HTMLButtonElement>(id).disabled = false;
       return;
@@ -259,7 +293,6 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       showError(msg.message);
       return;
   }
-};
-worker.onerror = (e) => showError(e.message || 'the worker failed to start');
+}
 
-send({ type: 'init' });
+startWorker();

@@ -28,4 +28,6 @@ export interface DemoState {
   training: boolean;
   generated: string[];
   errors: string[];
+  /** Workers that crashed (each replaced by a fresh one). */
+  crashes: number;
 }

@@ -27,6 +27,7 @@ export {
   NonFiniteLossError,
   SafetensorsError,
   CheckpointError,
+  WorkerError,
   toRecurrentError,
   describe,
   type ErrorCode,
@@ -51,6 +52,9 @@ export {
   checkFloatTensor,
   checkBool,
   checkTokenRange,
+  checkTensor,
+  checkNotDisposed,
+  checkIds,
 } from './validate';
 export {
   projectInput,

@@ -25,6 +25,34 @@ export interface CloseOptions {
   name?: string;
 }
 
+/**
+ * The PyTorch fixtures' tolerances (packages/fixtures/torch/README.md, "Tolerances"): an element
+ * passes when |got − want| ≤ atol·M + rtol·|want|, M the largest |want| of its tensor. The
+ * fixtures agree with a float64 recomputation to about 1e-6 of M, so atol is relative to M: a
+ * tensor of values near 1e-9 (an optimizer's state) is held to the accuracy of one near 1, where a
+ * fixed 1e-5 could not fail. Single ops (embedding, linear) are held tighter.
+ */
+export const FIXTURE_RTOL = 1e-4;
+export const FIXTURE_ATOL = 1e-5;
+export const FIXTURE_ATOL_SINGLE_OP = 1e-6;
+
+/** `{ atol, rtol }` for comparing against `expected` at the fixtures' tolerance (atol scaled by its largest magnitude). */
+export function fixtureTolerance(expected: ArrayLike<number>, atol = FIXTURE_ATOL): { atol: number; rtol: number } {
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(expected[i]!));
+  return { atol: atol * m, rtol: FIXTURE_RTOL };
+}
+
+/** `expectTensorsClose` at the fixtures' tolerance (`fixtureTolerance`). */
+export function expectCloseToFixture(
+  actual: Tensor | { shape: readonly number[]; data: ArrayLike<number> },
+  expected: Tensor | FixtureTensor | { shape: readonly number[]; data: ArrayLike<number> },
+  options: { name?: string; atol?: number } = {},
+): void {
+  const want = toPlain(expected);
+  expectTensorsClose(actual, want, { ...fixtureTolerance(want.data, options.atol), name: options.name ?? 'tensor' });
+}
+
 /** Largest |a - b| over all elements (shapes must match). */
 export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   let m = 0;

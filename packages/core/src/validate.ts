@@ -69,6 +69,52 @@ export function checkOneOf<T extends string>(
 interface ShapedLike {
   shape: readonly number[];
   dtype?: string;
+  /** tfjs tensors say whether their data is gone. */
+  isDisposed?: boolean;
+}
+
+/**
+ * Throws unless `tensor` is still alive: a disposed tensor is refused with an
+ * `InvalidArgumentError` naming the argument (tfjs would only say `Tensor is disposed`).
+ */
+export function checkNotDisposed(fn: string, argument: string, tensor: unknown): void {
+  if (tensor !== null && typeof tensor === 'object' && (tensor as ShapedLike).isDisposed === true) {
+    throw new InvalidArgumentError({
+      fn,
+      argument,
+      expected: 'a tensor that has not been disposed',
+      received: `a disposed ${describeShaped(tensor as ShapedLike)}`,
+    });
+  }
+}
+
+/** A tensor-like (an object with a shape array) that has not been disposed. */
+function checkShaped(fn: string, argument: string, tensor: unknown): void {
+  if (tensor === null || typeof tensor !== 'object' || !Array.isArray((tensor as ShapedLike).shape)) {
+    throw new InvalidArgumentError({ fn, argument, expected: 'a tensor', received: tensor });
+  }
+  checkNotDisposed(fn, argument, tensor);
+}
+
+function describeShaped(t: ShapedLike): string {
+  return `${t.dtype ?? ''} tensor of shape [${t.shape.join(', ')}]`.trim();
+}
+
+/**
+ * Throws unless `value` is a tensor (anything with a shape array and a dtype) that has not been
+ * disposed; returns it.
+ */
+export function checkTensor<T extends ShapedLike>(fn: string, argument: string, value: T | unknown): T {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    !Array.isArray((value as ShapedLike).shape) ||
+    typeof (value as ShapedLike).dtype !== 'string'
+  ) {
+    throw new InvalidArgumentError({ fn, argument, expected: 'a tensor', received: value });
+  }
+  checkNotDisposed(fn, argument, value);
+  return value as T;
 }
 
 /**
@@ -81,6 +127,7 @@ export function checkShape(
   tensor: ShapedLike,
   pattern: readonly (number | null)[],
 ): void {
+  checkShaped(fn, argument, tensor);
   const shape = tensor.shape;
   const ok =
     shape.length === pattern.length && pattern.every((p, i) => p === null || p === shape[i]);
@@ -97,6 +144,7 @@ export function checkRank(
   tensor: ShapedLike,
   ranks: number | readonly number[],
 ): void {
+  checkShaped(fn, argument, tensor);
   const allowed = typeof ranks === 'number' ? [ranks] : ranks;
   if (!allowed.includes(tensor.shape.length)) {
     throw new ShapeError({
@@ -115,6 +163,7 @@ export function checkDType(
   tensor: ShapedLike,
   dtypes: string | readonly string[],
 ): void {
+  checkShaped(fn, argument, tensor);
   const allowed = typeof dtypes === 'string' ? [dtypes] : dtypes;
   if (!allowed.includes(tensor.dtype ?? '')) {
     throw new DTypeError({
@@ -138,6 +187,7 @@ export function checkFloatTensor<T extends ShapedLike>(
   if (value === null || typeof value !== 'object' || !Array.isArray((value as ShapedLike).shape)) {
     throw new InvalidArgumentError({ fn, argument, expected: 'a float32 tensor', received: value });
   }
+  checkNotDisposed(fn, argument, value);
   const t = value as T;
   if (t.dtype !== 'float32') {
     throw new DTypeError({
@@ -176,4 +226,39 @@ export function checkTokenRange(
       });
     }
   }
+}
+
+/**
+ * Token ids as given by a caller (a plain array or any typed array, checked alike): every value an
+ * integer in [0, size) (size omitted: any non-negative int32). Returns them as an Int32Array (the
+ * same array when it already is one). The first bad value is named with its index.
+ */
+export function checkIds(
+  fn: string,
+  argument: string,
+  ids: unknown,
+  size: number = 2 ** 31,
+  ErrorClass: typeof InvalidArgumentError = InvalidArgumentError,
+): Int32Array {
+  const isArrayLike =
+    Array.isArray(ids) ||
+    (ArrayBuffer.isView(ids) && !(ids instanceof DataView) && typeof (ids as { length?: unknown }).length === 'number');
+  if (!isArrayLike) {
+    throw new InvalidArgumentError({ fn, argument, expected: 'an array or typed array of token ids', received: ids });
+  }
+  const values = ids as ArrayLike<number | bigint>;
+  const out = ids instanceof Int32Array ? ids : new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= size) {
+      throw new ErrorClass({
+        fn,
+        argument: `${argument}[${i}]`,
+        expected: size === 2 ** 31 ? 'a non-negative integer token id' : `an integer token id in [0, ${size})`,
+        received: v,
+      });
+    }
+    if (out !== ids) out[i] = v;
+  }
+  return out;
 }

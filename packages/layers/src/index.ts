@@ -49,6 +49,8 @@ export {
   checkpointConfigFromModel,
   modelCheckpointFiles,
   modelFromCheckpointFiles,
+  checkModelAndMeta,
+  readSafetensors,
   CONFIG_FILE,
   MODEL_FILE,
   type CheckpointMeta,

@@ -6,14 +6,15 @@ export { Adam, AdamW, type AdamOptions } from './optim/adam';
 export { RMSprop, type RMSpropOptions } from './optim/rmsprop';
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip/clip-grad';
 export { LRScheduler, scheduleFactor, type ScheduleSpec, type LRSchedulerState } from './schedules/schedule';
-export { Trainer, evaluate, restoreRandom, batchTensors, type TrainerOptions, type FitOptions, type TrainerState } from './loop/trainer';
-export type { TrainBatch, BatchSource, SequenceModel, StepInfo, EpochStats, EvalResult, TrainerCallback, TrainerLike } from './loop/types';
+export { Trainer, evaluate, restoreRandom, batchTensors, type TrainerOptions, type FitOptions, type TrainerState, type RunInfo } from './loop/trainer';
+export type { TrainBatch, BatchSource, SequenceModel, StepInfo, EpochStats, EvalResult, TrainerCallback, TrainerLike, EpochPosition } from './loop/types';
 export { earlyStopping, type EarlyStoppingOptions } from './callbacks/early-stopping';
 export {
   trainingCheckpointFiles,
   checkpointFromFiles,
   OPTIMIZER_FILE,
   TRAINER_FILE,
+  CARRIED_STATE_FILE,
   type CheckpointMeta,
   type SaveCheckpointOptions,
   type LoadedCheckpoint,

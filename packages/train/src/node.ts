@@ -6,4 +6,4 @@ export { DataParallelTrainer, type DataParallelTrainerOptions } from './parallel
 export { createOptimizer, OPTIMIZER_TYPES, type OptimizerSpec } from './parallel/optimizer-spec';
 export type { StepTimes } from './parallel/protocol';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint/checkpoint-directory';
-export { checkpointEvery, type CheckpointEveryOptions } from './callbacks/checkpoint-every';
+export { checkpointEvery, type CheckpointEveryOptions, type CheckpointableTrainer } from './callbacks/checkpoint-every';

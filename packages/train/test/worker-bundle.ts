@@ -1,59 +1,11 @@
-// Tests run on source, but a worker thread is plain Node, which cannot load @recurrent/core's
-// source (tfjs-core's gradient registrations use extension-less imports). This bundles the
-// worker entry with esbuild (installed with vite) the way tsup builds dist: @recurrent/* from
-// source through the `@recurrent/source` condition and the gradient registrations inlined;
-// every other package stays an import of its installed file.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-interface ResolveArgs {
-  path: string;
-  kind: string;
-  resolveDir: string;
-  pluginData?: unknown;
-}
-interface PluginBuild {
-  onResolve(options: { filter: RegExp }, cb: (args: ResolveArgs) => Promise<object | undefined>): void;
-  resolve(path: string, options: { kind: string; resolveDir: string; pluginData: unknown }): Promise<{ path: string; external: boolean; errors: unknown[] }>;
-}
-interface Esbuild {
-  build(options: Record<string, unknown>): Promise<unknown>;
-}
+// The data-parallel worker script, bundled from source for tests (see scripts/test/bundle-source.ts).
+import { fileURLToPath } from 'node:url';
+import { bundleSource } from '../../../scripts/test/bundle-source';
 
 const entry = fileURLToPath(new URL('../src/parallel/worker-entry.ts', import.meta.url));
 
 /** Builds the worker script into a temporary directory; returns its URL and a cleanup. */
 export async function bundleWorker(): Promise<{ url: URL; cleanup: () => Promise<void> }> {
-  const vite = createRequire(import.meta.url).resolve('vite/package.json');
-  const esbuild = createRequire(vite)('esbuild') as Esbuild;
-  const dir = await mkdtemp(join(tmpdir(), 'recurrent-dp-worker-'));
-  const outfile = join(dir, 'parallel-worker.mjs');
-  const plugin = {
-    name: 'installed-packages-external',
-    setup(build: PluginBuild) {
-      build.onResolve({ filter: /^[^./]/ }, async (args) => {
-        // Bundled: our packages, their subpath imports (core's '#tfjs-gradients') and the gradients.
-        if (args.pluginData === 'inner' || args.path.startsWith('@recurrent/') || args.path.startsWith('#') || args.path.includes('register_all_gradients')) return undefined;
-        if (args.path.startsWith('node:')) return { path: args.path, external: true };
-        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
-        if (r.errors.length > 0) return { errors: r.errors };
-        return { path: r.external ? r.path : pathToFileURL(r.path).href, external: true };
-      });
-    },
-  };
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    conditions: ['@recurrent/source'],
-    plugins: [plugin],
-    logLevel: 'error',
-  });
-  return { url: pathToFileURL(outfile), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const { url, cleanup } = await bundleSource(entry, 'parallel-worker');
+  return { url, cleanup };
 }

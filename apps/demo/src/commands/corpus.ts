@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { EmptyCorpusError } from '@recurrent/core';
-import { readTextFile } from '@recurrent/datasets/node';
+import { readTextFlag, UsageError } from '../lib/inputs';
 import { createTokenizer, Vocab } from '@recurrent/tokenizers';
 
 export interface CorpusOptions {
@@ -22,11 +20,11 @@ export interface CorpusReport {
 
 /** Reads a UTF-8 file, tokenizes it and counts (typed errors: not UTF-8, unreadable, no tokens). */
 export async function runCorpus(file: string, options: CorpusOptions): Promise<CorpusReport> {
-  const text = await readTextFile(resolve(file));
+  const text = await readTextFlag('FILE', file);
   const tokenizer = createTokenizer({ level: options.level, preprocess: options.preprocess });
   const tokens = await tokenizer.tokenize(text);
   if (tokens.length === 0) {
-    throw new EmptyCorpusError({ fn: 'corpus', argument: 'FILE', expected: `a text with ${options.level} tokens after '${options.preprocess}' preprocessing`, received: `${file} (0 tokens)` });
+    throw new UsageError('FILE', file, `has no ${options.level} tokens after --preprocess ${options.preprocess}`, 'give a text with tokens at this --level (d2l keeps only the letters A-Z)');
   }
   const vocab = new Vocab(tokens);
   const report: CorpusReport = { tokens: tokens.length, vocabSize: vocab.size, top: vocab.tokenFreqs.slice(0, 10).map(([t, n]) => [t, n]) };

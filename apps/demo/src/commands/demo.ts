@@ -1,14 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { init } from '@recurrent/core';
 import { modelCheckpointFiles } from '@recurrent/layers';
 import { writeCheckpointFiles } from '@recurrent/layers/node';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { loadDefaultCorpus } from '../lib/default-corpus';
+import { readTextFlag } from '../lib/inputs';
 import { epochLine, formatInt, formatSeconds } from '../lib/format';
-import { nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
 import { plotCurve } from '../lib/plot';
 import { DEFAULT_SESSION, TrainingSession, type SessionConfig } from '../lib/session';
 
@@ -49,7 +49,7 @@ export function registerDemoCommand(program: Command): Command {
     .option('--steps <n>', 'time steps per batch (truncated BPTT length)', positiveInt, DEFAULT_SESSION.numSteps)
     .option('--lr <x>', 'Adam learning rate', positiveNumber, DEFAULT_SESSION.lr)
     .option('--clip <x>', 'clip the gradient norm to this (0: off)', nonNegativeNumber, DEFAULT_SESSION.clip)
-    .option('--seed <n>', 'random seed', (v) => positiveIntOrZero(v), 0)
+    .option('--seed <n>', 'random seed', nonNegativeInt, 0)
     .option('--corpus <file>', 'train on this UTF-8 text file instead of Moby-Dick')
     .option('--out <dir>', 'where to save the checkpoint', 'checkpoints/demo')
     .option('--tokens <n>', 'characters to generate per sample', positiveInt, 200)
@@ -63,9 +63,7 @@ export function registerDemoCommand(program: Command): Command {
 
 const TEMPS = [0.6, 1.0];
 
-function positiveIntOrZero(v: string): number {
-  return v.trim() === '0' ? 0 : positiveInt(v);
-}
+
 
 /** The demo itself; `write` receives the report (progress bars go to stderr when it is a terminal). */
 export async function runDemo(options: DemoOptions, write: (text: string) => void): Promise<void> {
@@ -74,7 +72,7 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
   write(`Recurrent demo: backend ${info.backend}${info.simd ? ' with SIMD' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}\n`);
 
   const corpus = options.corpus
-    ? { name: options.corpus, text: await readFile(resolve(options.corpus), 'utf8') }
+    ? { name: options.corpus, text: await readTextFlag('--corpus', options.corpus) }
     : await loadDefaultCorpus();
   const config: SessionConfig = {
     ...DEFAULT_SESSION,

@@ -1,11 +1,10 @@
-import { resolve } from 'node:path';
-import { InvalidArgumentError, init } from '@recurrent/core';
+import { init } from '@recurrent/core';
 import { buildCorpus, sequentialBatches } from '@recurrent/datasets';
-import { readTextFile } from '@recurrent/datasets/node';
 import { Vocab } from '@recurrent/tokenizers';
 import { evaluate, type EvalResult } from '@recurrent/train';
 import { loadCheckpoint } from '@recurrent/train/node';
 import { Option, type Command } from 'commander';
+import { checkpointFlag, readTextFlag, UsageError, withFlag } from '../lib/inputs';
 import { positiveInt } from '../lib/options';
 import { processOutput, type CliOutput } from '../program';
 
@@ -25,14 +24,19 @@ export interface EvalCommandOptions {
  * checkpoint format's `expected.json` `eval` section defines it.
  */
 export async function runEval(o: EvalCommandOptions, output: CliOutput = processOutput): Promise<EvalResult> {
+  const text = await readTextFlag('--corpus', o.corpus);
+  const dir = await checkpointFlag('--checkpoint', o.checkpoint);
   await init({ backend: o.backend ?? 'wasm' });
-  const text = await readTextFile(resolve(o.corpus));
-  const { config, model } = await loadCheckpoint(resolve(o.checkpoint));
+  const { config, model } = await withFlag('--checkpoint', o.checkpoint, 'give a checkpoint written by recurrent train or examples/pytorch', () => loadCheckpoint(dir));
   try {
     const level = config.tokenizer.level;
-    if (level === 'jieba') throw new InvalidArgumentError({ fn: 'eval', argument: '--checkpoint', expected: 'a char- or word-level checkpoint', received: level });
+    if (level === 'jieba') throw new UsageError('--checkpoint', o.checkpoint, 'is a jieba-level checkpoint, which eval does not read', 'give a char- or word-level checkpoint');
     const vocab = Vocab.fromJSON(config.vocab);
-    const { ids } = await buildCorpus(text, { level, preprocess: config.tokenizer.preprocess, vocab });
+    const { ids } = await withFlag('--corpus', o.corpus, "give a text the checkpoint's vocabulary covers (or a checkpoint with <unk>)", () => buildCorpus(text, { level, preprocess: config.tokenizer.preprocess, vocab }));
+    const needed = o.batch * o.steps + 1;
+    if (ids.length < needed) {
+      throw new UsageError('--corpus', o.corpus, `has ${ids.length} ${level} tokens, too few for --batch ${o.batch} x --steps ${o.steps} (one window needs ${needed})`, 'give a longer text or a smaller --batch or --steps');
+    }
     const batches = sequentialBatches(ids, { batchSize: o.batch, numSteps: o.steps, offset: 0 });
     const result = await evaluate(model, batches);
     if (o.json) output.out(`${JSON.stringify({ perplexity: result.perplexity, loss: result.loss, tokens: result.tokens })}\n`);

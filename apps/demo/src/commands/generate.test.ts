@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { checkpointDir } from '@recurrent/fixtures';
 import { describe, expect, it } from 'vitest';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, createProgram, runCli, type CliOutput } from '../program';
+import { EXIT_OK, EXIT_USAGE, createProgram, runCli, type CliOutput } from '../program';
 import { registerGenerateCommand } from './generate';
 
 // The PyTorch golden checkpoint (@recurrent/fixtures).
@@ -53,16 +53,19 @@ describe('recurrent generate', () => {
   it('reports bad values as one line: typed library errors and usage errors', async () => {
     const base = ['generate', '--checkpoint', checkpoint, '--prefix', 'time'];
     const t = await run([...base, '--temperature', '0']);
-    expect(t.code).toBe(EXIT_FAILURE);
-    expect(t.err).toMatch(/^recurrent: .*'temperature' must be a finite number > 0, got 0\n$/);
+    expect(t.code).toBe(EXIT_USAGE);
+    expect(t.err).toBe('recurrent: --temperature 0: must be a finite number > 0; see recurrent generate --help\n');
     expect(t.out).toBe('');
-    expect((await run([...base, '--top-p', '1.5'])).err).toMatch(/'topP' must be a finite number > 0 and <= 1, got 1.5/);
-    expect((await run([...base, '--top-k', '0'])).err).toMatch(/'topK' must be a positive integer, got 0/);
-    expect((await run([...base, '--beam', '0'])).err).toMatch(/'beamWidth' must be a positive integer, got 0/);
-    expect((await run(['generate', '--checkpoint', checkpoint, '--prefix', ''])).err).toMatch(/'prefix' must be a non-empty string/);
+    expect((await run([...base, '--top-p', '1.5'])).err).toMatch(/--top-p 1.5: must be a finite number > 0 and <= 1;/);
+    expect((await run([...base, '--top-k', '0'])).err).toMatch(/--top-k 0: must be a positive integer;/);
+    expect((await run([...base, '--beam', '0'])).err).toMatch(/--beam 0: must be a positive integer;/);
+    expect((await run(['generate', '--checkpoint', checkpoint, '--prefix', ''])).err).toMatch(/--prefix "": 'prefix' must be a non-empty string, got ""; give some text to continue/);
     expect((await run([...base, '--top-k', 'many'])).code).toBe(EXIT_USAGE);
     const missing = await run(['generate', '--checkpoint', `${checkpoint}-nope`, '--prefix', 'time']);
-    expect(missing.code).toBe(EXIT_FAILURE);
-    expect(missing.err).toMatch(/config.json does not exist/);
+    expect(missing.code).toBe(EXIT_USAGE);
+    expect(missing.err).toMatch(/--checkpoint \S+-nope: not found; give a directory written by `recurrent train --out DIR`/);
+    const unknown = await run([...base, '--prefix', 'time ✓', '--unknown', 'error']);
+    expect(unknown.code).toBe(EXIT_USAGE);
+    expect(unknown.err).toMatch(/--prefix "time ✓": 'prefix' must be tokens of the vocabulary, got "✓"; use tokens of the checkpoint's vocabulary, or --unknown unk/);
   });
 });

@@ -1,7 +1,9 @@
-import { init } from '@recurrent/core';
+import { InvalidArgumentError, init } from '@recurrent/core';
 import { GenerationAbortedError, resolveOptions, type GenerateOptions, type Strategy } from '@recurrent/generate';
 import { loadGenerator } from '@recurrent/generate/node';
-import { InvalidArgumentError as CommanderArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { checkpointFlag, UsageError, withFlag } from '../lib/inputs';
+import { finiteNumber, integer } from '../lib/options';
 import { processOutput, type CliOutput } from '../program';
 
 export interface GenerateCommandOptions {
@@ -22,22 +24,34 @@ export interface GenerateCommandOptions {
   backend: 'wasm' | 'cpu';
 }
 
-/** A finite number; the range is checked by @recurrent/generate (typed errors naming the option). */
-function finiteNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new CommanderArgumentError('must be a number.');
-  return n;
-}
-
-/** An integer; the range is checked by @recurrent/generate. */
-function integer(value: string): number {
-  const n = Number(value);
-  if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new CommanderArgumentError('must be an integer.');
-  return n;
-}
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** The library option each generate flag sets (for messages). */
+const FLAG_OF: Record<string, string> = {
+  maxTokens: '--tokens',
+  strategy: '--strategy',
+  temperature: '--temperature',
+  topK: '--top-k',
+  topP: '--top-p',
+  beamWidth: '--beam',
+  lengthPenalty: '--length-penalty',
+  repetitionPenalty: '--repetition-penalty',
+  seed: '--seed',
+  stopStrings: '--stop',
+  unknown: '--unknown',
+};
+
+/** Checks the options as the library will, naming the flag the user typed. */
+function resolveFlags(options: GenerateOptions): void {
+  try {
+    resolveOptions('generate', options);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const flag = FLAG_OF[error.argument] ?? error.argument;
+    throw new UsageError(flag, String(error.received), `must be ${error.expected}`, `see recurrent generate --help`, error);
+  }
 }
 
 /** The library options a command line asks for. */
@@ -61,12 +75,14 @@ export function generateOptionsFromFlags(o: GenerateCommandOptions): GenerateOpt
  */
 export async function runGenerate(o: GenerateCommandOptions, output: CliOutput = processOutput, signal?: AbortSignal): Promise<void> {
   const options = generateOptionsFromFlags(o);
-  resolveOptions('generate', options); // typed errors for bad values before any work
+  resolveFlags(options); // typed errors naming the flag, before any work
+  const dir = await checkpointFlag('--checkpoint', o.checkpoint);
   await init({ backend: o.backend });
-  const loaded = await loadGenerator(o.checkpoint);
+  const loaded = await withFlag('--checkpoint', o.checkpoint, 'give a checkpoint written by recurrent train or examples/pytorch', () => loadGenerator(dir));
   try {
     const { generator } = loaded;
-    const prefix = await generator.encodePrefix(o.prefix, options); // typed errors before anything is printed
+    // Typed errors before anything is printed.
+    const prefix = await withFlag('--prefix', o.prefix, o.unknown === 'error' ? "use tokens of the checkpoint's vocabulary, or --unknown unk" : 'give some text to continue', () => generator.encodePrefix(o.prefix, options));
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal?.addEventListener('abort', abort);

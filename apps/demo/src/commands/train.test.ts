@@ -72,13 +72,13 @@ describe('recurrent train / eval', () => {
     const out = capture();
     registerTrainCommand(program, out);
     registerEvalCommand(program, out);
-    expect(await runCli(program, ['train', '--corpus', join(dir, 'missing.txt'), '--epochs', '1', '--no-progress'], out)).toBe(1);
-    expect(out.text()).toMatch(/^recurrent: .*missing\.txt/m);
+    expect(await runCli(program, ['train', '--corpus', join(dir, 'missing.txt'), '--epochs', '1', '--no-progress'], out)).toBe(2);
+    expect(out.text()).toMatch(/^recurrent: --corpus \S*missing\.txt: not found; give the path of a UTF-8 text file$/m);
     expect(await runCli(program, ['train', '--corpus', corpus, '--sampler', 'shuffled'], out)).toBe(2);
     expect(await runCli(program, ['eval', '--corpus', corpus], out)).toBe(2);
     const train = program.commands.find((c) => c.name() === 'train')!;
     const flags = train.options.map((o) => o.long);
-    for (const f of ['--corpus', '--level', '--preprocess', '--cell', '--hidden', '--layers', '--embedding', '--batch', '--steps', '--sampler', '--optimizer', '--lr', '--clip', '--epochs', '--seed', '--out', '--resume']) {
+    for (const f of ['--corpus', '--level', '--preprocess', '--cell', '--hidden', '--layers', '--embedding', '--batch', '--steps', '--sampler', '--optimizer', '--lr', '--clip', '--epochs', '--seed', '--out', '--resume', '--checkpoint-every', '--log-steps']) {
       expect(flags).toContain(f);
     }
   });

@@ -1,7 +1,7 @@
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Random, init, manualSeed, tf } from '@recurrent/core';
 import { buildCorpus, randomBatches, sequentialBatches } from '@recurrent/datasets';
-import { readTextFile } from '@recurrent/datasets/node';
 import { LanguageModel } from '@recurrent/layers';
 import { Vocab } from '@recurrent/tokenizers';
 import {
@@ -15,11 +15,12 @@ import {
   type StepInfo,
   type TrainerCallback,
 } from '@recurrent/train';
-import { checkpointEvery, loadCheckpoint } from '@recurrent/train/node';
+import { checkpointEvery, loadCheckpoint, saveCheckpoint } from '@recurrent/train/node';
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
-import { processOutput, type CliOutput } from '../program';
+import { checkpointFlag, readTextFlag, UsageError, withFlag } from '../lib/inputs';
+import { integer, nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
+import { InterruptedError, processOutput, type CliOutput } from '../program';
 
 export interface TrainCommandOptions {
   corpus: string;
@@ -41,10 +42,20 @@ export interface TrainCommandOptions {
   seed: number;
   out?: string;
   resume?: string;
+  /** Also checkpoint every this many optimizer steps (inside epochs: --resume continues from the next batch). */
+  checkpointEvery?: number;
+  /** Append one JSON line per optimizer step (epoch, step, batch, loss, gradNorm, lr) to this file. */
+  logSteps?: string;
   backend?: 'wasm' | 'cpu';
   /** Draw a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
 }
+
+/** Where a checkpoint goes on Ctrl-C when neither --out nor --resume names a directory. */
+export const INTERRUPT_DIR = 'recurrent-checkpoint';
+
+/** The flags that decide the batches: a run resumed inside an epoch must see the same ones. */
+const DATA_FLAGS = ['corpus', 'level', 'preprocess', 'batch', 'steps', 'sampler', 'seed'] as const;
 
 /** One line per epoch: `epoch 3/30 perplexity 11.376 tokens/s 12345 loss 2.4314 lr 1`. */
 export function formatEpoch(s: EpochStats, epochs: number): string {
@@ -86,36 +97,90 @@ function progressBar(total: () => number, stream: NodeJS.WriteStream): TrainerCa
   };
 }
 
+/** The command line that continues a run from `dir` (the same flags, then --resume). */
+export function resumeCommand(o: TrainCommandOptions, dir: string): string {
+  const q = (v: string | number): string => (/^[\w./@:+,=-]+$/.test(String(v)) ? String(v) : JSON.stringify(String(v)));
+  const flags: [string, string | number | undefined][] = [
+    ['--corpus', o.corpus],
+    ['--level', o.level],
+    ['--preprocess', o.preprocess],
+    ['--batch', o.batch],
+    ['--steps', o.steps],
+    ['--sampler', o.sampler],
+    ['--optimizer', o.optimizer],
+    ['--lr', o.lr],
+    ['--clip', o.clip],
+    ['--epochs', o.epochs],
+    ['--seed', o.seed],
+    ['--out', o.out ?? dir],
+    ['--checkpoint-every', o.checkpointEvery],
+    ['--log-steps', o.logSteps],
+  ];
+  return ['recurrent train', ...flags.filter(([, v]) => v !== undefined).map(([f, v]) => `${f} ${q(v!)}`), `--resume ${q(dir)}`].join(' ');
+}
+
+/** Yields to the event loop now and then, so a signal (Ctrl-C) is seen between two steps. */
+function breathe(everyMs = 50): TrainerCallback {
+  let last = Date.now();
+  return {
+    async onStep() {
+      if (Date.now() - last < everyMs) return;
+      await new Promise((r) => setImmediate(r));
+      last = Date.now();
+    },
+  };
+}
+
 /**
  * `recurrent train`: builds (or resumes) a language model on a corpus and trains it, printing one
  * line per epoch. Returns the history. Errors are typed (the CLI prints them as one line).
+ * SIGINT or SIGTERM finishes the current step, writes a resumable checkpoint (atomically), says
+ * where and how to resume, and ends with an `InterruptedError`; a second signal quits at once
+ * (the checkpoint on disk stays whole: writes are atomic and a killed one is cleaned up later).
  */
 export async function runTrain(o: TrainCommandOptions, output: CliOutput = processOutput): Promise<EpochStats[]> {
+  const text = await readTextFlag('--corpus', o.corpus);
+  const resumeDir = o.resume ? await checkpointFlag('--resume', o.resume) : null;
+  const saveDir = o.out ? resolve(o.out) : resumeDir;
+  if (o.checkpointEvery !== undefined && !saveDir) {
+    throw new UsageError('--checkpoint-every', String(o.checkpointEvery), 'has no directory to write to', 'give --out DIR (or --resume DIR) too');
+  }
   await init({ backend: o.backend ?? 'wasm' });
   manualSeed(o.seed);
   const random = new Random(o.seed);
-  const text = await readTextFile(resolve(o.corpus));
+  const dataFlags = Object.fromEntries(DATA_FLAGS.map((k) => [k, k === 'corpus' ? resolve(o.corpus) : o[k]])) as Record<string, string | number>;
 
   let model: LanguageModel;
   let vocab: Vocab;
   let tokenizer: { level: 'char' | 'word'; preprocess: 'd2l' | 'none' };
   let optimizer: Optimizer;
   let resumed: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
-  if (o.resume) {
-    resumed = await loadCheckpoint(resolve(o.resume));
+  const resumeHint = 'give a checkpoint this command wrote (recurrent train --out DIR)';
+  if (resumeDir) {
+    resumed = await withFlag('--resume', o.resume!, resumeHint, () => loadCheckpoint(resumeDir));
     model = resumed.model;
     vocab = Vocab.fromJSON(resumed.config.vocab);
     const level = resumed.config.tokenizer.level;
-    if (level === 'jieba') throw new InvalidArgumentError({ fn: 'train', argument: '--resume', expected: 'a char- or word-level checkpoint', received: level });
+    if (level === 'jieba') throw new UsageError('--resume', o.resume!, 'is a jieba-level checkpoint, which train does not read', 'give a char- or word-level checkpoint');
     tokenizer = { level, preprocess: resumed.config.tokenizer.preprocess };
     optimizer = makeOptimizer(o.optimizer, model, o.lr);
     if (resumed.optimizer) {
-      optimizer.loadStateDict(resumed.optimizer);
+      const state = resumed.optimizer;
+      await withFlag('--optimizer', o.optimizer, `give the optimizer the checkpoint was trained with (${state.scalars.type.toLowerCase()})`, () => optimizer.loadStateDict(state));
       tf.dispose(Object.values(resumed.optimizer.tensors));
+    }
+    // Inside an epoch, the batches must be drawn exactly as before: the data flags must match.
+    const saved = resumed.trainer?.run;
+    if (resumed.trainer?.position && saved) {
+      for (const key of DATA_FLAGS) {
+        if (saved[key] !== undefined && saved[key] !== dataFlags[key]) {
+          throw new UsageError(`--${key}`, String(o[key]), `differs from the run in --resume ${o.resume} (it was trained with --${key} ${saved[key]})`, 'give the same data flags to continue an epoch where it stopped');
+        }
+      }
     }
   } else {
     tokenizer = { level: o.level, preprocess: o.preprocess };
-    const corpus = await buildCorpus(text, tokenizer);
+    const corpus = await withFlag('--corpus', o.corpus, TEXT_HINT_TOKENS, () => buildCorpus(text, tokenizer));
     vocab = corpus.vocab;
     model = new LanguageModel({
       cell: o.cell,
@@ -128,32 +193,79 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     });
     optimizer = makeOptimizer(o.optimizer, model, o.lr);
   }
-  const { ids } = await buildCorpus(text, { ...tokenizer, vocab });
-  const samplerOptions = { batchSize: o.batch, numSteps: o.steps, random };
-  const sampler = o.sampler === 'random' ? randomBatches(ids, samplerOptions) : sequentialBatches(ids, samplerOptions);
-  const batchesPerEpoch = (): number => {
-    const n = o.sampler === 'random' ? Math.floor((ids.length - 1) / o.steps) : Math.floor((ids.length - 1) / o.batch);
-    return o.sampler === 'random' ? Math.floor(n / o.batch) : Math.floor(n / o.steps);
-  };
-
-  const trainer = new Trainer({ model, optimizer, clipNorm: o.clip > 0 ? o.clip : null, random });
-  if (resumed?.trainer) trainer.setState(resumed.trainer);
-  const stream = process.stderr;
-  if (o.progress !== false && stream.isTTY) trainer.callbacks.push(progressBar(batchesPerEpoch, stream));
-  trainer.callbacks.push({ onEpochEnd: (s) => output.out(formatEpoch(s, o.epochs)) });
-  if (o.out) {
-    const dir = resolve(o.out);
-    trainer.callbacks.push(checkpointEvery({ dir, trainer, model, tokenizer, vocab: vocab.toConfig() }));
-  }
-  output.out(
-    `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}${resumed?.trainer ? `, resuming after epoch ${resumed.trainer.epoch}` : ''}\n`,
-  );
+  const trainer = new Trainer({ model, optimizer, clipNorm: o.clip > 0 ? o.clip : null, random, run: dataFlags });
   try {
-    return await trainer.fit({ epochs: o.epochs, data: () => sampler });
+    const { ids } = await withFlag('--corpus', o.corpus, 'give a corpus in the checkpoint\'s vocabulary (one with <unk>, or the same text)', () => buildCorpus(text, { ...tokenizer, vocab }));
+    // The smallest corpus one batch needs (+1 target, + the sequential sampler's offset up to T).
+    const needed = o.batch * o.steps + 1 + (o.sampler === 'sequential' ? o.steps : o.steps - 1);
+    if (ids.length < needed) {
+      throw new UsageError('--corpus', o.corpus, `has ${ids.length} ${tokenizer.level} tokens, too few for --batch ${o.batch} x --steps ${o.steps} (one batch needs ${needed})`, 'give a longer text or a smaller --batch or --steps');
+    }
+    const samplerOptions = { batchSize: o.batch, numSteps: o.steps, random };
+    const sampler = o.sampler === 'random' ? randomBatches(ids, samplerOptions) : sequentialBatches(ids, samplerOptions);
+    if (resumed?.trainer) trainer.setState(resumed.trainer, resumed.carriedState);
+    const stream = process.stderr;
+    if (o.progress !== false && stream.isTTY) trainer.callbacks.push(progressBar(() => sampler.numBatches(), stream));
+    if (o.logSteps) trainer.callbacks.push(stepLog(resolve(o.logSteps)));
+    trainer.callbacks.push({ onEpochEnd: (s) => output.out(formatEpoch(s, o.epochs)) });
+    trainer.callbacks.push(breathe());
+    if (saveDir) {
+      trainer.callbacks.push(checkpointEvery({ dir: saveDir, trainer, model, tokenizer, vocab: vocab.toConfig(), ...(o.checkpointEvery ? { steps: o.checkpointEvery } : {}) }));
+    }
+    const position = resumed?.trainer?.position;
+    output.out(
+      `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}${resumed?.trainer ? `, resuming after ${position ? `batch ${position.batches} of epoch ${position.epoch} (step ${resumed.trainer.step})` : `epoch ${resumed.trainer.epoch}`}` : ''}\n`,
+    );
+
+    // Ctrl-C / SIGTERM: the first finishes the step and checkpoints; a second quits at once.
+    let signal: 'SIGINT' | 'SIGTERM' | null = null;
+    const onSignal = (received: 'SIGINT' | 'SIGTERM'): void => {
+      if (signal) {
+        output.err(`recurrent: ${received} again: quitting now (the last checkpoint on disk is whole)\n`);
+        process.exit(received === 'SIGINT' ? 130 : 143);
+      }
+      signal = received;
+      output.err(`recurrent: ${received}: finishing the current step, then writing a checkpoint (${received === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again quits at once)\n`);
+      trainer.interrupt();
+    };
+    const onInt = (): void => onSignal('SIGINT');
+    const onTerm = (): void => onSignal('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    let history: EpochStats[];
+    try {
+      history = await trainer.fit({ epochs: o.epochs, data: () => sampler });
+    } finally {
+      process.removeListener('SIGINT', onInt);
+      process.removeListener('SIGTERM', onTerm);
+    }
+    if (signal) {
+      const dir = saveDir ?? resolve(INTERRUPT_DIR);
+      // With --out (or --resume) the checkpoint callback saved it as the run ended.
+      if (!saveDir) await saveCheckpoint(dir, { model, optimizer, trainer: trainer.getState(), carriedState: trainer.carriedState(), tokenizer, vocab: vocab.toConfig() });
+      const where = trainer.getState().position;
+      const at = where ? `in epoch ${where.epoch} after batch ${where.batches} of ${sampler.numBatches()}` : `after epoch ${trainer.epoch}`;
+      output.err(`recurrent: stopped ${at} (step ${trainer.step}); checkpoint written to ${dir}\n`);
+      output.err(`recurrent: resume with: ${resumeCommand(o, dir)}\n`);
+      throw new InterruptedError(signal, `training interrupted by ${signal}; resume with --resume ${dir}`);
+    }
+    return history;
   } finally {
+    trainer.dispose();
     optimizer.dispose();
     model.dispose();
   }
+}
+
+const TEXT_HINT_TOKENS = 'give a text with tokens at this --level after --preprocess';
+
+/** Appends one JSON line per optimizer step to `file` (every digit of the loss: a run's curve). */
+function stepLog(file: string): TrainerCallback {
+  return {
+    onStep(info: StepInfo) {
+      appendFileSync(file, `${JSON.stringify({ epoch: info.epoch, step: info.step, batch: info.batch, loss: info.loss, gradNorm: info.gradNorm, lr: info.lr })}\n`);
+    },
+  };
 }
 
 /** Registers `recurrent train` on `program`. */
@@ -175,9 +287,11 @@ export function registerTrainCommand(program: Command, output: CliOutput = proce
     .option('--lr <x>', 'learning rate', positiveNumber, 1)
     .option('--clip <x>', 'clip the global gradient norm (0: off)', nonNegativeNumber, 1)
     .option('--epochs <n>', 'epochs (a resumed run continues up to this number)', positiveInt, 30)
-    .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 0)
-    .option('--out <dir>', 'write a checkpoint here after every epoch')
-    .option('--resume <dir>', 'continue from this checkpoint')
+    .option('--seed <n>', 'random seed', integer, 0)
+    .option('--out <dir>', 'write a checkpoint here after every epoch (and when interrupted)')
+    .option('--resume <dir>', 'continue from this checkpoint (inside an epoch too: give the same data flags)')
+    .option('--checkpoint-every <n>', 'also checkpoint every n optimizer steps (needs --out or --resume)', positiveInt)
+    .option('--log-steps <file>', 'append one JSON line per optimizer step (epoch, step, batch, loss, gradNorm, lr) to this file')
     .addOption(new Option('--backend <name>', 'tensor backend').choices(['wasm', 'cpu']).default('wasm'))
     .option('--no-progress', 'do not draw a progress bar')
     .action(async (opts: TrainCommandOptions) => {

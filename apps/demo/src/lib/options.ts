@@ -9,6 +9,15 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A seed: any integer that fits a double exactly. */
+export function integer(value: string): number {
+  const n = Number(value);
+  if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError('must be an integer.');
+  }
+  return n;
+}
+
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
@@ -30,5 +39,12 @@ export function nonNegativeNumber(value: string): number {
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
     throw new InvalidArgumentError('must be a non-negative number.');
   }
+  return n;
+}
+
+/** A finite number; its range is checked where it is used (typed errors naming the option). */
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number.');
   return n;
 }

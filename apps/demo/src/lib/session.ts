@@ -153,7 +153,8 @@ export class TrainingSession {
       }
     }
     try {
-      const stats = await this.trainer.trainEpoch(source(), this.epochIndex + 1);
+      // The session never interrupts its trainer (it stops its source instead): the pass ends.
+      const stats = (await this.trainer.trainEpoch(source(), this.epochIndex + 1))!;
       const seconds = (now() - started) / 1000;
       const result: EpochStats = {
         epoch: ++this.epochIndex,

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SAFETENSORS'
   | 'CHECKPOINT'
   | 'BACKEND'
+  | 'WORKER'
   | 'ABORTED';
 
 export interface RecurrentErrorOptions {

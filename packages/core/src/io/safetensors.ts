@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '../runtime/tf';
-import { SafetensorsError, describe } from '../errors';
+import { InvalidArgumentError, SafetensorsError, describe } from '../errors';
 import { findDuplicateKey } from './json-duplicates';
 
 /** Element types of the safetensors format that this reader knows. */
@@ -88,7 +88,7 @@ function readHeader(bytes: Uint8Array): {
   dataStart: number;
 } {
   if (!(bytes instanceof Uint8Array)) {
-    throw new SafetensorsError(`expected a Uint8Array, got ${describe(bytes)}`);
+    throw new InvalidArgumentError({ fn: 'parseSafetensors', argument: 'bytes', expected: 'a Uint8Array', received: bytes });
   }
   if (bytes.byteLength < 8) {
     throw new SafetensorsError(

@@ -1,7 +1,7 @@
 import { torchCase, torchCaseNames } from '@recurrent/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, type Tensor, ShapeError } from '../index';
-import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
+import { expectCloseToFixture, expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
 import {
   gruCellStep,
   gruCellStepProjected,
@@ -234,11 +234,7 @@ describe('cell steps: PyTorch fixtures (values and gradients)', () => {
         };
         const grads = tf.grads(loss)(idx.map((i) => all[i]!));
         idx.forEach((k, j) =>
-          expectTensorsClose(grads[j]!, fx.grads[names[k]!]!, {
-            atol: 1e-4,
-            rtol: 1e-4,
-            name: names[k],
-          }),
+          expectCloseToFixture(grads[j]!, fx.grads[names[k]!]!, { name: names[k] }),
         );
         expect(Object.keys(fx.grads).length).toBe(idx.length);
       });

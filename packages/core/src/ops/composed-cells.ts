@@ -3,7 +3,7 @@
 // against, and what the cells use when they need a gradient through a single step.
 import { tf, type Tensor } from '../runtime/tf';
 import { ShapeError } from '../errors';
-import { checkOneOf, checkRank } from '../validate';
+import { checkFloatTensor, checkOneOf, checkRank } from '../validate';
 
 /** The nonlinearity of a plain (Elman) RNN, as PyTorch's `nonlinearity`. */
 export type RnnNonlinearity = 'tanh' | 'relu';
@@ -20,6 +20,7 @@ export type LstmStepResult = {
  */
 export function projectInput(x: Tensor, wIh: Tensor, bIh: Tensor | null): Tensor {
   const fn = 'projectInput';
+  checkFloatTensor(fn, 'x', x);
   checkRank(fn, 'wIh', wIh, 2);
   const inSize = wIh.shape[1]!;
   if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== inSize) {
@@ -175,6 +176,7 @@ function gruProjectedMath(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | n
 /** Throws a ShapeError unless `b` is null or a [size] vector. */
 export function checkBias(fn: string, argument: string, b: Tensor | null, size: number): void {
   if (b === null) return;
+  checkFloatTensor(fn, argument, b);
   if (b.shape.length !== 1 || b.shape[0] !== size) {
     throw new ShapeError({
       fn,
@@ -193,6 +195,7 @@ export function checkState(
   batch: number,
   hidden: number,
 ): void {
+  checkFloatTensor(fn, argument, s);
   if (s.shape.length !== 2 || s.shape[0] !== batch || s.shape[1] !== hidden) {
     throw new ShapeError({
       fn,
@@ -228,6 +231,7 @@ function checkStepArgs(
   gates: number,
 ): void {
   const hidden = checkRecurrentWeight(fn, wHh, gates);
+  checkFloatTensor(fn, 'x', x);
   checkRank(fn, 'x', x, 2);
   checkRank(fn, 'wIh', wIh, 2);
   if (wIh.shape[0] !== gates * hidden || wIh.shape[1] !== x.shape[1]) {

@@ -1,7 +1,7 @@
 import { torchCase } from '@recurrent/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tf, type Tensor } from '../index';
-import { expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
+import { expectCloseToFixture, expectTensorsClose, fromFixture, type FixtureTensor } from '../testing';
 import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 // PyTorch's bidirectional one-layer cases: the forward direction runs the sequence op on the l0
@@ -79,7 +79,7 @@ describe('sequence ops against PyTorch (bidirectional, one layer)', () => {
           ...names.map((n) => `params.${n}`),
         ];
         gradNames.forEach((n, i) =>
-          expectTensorsClose(grads[i]!, fx.grads[n]!, { atol: 1e-4, rtol: 1e-4, name: n }),
+          expectCloseToFixture(grads[i]!, fx.grads[n]!, { name: n }),
         );
         expect(gradNames.length).toBe(Object.keys(fx.grads).length);
       });

@@ -53,7 +53,15 @@ export class Random {
   }
 
   static fromState(state: RandomState): Random {
-    if (state?.algorithm !== 'xoroshiro128plus' || !Array.isArray(state.state)) {
+    const words = state?.state;
+    const spare = state?.spareNormal;
+    if (
+      state?.algorithm !== 'xoroshiro128plus' ||
+      !Array.isArray(words) ||
+      words.length !== 4 ||
+      !words.every((w) => Number.isInteger(w) && w >= -(2 ** 31) && w < 2 ** 32) ||
+      !(spare === null || (typeof spare === 'number' && Number.isFinite(spare)))
+    ) {
       throw new InvalidArgumentError({
         fn: 'Random.fromState',
         argument: 'state',
@@ -132,6 +140,9 @@ export class Random {
 
   /** Shuffles in place (Fisher-Yates) and returns the array. */
   shuffle<T>(array: T[] | Int32Array | Float32Array): typeof array {
+    if (!Array.isArray(array) && !(array instanceof Int32Array) && !(array instanceof Float32Array)) {
+      throw new InvalidArgumentError({ fn: 'Random.shuffle', argument: 'array', expected: 'an array, Int32Array or Float32Array', received: array });
+    }
     for (let i = array.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = array[i]!;
@@ -163,7 +174,13 @@ export class Random {
   /** Draws an index with probability proportional to `weights` (non-negative, not all zero). */
   categorical(weights: ArrayLike<number>): number {
     let total = 0;
-    for (let i = 0; i < weights.length; i++) total += weights[i]!;
+    for (let i = 0; i < weights?.length; i++) {
+      const w = weights[i]!;
+      if (!(w >= 0) || !Number.isFinite(w)) {
+        throw new InvalidArgumentError({ fn: 'Random.categorical', argument: `weights[${i}]`, expected: 'a non-negative finite weight', received: w });
+      }
+      total += w;
+    }
     if (!(total > 0) || !Number.isFinite(total)) {
       throw new InvalidArgumentError({
         fn: 'Random.categorical',

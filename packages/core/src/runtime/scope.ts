@@ -1,9 +1,10 @@
 import { tf } from './tf';
 import type { TensorContainer } from '@tensorflow/tfjs-core';
-import { RecurrentError } from '../errors';
+import { InvalidArgumentError, RecurrentError } from '../errors';
 
 /** Runs `fn` in a memory scope: every tensor it makes and does not return is disposed. */
 export function scope<T extends TensorContainer>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new InvalidArgumentError({ fn: 'scope', argument: 'fn', expected: 'a function', received: fn });
   return tf.tidy(fn);
 }
 

@@ -18,6 +18,7 @@ import { loadCorpusTimeMachine, loadTimeMachine, TIME_MACHINE_SHA1, TIME_MACHINE
 // The real file, for local runs only (the repository does not ship it): tests using it skip without it.
 const REAL_TM = fileURLToPath(new URL('../../../../../shared/data/timemachine.txt', import.meta.url));
 const hasRealTm = existsSync(REAL_TM);
+if (!hasRealTm) console.warn(`skipped: d2l's Time Machine numbers need ${REAL_TM} (outside the repository; ../shared/data in this workspace)`);
 
 let server: Server;
 let base: string;

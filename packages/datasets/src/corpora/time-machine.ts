@@ -1,3 +1,4 @@
+import { checkInt, checkOneOf, InvalidArgumentError } from '@recurrent/core';
 import { buildCorpus, type Corpus } from '../corpus/build-corpus';
 import { ChecksumError } from '../errors/dataset-errors';
 import { downloadCached, hashBytes, type DownloadOptions } from '../loaders/download';
@@ -23,6 +24,7 @@ export interface TimeMachineOptions extends Pick<DownloadOptions, 'cacheDir' | '
  * `loadCorpusTimeMachine`.
  */
 export async function loadTimeMachine(options: TimeMachineOptions = {}): Promise<string> {
+  checkTimeMachineOptions('loadTimeMachine', options);
   if (options.path !== undefined) {
     const bytes = await readBytes('loadTimeMachine', options.path);
     const actual = await hashBytes(bytes, 'sha1');
@@ -45,6 +47,18 @@ export async function loadTimeMachine(options: TimeMachineOptions = {}): Promise
 export async function loadCorpusTimeMachine(
   options: TimeMachineOptions & { level?: 'char' | 'word'; maxTokens?: number } = {},
 ): Promise<Corpus> {
+  const fn = 'loadCorpusTimeMachine';
+  checkTimeMachineOptions(fn, options);
+  const level = checkOneOf(fn, 'options.level', options.level ?? 'char', ['char', 'word'] as const);
+  if (options.maxTokens !== undefined) checkInt(fn, 'options.maxTokens', options.maxTokens, 0);
   const text = await loadTimeMachine(options);
-  return buildCorpus(text, { level: options.level ?? 'char', preprocess: 'd2l', ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }) });
+  return buildCorpus(text, { level, preprocess: 'd2l', ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }) });
+}
+
+function checkTimeMachineOptions(fn: string, options: TimeMachineOptions): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError({ fn, argument: 'options', expected: 'an object', received: options });
+  for (const key of ['path', 'url', 'cacheDir'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new InvalidArgumentError({ fn, argument: `options.${key}`, expected: 'a non-empty string', received: v });
+  }
 }

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '@recurrent/core';
+import { checkOneOf, InvalidArgumentError } from '@recurrent/core';
 import { ChecksumError, DownloadError } from '../errors/dataset-errors';
 import { defaultCacheDir } from './cache-dir';
 import { decodeUtf8 } from './utf8';
@@ -112,6 +112,8 @@ export async function loadUrl(url: string, options: DownloadOptions = {}): Promi
 
 /** Hashes bytes (Node). */
 export async function hashBytes(bytes: Uint8Array, algorithm: 'sha1' | 'sha256'): Promise<string> {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError({ fn: 'hashBytes', argument: 'bytes', expected: 'a Uint8Array', received: bytes });
+  checkOneOf('hashBytes', 'algorithm', algorithm, ['sha1', 'sha256'] as const);
   return createHash(algorithm).update(bytes).digest('hex');
 }
 

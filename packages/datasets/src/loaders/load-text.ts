@@ -20,11 +20,18 @@ export async function loadText(source: TextSource): Promise<string> {
   if (typeof source !== 'object' || source === null) {
     throw new InvalidArgumentError({ fn: 'loadText', argument: 'source', expected: '{text}, {file}, {url, sha256|sha1} or {corpus}', received: source });
   }
+  const kinds = (['text', 'file', 'url', 'corpus'] as const).filter((k) => k in source);
+  if (kinds.length !== 1) {
+    throw new InvalidArgumentError({ fn: 'loadText', argument: 'source', expected: 'exactly one of text, file, url or corpus', received: kinds.length === 0 ? source : `${kinds.join(' and ')}` });
+  }
   if ('text' in source) {
     if (typeof source.text !== 'string') throw new InvalidArgumentError({ fn: 'loadText', argument: 'source.text', expected: 'a string', received: source.text });
     return source.text;
   }
-  if ('file' in source) return readTextFile(source.file);
+  if ('file' in source) {
+    if (typeof source.file !== 'string' || source.file === '') throw new InvalidArgumentError({ fn: 'loadText', argument: 'source.file', expected: 'a file path', received: source.file });
+    return readTextFile(source.file);
+  }
   if ('url' in source) {
     const { url, ...options } = source;
     return loadUrl(url, options);

@@ -134,7 +134,7 @@ describe('readTextFile', () => {
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as NotUtf8Error).byteOffset).toBe(3);
     expect((error as Error).message).toMatch(/readTextFile: 'path' must be UTF-8 text, got ".*latin1.txt: invalid UTF-8 at byte 3"/);
-    await expect(readTextFile(join(dir, 'absent.txt'))).rejects.toThrow(/ENOENT/);
+    await expect(readTextFile(join(dir, 'absent.txt'))).rejects.toThrow(/absent\.txt: not found/);
     await expect(readTextFile('')).rejects.toThrow(InvalidArgumentError);
   });
 

@@ -1,4 +1,4 @@
-import { EmptyCorpusError, getRandom, InvalidArgumentError, Random, tf, type Tensor } from '@recurrent/core';
+import { checkIds, EmptyCorpusError, getRandom, InvalidArgumentError, Random, tf, type Tensor } from '@recurrent/core';
 
 /**
  * One minibatch, row-major typed arrays of shape `[batchSize, numSteps]`: `x[b * numSteps + t]`.
@@ -37,7 +37,18 @@ export interface BatchSampler extends AsyncIterable<Batch>, Iterable<Batch> {
 
 /** `x`, `y` (and `mask`) as tensors: int32 `[B, T]` (mask float32). The caller disposes them. */
 export function batchToTensors(batch: Batch): { x: Tensor; y: Tensor; mask?: Tensor } {
-  const [b, t] = batch.shape;
+  const fn = 'batchToTensors';
+  const shape = batch?.shape;
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new InvalidArgumentError({ fn, argument: 'batch.shape', expected: '[B, T] of positive integers', received: shape });
+  }
+  const [b, t] = shape;
+  checkIds(fn, 'batch.x', batch.x);
+  checkIds(fn, 'batch.y', batch.y);
+  for (const key of ['x', 'y', 'mask'] as const) {
+    const v = batch[key];
+    if (v !== undefined && v.length !== b * t) throw new InvalidArgumentError({ fn, argument: `batch.${key}`, expected: `${b * t} values for shape [${b}, ${t}]`, received: v.length });
+  }
   const x = tf.tensor2d(batch.x, [b, t], 'int32'); // [B, T]
   const y = tf.tensor2d(batch.y, [b, t], 'int32'); // [B, T]
   if (!batch.mask) return { x, y };
@@ -67,16 +78,8 @@ export function toIds(fn: string, corpus: ArrayLike<number>): Int32Array {
   if (corpus.length === 0) {
     throw new EmptyCorpusError({ fn, argument: 'corpus', expected: 'at least one token', received: 'an empty corpus' });
   }
-  if (corpus instanceof Int32Array) return corpus;
-  const ids = new Int32Array(corpus.length);
-  for (let i = 0; i < corpus.length; i++) {
-    const v = corpus[i]!;
-    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-      throw new InvalidArgumentError({ fn, argument: `corpus[${i}]`, expected: 'a non-negative integer token id', received: v });
-    }
-    ids[i] = v;
-  }
-  return ids;
+  // Plain arrays and typed arrays (an Int32Array included) are checked alike.
+  return checkIds(fn, 'corpus', corpus);
 }
 
 /** The `Random` a sampler draws from: `random`, else `new Random(seed)`, else the global one. */

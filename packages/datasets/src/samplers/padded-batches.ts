@@ -27,7 +27,10 @@ export function paddedBatches(sentences: readonly ArrayLike<number>[], options: 
   if (!Array.isArray(sentences)) {
     throw new InvalidArgumentError({ fn, argument: 'sentences', expected: 'an array of token id arrays', received: sentences });
   }
-  const batchSize = checkInt(fn, 'batchSize', options?.batchSize);
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError({ fn, argument: 'options', expected: 'an object with batchSize and padId', received: options });
+  }
+  const batchSize = checkInt(fn, 'batchSize', options.batchSize);
   const padId = checkInt(fn, 'padId', options.padId, 0);
   const fixedSteps = options.numSteps === undefined ? undefined : checkInt(fn, 'numSteps', options.numSteps);
   const dropLast = options.dropLast ?? false;

@@ -1,3 +1,4 @@
+import { InvalidArgumentError, checkInt, checkNumber } from '@recurrent/core';
 import { applyLogitsProcessors, logSoftmax64, type LogitsProcessor } from '../processors/logits-processor';
 import type { StoppingContext } from '../stopping/stopping-criteria';
 import { disposeModelState, gatherState, stepOnce, warmUp, type GenerationModel } from './model';
@@ -35,6 +36,15 @@ interface Beam {
  * and no processors this is greedy decoding.
  */
 export async function beamSearch(model: GenerationModel, prefixIds: readonly number[], o: BeamSearchOptions): Promise<BeamHypothesis> {
+  const fn = 'beamSearch';
+  if (o === null || typeof o !== 'object') throw new InvalidArgumentError({ fn, argument: 'options', expected: 'an object', received: o });
+  checkInt(fn, 'beamWidth', o.beamWidth, 1);
+  checkInt(fn, 'maxTokens', o.maxTokens, 0);
+  checkNumber(fn, 'lengthPenalty', o.lengthPenalty);
+  if (!Array.isArray(o.processors)) throw new InvalidArgumentError({ fn, argument: 'processors', expected: 'an array of logits processors', received: o.processors });
+  for (const key of ['isFinished', 'beforeStep', 'textOf'] as const) {
+    if (typeof o[key] !== 'function') throw new InvalidArgumentError({ fn, argument: key, expected: 'a function', received: o[key] });
+  }
   const V = model.config.vocabSize;
   const norm = (logProb: number, len: number) => logProb / Math.pow(Math.max(len, 1), o.lengthPenalty);
   let state = warmUp(model, prefixIds);

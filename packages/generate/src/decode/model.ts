@@ -1,4 +1,4 @@
-import { tf, type Tensor } from '@recurrent/core';
+import { InvalidArgumentError, VocabError, checkIds, checkNotDisposed, tf, type Tensor } from '@recurrent/core';
 import type { RecurrentState } from '@recurrent/layers';
 
 /**
@@ -27,6 +27,17 @@ export interface GenerationModel {
   openSession?(state: RecurrentState): GenerationSession | null;
 }
 
+/**
+ * Token ids against the model's vocabulary, arrays and typed arrays alike: a `VocabError` naming
+ * the first id outside it (the error the model's own check raises), before any tensor is made.
+ */
+function checkVocabIds(fn: string, argument: string, ids: unknown, size: unknown): void {
+  if (typeof size !== 'number') {
+    throw new InvalidArgumentError({ fn, argument: 'model', expected: 'a language model with config.vocabSize', received: size });
+  }
+  checkIds(fn, argument, ids, size, VocabError);
+}
+
 /** Disposes `old`'s tensors that `next` does not reuse. */
 export function replaceState(old: RecurrentState, next: RecurrentState): RecurrentState {
   if (old.h !== next.h && old.h !== next.c) old.h.dispose();
@@ -45,13 +56,21 @@ export function disposeModelState(s: RecurrentState): void {
  * Returns the state for batch 1; the caller owns it.
  */
 export function warmUp(model: GenerationModel, prefixIds: readonly number[]): RecurrentState {
+  checkVocabIds('warmUp', 'prefixIds', prefixIds, model?.config?.vocabSize);
+  if (prefixIds.length === 0) throw new InvalidArgumentError({ fn: 'warmUp', argument: 'prefixIds', expected: 'at least one token id', received: 'an empty array' });
   let state = model.beginState(1);
   if (prefixIds.length > 1) {
     const ids = tf.tensor2d(prefixIds.slice(0, -1), [1, prefixIds.length - 1], 'int32'); // [1, m-1]
-    const { logits, state: next } = model.forward(ids, state);
-    logits.dispose();
-    ids.dispose();
-    state = replaceState(state, next);
+    try {
+      const { logits, state: next } = model.forward(ids, state);
+      logits.dispose();
+      state = replaceState(state, next);
+    } catch (error) {
+      disposeModelState(state); // a refusal frees what this call made
+      throw error;
+    } finally {
+      ids.dispose();
+    }
   }
   return state;
 }
@@ -80,9 +99,18 @@ export function gatherState(state: RecurrentState, rows: readonly number[]): Rec
  * (row-major [B, V]) and the new state (the old one is disposed).
  */
 export function stepOnce(model: GenerationModel, lastIds: readonly number[], state: RecurrentState): { logits: Float32Array; state: RecurrentState } {
+  // Checked before any tensor exists: ids in the vocabulary, one per row of a live state.
+  checkVocabIds('stepOnce', 'lastIds', lastIds, model?.config?.vocabSize);
+  if (!state || !state.h) throw new InvalidArgumentError({ fn: 'stepOnce', argument: 'state', expected: 'a state (from warmUp or beginState)', received: state });
+  checkNotDisposed('stepOnce', 'state.h', state.h);
+  if (state.c) checkNotDisposed('stepOnce', 'state.c', state.c);
   const ids = tf.tensor1d(lastIds as number[], 'int32'); // [B]
-  const out = model.step(ids, state);
-  ids.dispose();
+  let out: { logits: Tensor; state: RecurrentState };
+  try {
+    out = model.step(ids, state);
+  } finally {
+    ids.dispose();
+  }
   const logits = out.logits.dataSync() as Float32Array; // [B * V]
   out.logits.dispose();
   return { logits: logits.slice(), state: replaceState(state, out.state) };

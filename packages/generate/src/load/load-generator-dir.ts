@@ -1,4 +1,5 @@
 // A checkpoint directory on disk as a generator (Node only: `@recurrent/generate/node`).
+import { InvalidArgumentError } from '@recurrent/core';
 import { readModelCheckpoint } from '@recurrent/layers/node';
 import { ensureBackend, loadedGenerator, type LoadedGenerator } from './load-generator';
 
@@ -8,6 +9,7 @@ import { ensureBackend, loadedGenerator, type LoadedGenerator } from './load-gen
  * backend (`init()`) if the program has not.
  */
 export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
+  if (typeof dir !== 'string' || dir.trim() === '') throw new InvalidArgumentError({ fn: 'loadGenerator', argument: 'dir', expected: 'a checkpoint directory path', received: dir });
   await ensureBackend();
   const { config, model } = await readModelCheckpoint(dir);
   return loadedGenerator(config, model);

@@ -51,7 +51,7 @@ export interface FetchGeneratorOptions {
  */
 export async function fetchGenerator(url: string | URL, options: FetchGeneratorOptions = {}): Promise<LoadedGenerator> {
   const fn = 'fetchGenerator';
-  if (typeof url !== 'string' && !(url instanceof URL)) {
+  if ((typeof url !== 'string' || url.trim() === '') && !(url instanceof URL)) {
     throw new InvalidArgumentError({ fn, argument: 'url', expected: "a checkpoint directory's URL", received: url });
   }
   const doFetch = options.fetch ?? globalThis.fetch;

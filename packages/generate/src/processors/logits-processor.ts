@@ -1,4 +1,4 @@
-import { checkInt, checkNumber } from '@recurrent/core';
+import { InvalidArgumentError, checkInt, checkNumber } from '@recurrent/core';
 
 /**
  * A step of decoding that rewrites the next-token logits, given the ids so far (prefix and
@@ -9,6 +9,11 @@ export type LogitsProcessor = (ids: readonly number[], logits: Float32Array) => 
 
 /** Runs the processors in order. */
 export function applyLogitsProcessors(processors: readonly LogitsProcessor[], ids: readonly number[], logits: Float32Array): Float32Array {
+  const fn = 'applyLogitsProcessors';
+  if (!Array.isArray(processors) || !processors.every((p) => typeof p === 'function')) {
+    throw new InvalidArgumentError({ fn, argument: 'processors', expected: 'an array of functions (ids, logits) => logits', received: processors });
+  }
+  if (!(logits instanceof Float32Array)) throw new InvalidArgumentError({ fn, argument: 'logits', expected: 'a Float32Array', received: logits });
   let out = logits;
   for (const p of processors) out = p(ids, out);
   return out;

@@ -1,4 +1,4 @@
-import { checkInt } from '@recurrent/core';
+import { InvalidArgumentError, checkIds, checkInt } from '@recurrent/core';
 
 /** What a stopping criterion sees after each generated token of one sequence. */
 export interface StoppingContext {
@@ -28,12 +28,17 @@ export function maxTokensCriterion(n: number): StoppingCriterion {
 
 /** Stops once one of these ids is generated (it is kept in the output). */
 export function stopTokensCriterion(ids: readonly number[]): StoppingCriterion {
-  const set = new Set(ids);
+  const set = new Set(checkIds('stopTokensCriterion', 'ids', ids));
   return (ctx) => set.has(ctx.lastId);
 }
 
 /** Stops once the generated text contains one of these strings (kept in the output). */
 export function stopStringsCriterion(strings: readonly string[]): StoppingCriterion {
+  if (!Array.isArray(strings)) throw new InvalidArgumentError({ fn: 'stopStringsCriterion', argument: 'strings', expected: 'an array of strings', received: strings });
+  strings.forEach((s, i) => {
+    if (typeof s !== 'string') throw new InvalidArgumentError({ fn: 'stopStringsCriterion', argument: `strings[${i}]`, expected: 'a string', received: s });
+  });
+  // An empty string would stop at once: it is ignored.
   const wanted = strings.filter((s) => s.length > 0);
   return (ctx) => {
     if (wanted.length === 0) return false;

@@ -90,8 +90,9 @@ function oneOf<T extends string | boolean>(key: string, v: unknown, choices: rea
   return v as T;
 }
 
+/** Sizes and counts: positive integers below 2^31 (1e308 is an integer too, and no model). */
 function positiveInt(key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(key, 'a positive integer', v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) fail(key, 'a positive integer (below 2^31)', v);
   return v;
 }
 
@@ -182,32 +183,39 @@ export function parseCheckpointConfig(json: unknown): CheckpointConfig {
  * the input is an embedding, `rnn.{weight,bias}_{ih,hh}_l{k}` per layer, `linear.weight/bias`.
  */
 export function checkpointTensorShapes(config: CheckpointConfig): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const [name, shape] of tensorShapes(config)) shapes[name] = shape;
+  return shapes;
+}
+
+/** The config's tensors one by one (a reader stops at the first one the weights lack). */
+function* tensorShapes(config: CheckpointConfig): Generator<[string, number[]]> {
   const V = config.vocab.tokens.length;
   const H = config.hiddenSize;
   const G = config.cell === 'lstm' ? 4 : config.cell === 'gru' ? 3 : 1;
-  const shapes: Record<string, number[]> = {};
-  if (config.input === 'embedding') shapes['embedding.weight'] = [V, config.embeddingDim as number];
+  if (config.input === 'embedding') yield ['embedding.weight', [V, config.embeddingDim as number]];
   for (let k = 0; k < config.numLayers; k++) {
     const inSize = k > 0 ? H : config.input === 'embedding' ? (config.embeddingDim as number) : V;
-    shapes[`rnn.weight_ih_l${k}`] = [G * H, inSize];
-    shapes[`rnn.weight_hh_l${k}`] = [G * H, H];
-    shapes[`rnn.bias_ih_l${k}`] = [G * H];
-    shapes[`rnn.bias_hh_l${k}`] = [G * H];
+    yield [`rnn.weight_ih_l${k}`, [G * H, inSize]];
+    yield [`rnn.weight_hh_l${k}`, [G * H, H]];
+    yield [`rnn.bias_ih_l${k}`, [G * H]];
+    yield [`rnn.bias_hh_l${k}`, [G * H]];
   }
-  shapes['linear.weight'] = [V, H];
-  shapes['linear.bias'] = [V];
-  return shapes;
+  yield ['linear.weight', [V, H]];
+  yield ['linear.bias', [V]];
 }
 
 /**
  * Checks that the tensors (name to dtype and shape) are exactly those the config implies; a
- * mismatch is a `CheckpointError` naming the tensor.
+ * mismatch is a `CheckpointError` naming the tensor. It stops at the first tensor the weights
+ * lack, so a config that claims 2^31 layers costs no more than the weights it comes with.
  */
 export function checkWeightsMatchConfig(config: CheckpointConfig, tensors: Record<string, { shape: readonly number[]; dtype: string }>): void {
-  const want = checkpointTensorShapes(config);
   const summary = `${config.cell}, input ${config.input}, V=${config.vocab.tokens.length}, H=${config.hiddenSize}, L=${config.numLayers}`;
-  for (const [name, shape] of Object.entries(want)) {
-    const t = tensors[name];
+  const wanted = new Set<string>();
+  for (const [name, shape] of tensorShapes(config)) {
+    wanted.add(name);
+    const t = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (!t) throw new CheckpointError(`checkpoint: tensor '${name}' of shape [${shape.join(', ')}] is missing from the weights (config: ${summary})`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(
@@ -219,6 +227,6 @@ export function checkWeightsMatchConfig(config: CheckpointConfig, tensors: Recor
     }
   }
   for (const name of Object.keys(tensors)) {
-    if (!Object.hasOwn(want, name)) throw new CheckpointError(`checkpoint: unexpected tensor '${name}' in the weights (config: ${summary})`);
+    if (!wanted.has(name)) throw new CheckpointError(`checkpoint: unexpected tensor '${name}' in the weights (config: ${summary})`);
   }
 }

@@ -4,6 +4,18 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CheckpointError, InvalidArgumentError } from '@recurrent/core';
 
+/** A checkpoint directory argument: a non-empty path. */
+export function checkDir(fn: string, dir: unknown, argument = 'dir'): string {
+  if (typeof dir !== 'string' || dir.trim() === '') throw new InvalidArgumentError({ fn, argument, expected: 'a directory path', received: dir });
+  return dir;
+}
+
+/** A file of a checkpoint directory: a plain name, no separators or dot entries. */
+function checkFileName(fn: string, argument: string, name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
+    throw new InvalidArgumentError({ fn, argument, expected: 'a plain file name', received: name });
+  }
+}
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -14,21 +26,53 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** The sibling names the atomic swap uses: `<dir>.old` and `<dir>.tmp-<pid>-<n>`. */
+/** The sibling names the atomic swap uses: `<dir>.old` and `<dir>.tmp-<pid>-<time>-<n>`. */
 function siblings(dir: string): { old: string; tmpPrefix: string } {
   const abs = path.resolve(dir);
   return { old: `${abs}.old`, tmpPrefix: `${abs}.tmp-` };
 }
 
+/** The new directories this process is assembling now (their leftovers are not leftovers yet). */
+const assembling = new Set<string>();
+
+/** Whether a process with this id is running (a writer that may still be assembling its directory). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
+
 /**
  * Finishes or undoes a swap a crash interrupted: if only `<dir>.old` exists, it becomes `<dir>`
- * again; if both exist, the swap completed and `<dir>.old` is removed.
+ * again; if both exist, the swap completed and `<dir>.old` is removed. Then removes what killed
+ * writers left: `<dir>.tmp-<pid>-…` directories whose process is gone (or this process's, when it
+ * is not assembling them), whether Recurrent or the PyTorch example wrote them.
  */
 export async function recoverCheckpointDir(dir: string): Promise<void> {
-  const { old } = siblings(dir);
-  if (!(await exists(old))) return;
-  if (await exists(path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
-  else await fs.rename(old, path.resolve(dir));
+  const { old, tmpPrefix } = siblings(dir);
+  if (await exists(old)) {
+    if (await exists(path.resolve(dir))) await fs.rm(old, { recursive: true, force: true });
+    else await fs.rename(old, path.resolve(dir));
+  }
+  const parent = path.dirname(tmpPrefix);
+  const base = path.basename(tmpPrefix);
+  let entries: string[];
+  try {
+    entries = await fs.readdir(parent);
+  } catch {
+    return; // no parent yet: nothing was ever written here
+  }
+  for (const name of entries) {
+    const match = name.startsWith(base) ? /^(\d+)-/.exec(name.slice(base.length)) : null;
+    if (!match) continue;
+    const leftover = path.join(parent, name);
+    const pid = Number(match[1]);
+    const owned = pid === process.pid ? assembling.has(leftover) : running(pid);
+    if (!owned) await fs.rm(leftover, { recursive: true, force: true });
+  }
 }
 
 let counter = 0;
@@ -51,10 +95,10 @@ export async function writeCheckpointFiles(
     beforeSwap?: () => void | Promise<void>;
   } = {},
 ): Promise<void> {
+  checkDir('writeCheckpointFiles', dir);
+  if (files === null || typeof files !== 'object') throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: 'files', expected: 'an object of file names to contents', received: files });
   for (const [name, content] of Object.entries(files)) {
-    if (name.length === 0 || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
-      throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: 'files', expected: 'plain file names', received: name });
-    }
+    checkFileName('writeCheckpointFiles', 'files', name);
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new InvalidArgumentError({ fn: 'writeCheckpointFiles', argument: `files[${JSON.stringify(name)}]`, expected: 'a string or a Uint8Array', received: content });
     }
@@ -64,6 +108,7 @@ export async function writeCheckpointFiles(
   const { old, tmpPrefix } = siblings(dir);
   await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = `${tmpPrefix}${process.pid}-${Date.now()}-${counter++}`;
+  assembling.add(tmp);
   await fs.mkdir(tmp);
   try {
     const hadTarget = await exists(target);
@@ -92,13 +137,18 @@ export async function writeCheckpointFiles(
     }
   } catch (error) {
     await fs.rm(tmp, { recursive: true, force: true });
+    assembling.delete(tmp);
     await recoverCheckpointDir(dir);
     throw error;
+  } finally {
+    assembling.delete(tmp);
   }
 }
 
 /** Reads one file of a checkpoint directory; a missing file is a `CheckpointError` naming it. */
 export async function readCheckpointFile(dir: string, name: string): Promise<Uint8Array> {
+  checkDir('readCheckpointFile', dir);
+  checkFileName('readCheckpointFile', 'name', name);
   await recoverCheckpointDir(dir);
   const file = path.join(path.resolve(dir), name);
   try {

@@ -1,4 +1,4 @@
-import { DTypeError, InvalidArgumentError, VocabError, type Tensor } from '@recurrent/core';
+import { DTypeError, InvalidArgumentError, VocabError, checkNotDisposed, type Tensor } from '@recurrent/core';
 
 /**
  * Reads token ids and checks them before any tensor work: an int32 tensor whose values are in
@@ -14,6 +14,7 @@ export function checkTokenIds(fn: string, argument: string, ids: Tensor, size: n
       received: ids,
     });
   }
+  checkNotDisposed(fn, argument, ids);
   if (ids.dtype !== 'int32') {
     const values = ids.dataSync() as ArrayLike<number>;
     for (let i = 0; i < values.length; i++) {

@@ -2,6 +2,7 @@ import {
   checkInt,
   checkNumber,
   checkOneOf,
+  checkTensor,
   getRandom,
   InvalidArgumentError,
   ShapeError,
@@ -155,6 +156,7 @@ export class LanguageModel extends Module {
       });
     }
     checkTokenIds(fn, 'ids', ids, this.config.vocabSize);
+    if (state !== undefined) checkStateGiven(fn, state);
     const r = tf.tidy(() => {
       // One-hot input goes in as ids: the recurrent layer looks rows of wIhᵀ up (no one-hot matmul).
       const { output, state: s } = this.embedding
@@ -286,7 +288,7 @@ export class LanguageModel extends Module {
   }
 }
 
-/** A state argument must be given (from beginState or forward). */
+/** A state argument must be given (from beginState or forward), its tensors not disposed. */
 function checkStateGiven(fn: string, state: RecurrentState): void {
   if (!state || !state.h)
     throw new InvalidArgumentError({
@@ -295,4 +297,6 @@ function checkStateGiven(fn: string, state: RecurrentState): void {
       expected: 'a state (from beginState or forward)',
       received: state,
     });
+  checkTensor(fn, 'state.h', state.h);
+  if (state.c !== undefined) checkTensor(fn, 'state.c', state.c);
 }

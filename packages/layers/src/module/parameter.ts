@@ -1,4 +1,4 @@
-import { tf, type Tensor } from '@recurrent/core';
+import { checkBool, checkDType, checkShape, checkTensor, tf, type Tensor } from '@recurrent/core';
 
 /**
  * A trainable tensor, as `torch.nn.Parameter`: a tfjs `Variable` holding the value and a `grad`
@@ -11,6 +11,8 @@ export class Parameter {
   requiresGrad: boolean;
 
   constructor(value: Tensor, requiresGrad = true) {
+    checkTensor('Parameter', 'value', value);
+    checkBool('Parameter', 'requiresGrad', requiresGrad);
     // The variable keeps its own copy; the caller keeps ownership of `value`.
     this.variable = tf.variable(value, requiresGrad);
     this.requiresGrad = requiresGrad;
@@ -31,6 +33,8 @@ export class Parameter {
 
   /** Replaces the value in place (same shape); the caller keeps ownership of `value`. */
   assign(value: Tensor): void {
+    checkShape('Parameter.assign', 'value', checkTensor<Tensor>('Parameter.assign', 'value', value), this.variable.shape);
+    checkDType('Parameter.assign', 'value', value, this.variable.dtype);
     this.variable.assign(value);
   }
 

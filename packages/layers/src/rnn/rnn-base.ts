@@ -16,6 +16,7 @@ import {
   type Random,
   type Tensor,
   checkFloatTensor,
+  checkTensor,
   checkBool,
 } from '@recurrent/core';
 import { dropout as dropoutOp } from '../dropout/dropout';
@@ -232,10 +233,13 @@ export abstract class RNNBase extends Module {
         received: state && Object.keys(state),
       });
     }
+    if (!state || typeof state !== 'object' || !state.h) {
+      throw new InvalidArgumentError({ fn, argument: 'state', expected: 'a state { h } (from beginState or forward)', received: state });
+    }
     const [ld, , hs] = this.stateShape(B);
     const want = batched ? [ld, B, hs] : [ld, hs];
     for (const key of names) {
-      const s = state[key]!;
+      const s = checkTensor<Tensor>(fn, `state.${key}`, state[key]);
       if (s.dtype !== 'float32')
         throw new DTypeError({
           fn,

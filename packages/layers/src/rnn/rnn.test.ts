@@ -8,7 +8,7 @@ import {
   tf,
   type Tensor,
 } from '@recurrent/core';
-import { expectTensorsClose } from '@recurrent/core/testing';
+import { expectCloseToFixture, expectTensorsClose } from '@recurrent/core/testing';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRU } from './gru';
@@ -330,7 +330,7 @@ describe('fused whole-sequence ops against the composed per-step reference', () 
       );
       expect(Object.keys(a.grads).sort()).toEqual(Object.keys(b.grads).sort());
       for (const [name, t] of Object.entries(a.grads))
-        expectTensorsClose(t, b.grads[name]!, { atol: 1e-4, name: `grad ${name}` });
+        expectCloseToFixture(t, b.grads[name]!, { name: `grad ${name}` });
       tf.dispose([x, h0, c0, g, ...Object.values(a.grads), ...Object.values(b.grads)]);
       fused.dispose();
       composed.dispose();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, VocabError, describe } from '@recurrent/core';
+import { checkInt, InvalidArgumentError, VocabError, describe } from '@recurrent/core';
 
 /** Tokens, or lists of tokens (lines, sentences) at any depth. */
 export type NestedTokens = readonly (string | NestedTokens)[];
@@ -37,10 +37,10 @@ export class Vocab {
   private readonly freqs: readonly (readonly [string, number])[];
 
   constructor(tokens: NestedTokens = [], options: VocabOptions = {}) {
-    const minFreq = options.minFreq ?? 0;
-    if (typeof minFreq !== 'number' || !Number.isFinite(minFreq) || minFreq < 0) {
-      throw new InvalidArgumentError({ fn: 'Vocab', argument: 'minFreq', expected: 'a non-negative number', received: minFreq });
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError({ fn: 'Vocab', argument: 'options', expected: 'an object', received: options });
     }
+    const minFreq = checkInt('Vocab', 'options.minFreq', options.minFreq ?? 0, 0);
     const unk = options.unk === undefined ? '<unk>' : options.unk;
     if (unk !== null && typeof unk !== 'string') {
       throw new InvalidArgumentError({ fn: 'Vocab', argument: 'unk', expected: 'a string or null', received: unk });
@@ -134,10 +134,12 @@ export class Vocab {
 
   /** Token ids; unknown tokens map to `unk` (or throw a `VocabError` naming the token when there is no `unk`). */
   encode(tokens: readonly string[]): Int32Array {
+    if (!Array.isArray(tokens)) throw new InvalidArgumentError({ fn: 'Vocab.encode', argument: 'tokens', expected: 'an array of tokens (strings)', received: tokens });
     const out = new Int32Array(tokens.length);
     const unkId = this.unkId;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
+      if (typeof t !== 'string') throw new InvalidArgumentError({ fn: 'Vocab.encode', argument: `tokens[${i}]`, expected: 'a string', received: t });
       const id = this.tokenToId.get(t);
       if (id !== undefined) out[i] = id;
       else if (unkId >= 0) out[i] = unkId;

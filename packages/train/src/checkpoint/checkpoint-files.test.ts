@@ -58,7 +58,7 @@ describe('trainingCheckpointFiles / checkpointFromFiles', () => {
     expect(() => checkpointFromFiles({ ...files, [CONFIG_FILE]: undefined })).toThrow(new CheckpointError(`checkpointFromFiles: the checkpoint has no ${CONFIG_FILE}`));
     expect(() => checkpointFromFiles({ ...files, [MODEL_FILE]: 'text' })).toThrow(/checkpointFromFiles: the checkpoint's model\.safetensors must be bytes, got string/);
     expect(() => checkpointFromFiles({ ...files, [OPTIMIZER_FILE]: 'text' })).toThrow(/optimizer\.safetensors must be bytes/);
-    expect(() => checkpointFromFiles({ ...files, [TRAINER_FILE]: '{"step": 1.5}' })).toThrow(/trainer\.json key 'step' must be an integer/);
+    expect(() => checkpointFromFiles({ ...files, [TRAINER_FILE]: '{"step": 1.5}' })).toThrow(/trainer\.json key 'step' must be a non-negative integer, got 1\.5/);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
     optimizer.dispose();

@@ -21,6 +21,8 @@ export interface ValueAndGradsOptions {
  * Parameters the loss does not depend on keep their gradient unchanged.
  */
 export function valueAndGrads(params: readonly Parameter[], lossFn: () => Tensor, options: ValueAndGradsOptions = {}): ValueAndGradsResult {
+  if (!Array.isArray(params)) throw new InvalidArgumentError({ fn: 'valueAndGrads', argument: 'params', expected: 'an array of parameters', received: params });
+  if (typeof lossFn !== 'function') throw new InvalidArgumentError({ fn: 'valueAndGrads', argument: 'lossFn', expected: 'a function returning a scalar loss', received: lossFn });
   const mode = options.mode ?? 'accumulate';
   if (mode !== 'accumulate' && mode !== 'replace') {
     throw new InvalidArgumentError({ fn: 'valueAndGrads', argument: 'options.mode', expected: "'accumulate' or 'replace'", received: mode });

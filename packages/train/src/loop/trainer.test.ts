@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { NonFiniteLossError, Random, memorySnapshot, tf } from '@recurrent/core';
+import { NonFiniteLossError, Random, getRandom, manualSeed, memorySnapshot, tf } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig } from '@recurrent/layers';
 import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../../test/setup';
@@ -65,12 +65,12 @@ describe('Trainer', () => {
     const opt = new Adam(m.parameters(), { lr: 0.02 });
     const trainer = new Trainer({ model: m, optimizer: opt, clipNorm: 1, random });
     // Warm up one epoch so the optimizer's state exists, then count.
-    const first = await trainer.trainEpoch(sequential(ids, 2, 2, null));
+    const first = (await trainer.trainEpoch(sequential(ids, 2, 2, null)))!;
     const before = memorySnapshot().numTensors;
     function* cycle(): Generator<TrainBatch> {
       for (let n = 0; n < 1000; ) for (const b of sequential(ids, 2, 2, null)) if (n++ < 1000) yield b;
     }
-    const last = await trainer.trainEpoch(cycle());
+    const last = (await trainer.trainEpoch(cycle()))!;
     expect(last.steps).toBe(1000);
     expect(memorySnapshot().numTensors).toBe(before);
     expect(last.perplexity).toBeLessThan(first.perplexity / 2);
@@ -143,6 +143,79 @@ describe('Trainer', () => {
     const resumed = await run(2);
     expect(resumed).toHaveLength(16);
     expect(resumed).toEqual(full);
+  });
+
+  it('resumes from the middle of an epoch bit-identically: dropout, a per-step schedule, lazily drawn windows and carried state', async () => {
+    // Odd epochs: sequential batches (state carried, a random offset); even: random windows drawn
+    // batch by batch from the same source the dropout masks come from.
+    const data = (epoch: number, r: Random) => (epoch % 2 === 1 ? sequential(ids, 2, 5, r) : randomWindows(ids, 3, 6, 4, r));
+    const setup = (m: LanguageModel) => {
+      const opt = new Adam(m.parameters(), { lr: 0.02 });
+      const scheduler = new LRScheduler(opt, { type: 'step', stepSize: 3, gamma: 0.7 });
+      return { opt, trainer: new Trainer({ model: m, optimizer: opt, scheduler, clipNorm: 1, random: getRandom() }) };
+    };
+    const curve = (t: Trainer, into: number[][]) => t.callbacks.push({ onStep: (i: StepInfo) => void into.push([i.step, i.loss, i.gradNorm, i.lr]) });
+
+    manualSeed(21);
+    const m0 = model(getRandom(), { dropout: 0.3, numLayers: 2 });
+    const whole: number[][] = [];
+    const a = setup(m0);
+    curve(a.trainer, whole);
+    await a.trainer.fit({ epochs: 3, data });
+    const perEpoch = a.trainer.history[0]!.steps;
+    const final = m0.parameters().map((p) => Array.from(p.value.dataSync()));
+
+    manualSeed(21);
+    const m1 = model(getRandom(), { dropout: 0.3, numLayers: 2 });
+    const stopped: number[][] = [];
+    const b = setup(m1);
+    curve(b.trainer, stopped);
+    const stopAt = perEpoch + 2; // inside epoch 2
+    b.trainer.callbacks.push({ onStep: (i, t) => void (i.step === stopAt && t.interrupt()) });
+    await b.trainer.fit({ epochs: 3, data });
+    expect(b.trainer.interrupted).toBe(true);
+    expect(b.trainer.getState().position).toMatchObject({ epoch: 2, batches: 2, steps: 2 });
+    const ckpt = join(tempDir(), 'mid-epoch');
+    await saveCheckpoint(ckpt, { model: m1, optimizer: b.opt, trainer: b.trainer.getState(), carriedState: b.trainer.carriedState(), ...meta });
+    b.trainer.dispose();
+    b.opt.dispose();
+    m1.dispose();
+
+    // A fresh process: a different seed, everything else from the checkpoint.
+    manualSeed(999);
+    const before = memorySnapshot().numTensors;
+    const loaded = await loadCheckpoint(ckpt);
+    const c = setup(loaded.model);
+    c.opt.loadStateDict(loaded.optimizer!);
+    c.trainer.setState(loaded.trainer!, loaded.carriedState);
+    tf.dispose([...Object.values(loaded.optimizer!.tensors), loaded.carriedState!.h, loaded.carriedState!.c!]); // setState copied it
+    curve(c.trainer, stopped);
+    await c.trainer.fit({ epochs: 3, data });
+    expect(stopped).toEqual(whole);
+    expect(c.trainer.history.map((h) => h.loss)).toEqual(a.trainer.history.map((h) => h.loss));
+    expect(loaded.model.parameters().map((p) => Array.from(p.value.dataSync()))).toEqual(final);
+    c.trainer.dispose();
+    c.opt.dispose();
+    loaded.model.dispose();
+    expect(memorySnapshot().numTensors).toBe(before);
+
+    // In the same process too: interrupt, then fit again.
+    manualSeed(21);
+    const m2 = model(getRandom(), { dropout: 0.3, numLayers: 2 });
+    const again: number[][] = [];
+    const d = setup(m2);
+    curve(d.trainer, again);
+    let once = true;
+    d.trainer.callbacks.push({ onStep: (i, t) => void (i.step === perEpoch - 1 && once && ((once = false), t.interrupt())) });
+    await d.trainer.fit({ epochs: 3, data });
+    expect(d.trainer.carriedState()?.h.shape).toEqual([2, 2, 16]); // sequential epoch 1: carried
+    await d.trainer.fit({ epochs: 3, data });
+    expect(again).toEqual(whole);
+    d.trainer.dispose();
+    d.opt.dispose();
+    m2.dispose();
+    a.opt.dispose();
+    m0.dispose();
   });
 
   it('stops with NonFiniteLossError naming the step, leaving the last good checkpoint whole', async () => {

@@ -1,4 +1,4 @@
-import type { Random, Tensor } from '@recurrent/core';
+import type { Random, RandomState, Tensor } from '@recurrent/core';
 import type { Parameter, RecurrentState } from '@recurrent/layers';
 
 /**
@@ -19,8 +19,28 @@ export interface TrainBatch {
 /** Batches, sync or async. The trainer disposes each batch's tensors after using them. */
 export type BatchSource = AsyncIterable<TrainBatch> | Iterable<TrainBatch>;
 
+/**
+ * Where a run stands inside an epoch: enough to continue it from the next batch exactly (the
+ * `position` of `trainer.json`).
+ */
+export interface EpochPosition {
+  /** The epoch in progress (1-based). */
+  epoch: number;
+  /** Batches of it already trained. */
+  batches: number;
+  /** The run's random state when the epoch began, before `data(epoch, random)` drew from it. */
+  random: RandomState;
+  /** The epoch's sums so far: loss × targets (in double precision), targets, steps, seconds. */
+  lossSum: number;
+  tokens: number;
+  steps: number;
+  seconds: number;
+}
+
 /** What the trainer needs of a model (`LanguageModel` fits). */
 export interface SequenceModel {
+  /** The vocabulary size, when the model has one: batches are checked against it. */
+  readonly config?: { readonly vocabSize: number };
   parameters(): Parameter[];
   beginState(batchSize: number): RecurrentState;
   forward(ids: Tensor, state?: RecurrentState): { logits: Tensor; state: RecurrentState };
@@ -63,7 +83,10 @@ export interface EpochStats {
   validation?: EvalResult;
 }
 
-/** Hooks into the loop. `trainer.stop()` from any of them ends the run after the current epoch. */
+/**
+ * Hooks into the loop. `trainer.stop()` from any of them ends the run after the current epoch,
+ * `trainer.interrupt()` after the current step.
+ */
 export interface TrainerCallback {
   onTrainBegin?(trainer: TrainerLike): void | Promise<void>;
   onEpochBegin?(epoch: number, trainer: TrainerLike): void | Promise<void>;
@@ -79,4 +102,6 @@ export interface TrainerLike {
   readonly history: readonly EpochStats[];
   readonly random: Random;
   stop(): void;
+  /** Ends the run after the current step; the next `fit` continues from there. */
+  interrupt(): void;
 }

@@ -69,7 +69,7 @@ describe('crossEntropy', () => {
     const logits = tf.tensor2d(rows);
     const y = tf.tensor1d([2, 3, 1, 0], 'int32');
     expect(() => crossEntropy(logits, y)).toThrow(InvalidArgumentError);
-    expect(() => crossEntropy(logits, y)).toThrow(/targets.*\[0, 3\).*got 3/s);
+    expect(() => crossEntropy(logits, y)).toThrow(/targets.*\[0, 3\).*got "3 at index 1"/s);
     const before = tf.memory().numTensors;
     expect(() => crossEntropy(logits, y)).toThrow();
     expect(tf.memory().numTensors).toBe(before);

@@ -1,4 +1,4 @@
-import { DTypeError, InvalidArgumentError, ShapeError, checkNumber, checkOneOf, softmaxCrossEntropy, tf, type Tensor } from '@recurrent/core';
+import { DTypeError, InvalidArgumentError, ShapeError, VocabError, checkNumber, checkOneOf, checkTensor, softmaxCrossEntropy, tf, type Tensor } from '@recurrent/core';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -27,6 +27,10 @@ const FN = 'crossEntropy';
  * the class axis. Returns a scalar for `mean`/`sum`, else a tensor of the targets' shape.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkTensor(FN, 'logits', logits);
+  checkTensor(FN, 'targets', targets);
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError({ fn: FN, argument: 'options', expected: 'an object', received: options });
+  if (options.mask !== undefined) checkTensor(FN, 'options.mask', options.mask);
   const reduction = checkOneOf(FN, 'options.reduction', options.reduction ?? 'mean', ['mean', 'sum', 'none'] as const);
   const ignoreIndex = options.ignoreIndex ?? -100;
   if (!Number.isInteger(ignoreIndex)) {
@@ -52,6 +56,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (targets.rank !== expected.length || targets.shape.some((d, i) => d !== expected[i])) {
     throw new ShapeError({ fn: FN, argument: 'targets', expected: `shape [${expected.join(', ')}] (the logits' without the class axis)`, received: targets.shape });
   }
+  checkTargets(targets, numClasses, ignoreIndex);
   const mask = options.mask;
   if (mask && (mask.rank !== expected.length || mask.shape.some((d, i) => d !== expected[i]))) {
     throw new ShapeError({ fn: FN, argument: 'options.mask', expected: `shape [${expected.join(', ')}]`, received: mask.shape });
@@ -78,4 +83,15 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     if (reduction === 'sum') return total;
     return tf.div(total, tf.sum(weight));
   });
+}
+
+/** Every target is a class index in [0, C) or the ignored index: a `VocabError` naming the first that is not. */
+function checkTargets(targets: Tensor, numClasses: number, ignoreIndex: number): void {
+  const values = targets.dataSync() as Int32Array;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((v < 0 || v >= numClasses) && v !== ignoreIndex) {
+      throw new VocabError({ fn: FN, argument: 'targets', expected: `class indices in [0, ${numClasses}) or ignoreIndex ${ignoreIndex}`, received: `${v} at index ${i}` });
+    }
+  }
 }

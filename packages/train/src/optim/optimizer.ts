@@ -1,4 +1,4 @@
-import { CheckpointError, InvalidArgumentError, tf, type Tensor } from '@recurrent/core';
+import { CheckpointError, InvalidArgumentError, describe, tf, type Tensor } from '@recurrent/core';
 import type { Parameter } from '@recurrent/layers';
 
 /** Optimizer state for checkpoints: tensors by name (`state.<i>.<buffer>`) plus JSON scalars. */
@@ -94,6 +94,17 @@ export abstract class Optimizer {
   /** Restores a state from `stateDict()` (tensors are copied; the caller keeps ownership). */
   loadStateDict(dict: OptimizerStateDict): void {
     const fn = `${this.type}.loadStateDict`;
+    const scalars = dict?.scalars;
+    if (dict === null || typeof dict !== 'object' || dict.tensors === null || typeof dict.tensors !== 'object' || scalars === null || typeof scalars !== 'object') {
+      throw new CheckpointError(`${fn}: the state must be { tensors, scalars } (from stateDict() or a checkpoint)`);
+    }
+    if (scalars.options === null || typeof scalars.options !== 'object' || !Array.isArray(scalars.steps) || !scalars.steps.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      throw new CheckpointError(`${fn}: the state's scalars must hold options (an object) and steps (non-negative integers), got ${describe(scalars)}`);
+    }
+    const lr = scalars.options.lr;
+    if (lr !== undefined && !(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) {
+      throw new CheckpointError(`${fn}: the state's learning rate must be a finite number >= 0, got ${describe(lr)}`);
+    }
     if (dict.scalars.type !== this.type) {
       throw new CheckpointError(`${fn}: the state is for optimizer '${dict.scalars.type}', not '${this.type}'`);
     }
@@ -104,6 +115,7 @@ export abstract class Optimizer {
       const m = /^state\.(\d+)\.(\w+)$/.exec(key);
       const p = m ? this.params[Number(m[1])] : undefined;
       if (!m || !p) throw new CheckpointError(`${fn}: unexpected tensor '${key}'`);
+      if (!(t instanceof tf.Tensor) || t.isDisposed || t.dtype !== 'float32') throw new CheckpointError(`${fn}: '${key}' must be a float32 tensor, got ${describe(t)}`);
       if (t.shape.length !== p.shape.length || t.shape.some((d, j) => d !== p.shape[j])) {
         throw new CheckpointError(`${fn}: '${key}' has shape [${t.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
       }
@@ -114,7 +126,6 @@ export abstract class Optimizer {
       this.state[Number(m[1])]!.set(m[2]!, tf.clone(t));
     }
     dict.scalars.steps.forEach((s, i) => (this.steps[i] = s));
-    const lr = dict.scalars.options.lr;
     if (typeof lr === 'number') this.lr = lr;
   }
 

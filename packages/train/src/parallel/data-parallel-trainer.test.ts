@@ -1,14 +1,17 @@
-import { InvalidArgumentError, NonFiniteLossError, Random, VocabError, init, memorySnapshot, tf } from '@recurrent/core';
+import { InvalidArgumentError, NonFiniteLossError, Random, VocabError, WorkerError, init, memorySnapshot, tf } from '@recurrent/core';
 import { LanguageModel, type LanguageModelConfig } from '@recurrent/layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorker } from '../../test/worker-bundle';
 import { Trainer } from '../loop/trainer';
 import type { StepInfo, TrainBatch } from '../loop/types';
-import { Adam } from '../optim/adam';
+import { Adam, AdamW } from '../optim/adam';
+import { checkpointFromFiles, trainingCheckpointFiles } from '../checkpoint/checkpoint-files';
 import type { Optimizer } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
 import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
 import { DataParallelTrainer, splitRows, type DataParallelTrainerOptions } from './data-parallel-trainer';
+import { toWireError } from './worker';
+import { fromWireError } from './worker-pool';
 import type { OptimizerSpec } from './optimizer-spec';
 
 let workerUrl: URL;
@@ -51,8 +54,8 @@ function recorder(): { losses: number[]; lrs: number[]; callback: { onStep(i: St
 }
 
 /** The same run on one thread (`Trainer`) and over 2 workers, from the same weights. */
-async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimizer, data: TrainBatch[], clipNorm: number | null, epochs = 1, schedule: ScheduleSpec | null = null) {
-  const single = new LanguageModel({ ...config, random: new Random(3) });
+async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimizer, data: TrainBatch[], clipNorm: number | null, epochs = 1, schedule: ScheduleSpec | null = null, cfg: LanguageModelConfig = config) {
+  const single = new LanguageModel({ ...cfg, random: new Random(3) });
   const start = single.stateDict();
   const one = recorder();
   const optimizer = makeOpt(single);
@@ -63,7 +66,7 @@ async function parity(spec: OptimizerSpec, makeOpt: (m: LanguageModel) => Optimi
   const copies: Float32Array[][][] = [];
   const two = recorder();
   const dp = new DataParallelTrainer({
-    model: { config, stateDict: start },
+    model: { config: cfg, stateDict: start },
     optimizer: spec,
     clipNorm,
     schedule,
@@ -156,7 +159,19 @@ describe('DataParallelTrainer', () => {
     dp.model.dispose();
   });
 
-  it('rethrows a worker error as the same typed error and stops every worker', async () => {
+  it('rebuilds an error a worker sends as the same typed error, message and fields', () => {
+    const sent = new VocabError({ fn: 'LanguageModel.forward', argument: 'ids', expected: 'token ids in [0, 12)', received: 'id 15 at index 2' });
+    const got = fromWireError(toWireError(sent), 1);
+    expect(got).toBeInstanceOf(VocabError);
+    expect(got.message).toBe(sent.message);
+    expect((got as VocabError).argument).toBe('ids');
+    expect(got.stack).toMatch(/in data-parallel worker 1/);
+    const nan = fromWireError(toWireError(new NonFiniteLossError(4, NaN)), 0);
+    expect(nan).toBeInstanceOf(NonFiniteLossError);
+    expect((nan as NonFiniteLossError).step).toBe(4);
+  });
+
+  it('refuses a bad batch on the main thread as Trainer does (before any worker sees it) and stops every worker', async () => {
     const data = batches(2, 4, 5, false);
     data[1]!.x = Int32Array.from(data[1]!.x as Int32Array);
     (data[1]!.x as Int32Array)[2] = V + 3; // row 0: the same position on worker 0 as on one thread
@@ -185,7 +200,7 @@ describe('DataParallelTrainer', () => {
     const before = flatWeights(dp.model);
     const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VocabError);
-    expect((error as Error).message).toBe((expected as Error).message);
+    expect((error as Error).message).toBe((expected as Error).message.replace('Trainer.trainStep', 'DataParallelTrainer'));
     expect(live).toBe(2);
     expect(dp.liveWorkers).toBe(0);
     expect(dp.step).toBe(1);
@@ -198,10 +213,11 @@ describe('DataParallelTrainer', () => {
   it('throws NonFiniteLossError before the weights change, and the queued next step is not taken', async () => {
     const model = new LanguageModel({ ...config, random: new Random(3) });
     const data = batches(3, 4, 5, false);
-    // A NaN in the first batch's mask makes only step 1's loss NaN; step 2 (already queued to the
-    // workers) would be finite and would move the weights if it ran.
+    // Two huge mask weights on worker 0's rows overflow its float32 sum: only step 1's loss is
+    // infinite; step 2 (already queued to the workers) would be finite and would move the weights.
     data[0]!.mask = new Float32Array(20).fill(1);
-    data[0]!.mask[3] = NaN;
+    data[0]!.mask[3] = 3e38;
+    data[0]!.mask[4] = 3e38;
     const dp = new DataParallelTrainer({ model, optimizer: { type: 'sgd', lr: 1 }, schedule: { type: 'exponential', gamma: 0.5 }, workers: 2, workerUrl });
     const before = flatWeights(model);
     const error = await dp.fit({ epochs: 1, data: () => data }).catch((e: unknown) => e);
@@ -214,6 +230,118 @@ describe('DataParallelTrainer', () => {
     expect(dp.optimizer.lr).toBe(1);
     const after = flatWeights(model);
     after.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(before[i]!)));
+    model.dispose();
+  });
+
+  for (const [name, cfg] of [
+    ['a 2-layer GRU', { cell: 'gru', input: 'one-hot', vocabSize: V, hiddenSize: 12, numLayers: 2 }],
+    ['a relu RNN', { cell: 'rnn', nonlinearity: 'relu', input: 'one-hot', vocabSize: V, hiddenSize: 10 }],
+    ['an LSTM with an embedding input', { cell: 'lstm', input: 'embedding', embeddingDim: 6, vocabSize: V, hiddenSize: 8, numLayers: 2 }],
+  ] as [string, LanguageModelConfig][]) {
+    it(`matches Trainer beyond LSTM + one-hot: ${name}, Adam, sequential batches of 5 rows`, async () => {
+      const data = batches(8, 5, 6, true, 11);
+      const r = await parity({ type: 'adam', lr: 0.02 }, (m) => new Adam(m.parameters(), { lr: 0.02 }), data, 1, 2, null, cfg);
+      expect(r.two).toHaveLength(16);
+      expect(Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i]!)))).toBeLessThan(1e-5);
+      expect(maxDiff(r.parallel, r.single)).toBeLessThan(1e-5);
+      expect(r.one[15]!).toBeLessThan(r.one[0]!);
+    });
+  }
+
+  it('matches Trainer on padded batches with masks (uneven target counts per worker) and a warm-up + cosine schedule', async () => {
+    const r0 = new Random(5);
+    const data = batches(10, 5, 7, false, 13).map((b, k) => {
+      // Row lengths 1..7: worker 0 (rows 0-2) and worker 1 (rows 3-4) hold different target counts.
+      const mask = new Float32Array(35);
+      for (let row = 0; row < 5; row++) {
+        const len = 1 + ((row * 3 + k + r0.int(3)) % 7);
+        mask.fill(1, row * 7, row * 7 + len);
+      }
+      return { ...b, mask };
+    });
+    const counts = data.map((b) => [0, 1].map((w) => Array.from(b.mask!.subarray(w === 0 ? 0 : 21, w === 0 ? 21 : 35)).reduce((a, v) => a + v, 0)));
+    expect(counts.some(([a, b]) => a !== b)).toBe(true);
+    const schedule: ScheduleSpec = { type: 'chain', schedules: [{ type: 'warmup', steps: 4 }, { type: 'cosine', tMax: 20, minFactor: 0.1 }] };
+    const r = await parity({ type: 'adamw', lr: 0.03 }, (m) => new AdamW(m.parameters(), { lr: 0.03 }), data, 0.5, 2, schedule, { ...config, hiddenSize: 9 });
+    expect(Math.max(...r.one.map((l, i) => Math.abs(l - r.two[i]!)))).toBeLessThan(1e-5);
+    expect(r.lrs[1]).toEqual(r.lrs[0]);
+    expect(new Set(r.lrs[0]).size).toBeGreaterThan(5);
+    expect(maxDiff(r.parallel, r.single)).toBeLessThan(1e-5);
+    expect(Math.abs(r.history[1]!.loss - r.trainer.history[1]!.loss)).toBeLessThan(1e-5);
+    expect(r.history[1]!.tokens).toBe(r.trainer.history[1]!.tokens);
+  });
+
+  it('interrupted inside an epoch, checkpointed and resumed in a new trainer, it matches one uninterrupted Trainer run', async () => {
+    const data = batches(9, 5, 6, true, 17);
+    const single = new LanguageModel({ ...config, random: new Random(3) });
+    const start = single.stateDict();
+    const one = recorder();
+    const trainer = new Trainer({ model: single, optimizer: new SGD(single.parameters(), { lr: 0.5, momentum: 0.9 }), clipNorm: 1, callbacks: [one.callback], random: new Random(8) });
+    await trainer.fit({ epochs: 2, data: () => data });
+
+    const two = recorder();
+    const first = new DataParallelTrainer({
+      model: { config, stateDict: start },
+      optimizer: { type: 'sgd', lr: 0.5, momentum: 0.9 },
+      clipNorm: 1,
+      workers: 2,
+      workerUrl,
+      random: new Random(8),
+      callbacks: [two.callback, { onStep: (i, t) => void (i.step === 13 && t.interrupt()) }],
+    });
+    tf.dispose(Object.values(start));
+    await first.fit({ epochs: 2, data: () => data });
+    // The step in flight when interrupted (14) is finished too: stopped in epoch 2 after batch 5.
+    const state = first.getState();
+    expect(state.position).toMatchObject({ epoch: 2, batches: 5 });
+    expect(first.carriedState()?.h.shape).toEqual([1, 5, 16]);
+    const files = trainingCheckpointFiles({ model: first.model, optimizer: first.optimizer, trainer: state, carriedState: first.carriedState(), tokenizer: { level: 'char', preprocess: 'none' }, vocab: { tokens: Array.from({ length: V }, (_, i) => String(i)), unk: null } });
+    first.dispose();
+    first.model.dispose();
+
+    const loaded = checkpointFromFiles(files);
+    const second = new DataParallelTrainer({ model: loaded.model, optimizer: { type: 'sgd', lr: 0.5, momentum: 0.9 }, clipNorm: 1, workers: 2, workerUrl, random: new Random(0), callbacks: [two.callback] });
+    second.optimizer.loadStateDict(loaded.optimizer!);
+    second.setState(loaded.trainer!, loaded.carriedState);
+    tf.dispose([...Object.values(loaded.optimizer!.tensors), loaded.carriedState!.h, ...(loaded.carriedState!.c ? [loaded.carriedState!.c] : [])]);
+    await second.fit({ epochs: 2, data: () => data });
+    expect(two.losses).toHaveLength(18);
+    expect(Math.max(...one.losses.map((l, i) => Math.abs(l - two.losses[i]!)))).toBeLessThan(1e-5);
+    expect(maxDiff(flatWeights(second.model), flatWeights(single))).toBeLessThan(1e-5);
+    expect(second.history.map((h) => h.steps)).toEqual([9, 9]);
+    expect(Math.abs(second.history[1]!.loss - trainer.history[1]!.loss)).toBeLessThan(1e-5);
+    single.dispose();
+    second.model.dispose();
+  });
+
+  it('a worker that dies mid-fit is a WorkerError, the other workers are stopped, and the model keeps its last whole weights', async () => {
+    const model = new LanguageModel({ ...config, random: new Random(3) });
+    const before = flatWeights(model);
+    let killed = false;
+    const dp = new DataParallelTrainer({
+      model,
+      optimizer: { type: 'sgd', lr: 1 },
+      workers: 2,
+      workerUrl,
+      callbacks: [
+        {
+          onStep: async (i, t) => {
+            if (i.step !== 2 || killed) return;
+            killed = true;
+            // A real death: the thread is terminated, as a crash or an out-of-memory would end it.
+            await (t as unknown as { pool: { workers: { terminate(): Promise<number> }[] } }).pool.workers[1]!.terminate();
+          },
+        },
+      ],
+    });
+    const error = await dp.fit({ epochs: 1, data: () => batches(6, 4, 5, false) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerError);
+    expect((error as WorkerError).worker).toBe(1);
+    expect((error as Error).message).toMatch(/worker 1 died: data-parallel worker exited with code 1 while training/);
+    expect(dp.liveWorkers).toBe(0);
+    expect(dp.step).toBe(2);
+    // Mid-epoch weights live in the workers: the model keeps the last it was given (the start).
+    flatWeights(model).forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(before[i]!)));
     model.dispose();
   });
 

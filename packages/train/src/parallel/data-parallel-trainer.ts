@@ -1,13 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, NonFiniteLossError, checkInt, checkOneOf, getRandom, tf, type Random, type Tensor } from '@recurrent/core';
-import { LanguageModel, type LanguageModelConfig, type StateDict } from '@recurrent/layers';
+import { LanguageModel, disposeState, type LanguageModelConfig, type RecurrentState, type StateDict } from '@recurrent/layers';
 import { runEpochs, type EpochHost } from '../loop/epochs';
-import { checkBatchShape, checkClipNorm, evaluate, type FitOptions } from '../loop/trainer';
-import type { BatchSource, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback } from '../loop/types';
+import { applyTrainerState, checkBatch, checkClipNorm, checkFitOptions, evaluate, vocabSizeOf, type FitOptions, type TrainerState } from '../loop/trainer';
+import { ResumePoint, batchIterator, skipTrained, startPosition } from '../loop/resume';
+import type { BatchSource, EpochPosition, EpochStats, EvalResult, StepInfo, TrainBatch, TrainerCallback } from '../loop/types';
 import type { Optimizer } from '../optim/optimizer';
 import { LRScheduler, type ScheduleSpec } from '../schedules/schedule';
 import { createOptimizer, loadPlainOptimizerState, plainOptimizerState, type OptimizerSpec } from './optimizer-spec';
-import { sharedBuffers, type Command, type Reply, type StepTimes, type WorkerInit } from './protocol';
+import { sharedBuffers, type CarriedRows, type Command, type Reply, type StepTimes, type WorkerInit } from './protocol';
 import { WorkerPool, checkReplies } from './worker-pool';
 
 export interface DataParallelTrainerOptions {
@@ -73,6 +74,11 @@ export class DataParallelTrainer implements EpochHost {
   private pool: WorkerPool | null = null;
   private lastPool: WorkerPool | null = null;
   private stopping = false;
+  private interrupting = false;
+  /** A run to continue inside an epoch: from `setState`, or left by an interrupted `fit`. */
+  private readonly resumes: ResumePoint<RecurrentState>;
+  /** The epoch being trained (its position), while a pass runs. */
+  private live: EpochPosition | null = null;
   /** Per worker, milliseconds summed over the steps since the last `resetStepTimes`. */
   private times: StepTimes[] = [];
 
@@ -106,6 +112,7 @@ export class DataParallelTrainer implements EpochHost {
     this.callbacks = [...(options.callbacks ?? [])];
     this.random = options.random ?? getRandom();
     this.workerUrl = options.workerUrl ?? new URL('./parallel-worker.js', import.meta.url);
+    this.resumes = new ResumePoint<RecurrentState>(this.random, disposeState);
   }
 
   /** Ends the run after the current epoch. */
@@ -115,6 +122,66 @@ export class DataParallelTrainer implements EpochHost {
 
   get stopRequested(): boolean {
     return this.stopping;
+  }
+
+  /**
+   * Ends the run after the step the workers are on (the one already queued is finished too):
+   * `fit` returns with the weights, optimizer state and carried state in this trainer, and the
+   * next `fit` (or a checkpoint of `getState()` and `carriedState()`) continues from there.
+   */
+  interrupt(): void {
+    this.interrupting = true;
+  }
+
+  get interruptRequested(): boolean {
+    return this.interrupting;
+  }
+
+  /** @internal `runEpochs` calls it as an epoch begins, before the epoch's data is drawn. */
+  beginEpoch(epoch: number): void {
+    this.resumes.begin(epoch);
+  }
+
+  /**
+   * The JSON part of a checkpoint, as `Trainer.getState`. Taken at an epoch's end or after an
+   * interrupted fit (then with the epoch's position); inside a pass the weights on the main thread
+   * lag the workers', so a call from `onStep` is refused.
+   */
+  getState(): TrainerState {
+    if (this.live) {
+      throw new InvalidArgumentError({
+        fn: 'DataParallelTrainer.getState',
+        argument: 'this',
+        expected: "a trainer between epochs or after interrupt() (a data-parallel run's checkpoints are taken at epoch ends and when interrupted)",
+        received: `a pass in epoch ${this.live.epoch}`,
+      });
+    }
+    const pending = this.resumes.pending;
+    return {
+      step: this.step,
+      epoch: this.epoch,
+      random: pending ? pending.random : this.random.getState(),
+      scheduler: this.scheduler?.stateDict() ?? null,
+      history: this.history.map((h) => ({ ...h })),
+      position: pending ? { ...pending.position } : null,
+    };
+  }
+
+  /** The state an interrupted epoch carries into its next batch (the trainer's tensors), or null. */
+  carriedState(): RecurrentState | null {
+    return this.resumes.pending?.carried ?? null;
+  }
+
+  /** As `Trainer.setState`: counters, history, schedule, random source, and a position to continue. */
+  setState(state: TrainerState, carried: RecurrentState | null = null): void {
+    const fn = 'DataParallelTrainer.setState';
+    if (this.pool) throw new InvalidArgumentError({ fn, argument: 'this', expected: 'not fitting', received: 'a fit in progress' });
+    applyTrainerState(fn, this, this.resumes, state, carried);
+  }
+
+  /** Frees what the trainer holds besides the model and optimizer (an interrupted epoch's carried state). */
+  dispose(): void {
+    this.resumes.drop();
   }
 
   /** Worker threads of the current (or last) `fit` that have not exited: 0 once `fit` returns or throws. */
@@ -127,9 +194,10 @@ export class DataParallelTrainer implements EpochHost {
    * returns the whole history.
    */
   async fit(options: FitOptions): Promise<EpochStats[]> {
-    const epochs = checkInt('DataParallelTrainer.fit', 'options.epochs', options.epochs, 0);
+    const epochs = checkFitOptions('DataParallelTrainer.fit', options);
     if (this.pool) throw new InvalidArgumentError({ fn: 'DataParallelTrainer.fit', argument: 'this', expected: 'not already fitting', received: 'a fit in progress' });
     this.stopping = false;
+    this.interrupting = false;
     // Nothing left to run: the callbacks only, no workers started.
     if (this.epoch >= epochs) return runEpochs(this, epochs, options, { trainEpoch: () => Promise.reject(new Error('DataParallelTrainer: no epoch left to run')) });
     const pool = this.start();
@@ -141,7 +209,7 @@ export class DataParallelTrainer implements EpochHost {
       return await runEpochs(this, epochs, options, {
         trainEpoch: async (source, epoch) => {
           const stats = await this.trainEpoch(pool, source, epoch);
-          await this.pull(pool); // the epoch's weights into `model`, for validation and callbacks
+          await this.pull(pool); // the epoch's weights into `model`, for validation, callbacks and checkpoints
           return stats;
         },
         finish: async () => {
@@ -251,25 +319,28 @@ export class DataParallelTrainer implements EpochHost {
    * non-finite loss refuses the queued step). A step's time runs from when the workers could
    * start it to its last reply, so callbacks and data loading are not counted, as in `Trainer`.
    */
-  private async trainEpoch(pool: WorkerPool, source: BatchSource, epoch: number): Promise<EpochStats> {
-    let lossSum = 0;
-    let tokens = 0;
-    let steps = 0;
-    let seconds = 0;
+  private async trainEpoch(pool: WorkerPool, source: BatchSource, epoch: number): Promise<EpochStats | null> {
+    const { random, resume } = this.resumes.take(epoch);
+    const position = startPosition(epoch, random, resume);
     let previousRows = -1;
-    let batchIndex = 0;
-    const iterator = toAsyncIterator(source);
+    const iterator = batchIterator('DataParallelTrainer.fit', source);
     let finished = false;
     /** Schedule steps taken for batches sent but not yet done (undone if the epoch fails). */
     let ahead = 0;
-    const post = async (): Promise<InFlight | null> => {
+    const post = async (): Promise<InFlight | { refused: unknown } | null> => {
       const next = await iterator.next();
       if (next.done) {
         finished = true;
         return null;
       }
       const batch = next.value;
-      const { x, y, mask, B, T } = batchArrays(batch);
+      let arrays: ReturnType<typeof batchArrays>;
+      try {
+        arrays = batchArrays(batch, vocabSizeOf(this.model));
+      } catch (error) {
+        return { refused: error }; // thrown once the step in flight is done, as Trainer would
+      }
+      const { x, y, mask, B, T } = arrays;
       const carry = Boolean(batch.carryState) && B === previousRows;
       previousRows = B;
       let targets = B * T;
@@ -293,10 +364,22 @@ export class DataParallelTrainer implements EpochHost {
       return { replies, posted, targets };
     };
     let lastDone = -Infinity;
+    this.live = position;
+    const carried = resume?.carried ?? null; // this epoch's now: freed once the workers have it
     try {
+      if (resume) {
+        await skipTrained(iterator, resume, this.random, epoch);
+        // Each worker carries its rows of the saved state into the next batch.
+        if (carried) {
+          previousRows = carried.h.shape[1]!;
+          checkReplies(await pool.send(splitCarried(carried, this.workers)));
+        }
+      }
       let current = await post();
       while (current) {
-        const following = await post();
+        if ('refused' in current) throw current.refused;
+        // Interrupted: no new step is sent; the one in flight is finished below.
+        const following = this.interrupting ? null : await post();
         const { replies: all, at } = await current.replies;
         const replies = checkReplies(all);
         const stepNo = this.step + 1;
@@ -313,22 +396,71 @@ export class DataParallelTrainer implements EpochHost {
         });
         this.step = stepNo;
         if (this.scheduler && this.scheduleEvery === 'step') ahead -= 1;
-        seconds += (at - Math.max(current.posted, lastDone)) / 1000;
+        position.seconds += (at - Math.max(current.posted, lastDone)) / 1000;
         lastDone = at;
-        lossSum += first.loss * current.targets;
-        tokens += current.targets;
-        steps += 1;
-        const info: StepInfo = { epoch, step: stepNo, batch: batchIndex++, loss: first.loss, gradNorm: first.gradNorm, tokens: current.targets, lr: first.lr };
+        position.lossSum += first.loss * current.targets;
+        position.tokens += current.targets;
+        position.steps += 1;
+        const info: StepInfo = { epoch, step: stepNo, batch: position.batches++, loss: first.loss, gradNorm: first.gradNorm, tokens: current.targets, lr: first.lr };
         for (const cb of this.callbacks) await cb.onStep?.(info, this);
         current = following;
       }
     } finally {
+      this.live = null;
+      disposeState(carried);
       if (ahead > 0 && this.scheduler) this.scheduler.loadStateDict({ ...this.scheduler.stateDict(), t: this.scheduler.t - ahead });
       if (!finished) await iterator.return?.();
     }
+    if (!finished) {
+      // Interrupted inside the epoch: keep where it stands and what the workers carry.
+      const carried = gatherCarried(checkReplies(await pool.send({ type: 'carried' })));
+      this.resumes.hold({ position: { ...position }, random: this.random.getState(), carried });
+      return null;
+    }
+    const { lossSum, tokens, steps, seconds } = position;
     const loss = tokens > 0 ? lossSum / tokens : NaN;
     return { epoch, steps, tokens, loss, perplexity: Math.exp(loss), seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, lr: this.optimizer.lr };
   }
+}
+
+/** Row blocks of a carried state [L, B, H] for the workers (contiguous rows, as `splitRows`). */
+function splitCarried(state: RecurrentState, workers: number): Command[] {
+  const [L, B, H] = state.h.shape as [number, number, number];
+  const h = state.h.dataSync() as Float32Array;
+  const c = state.c ? (state.c.dataSync() as Float32Array) : null;
+  let r0 = 0;
+  return splitRows(B, workers).map((n) => {
+    const rows = (src: Float32Array): Float32Array => {
+      const out = new Float32Array(L * n * H);
+      for (let l = 0; l < L; l++) out.set(src.subarray((l * B + r0) * H, (l * B + r0 + n) * H), l * n * H);
+      return out;
+    };
+    const cmd: Command = { type: 'carry', state: n > 0 ? { shape: [L, n, H], h: rows(h), c: c ? rows(c) : null } : null };
+    r0 += n;
+    return cmd;
+  });
+}
+
+/** The workers' carried rows joined back into one state [L, B, H] (workers in row order), or null. */
+function gatherCarried(replies: Reply[]): RecurrentState | null {
+  const parts = replies.map((r) => (r.type === 'carried' ? r.state : null)).filter((p): p is CarriedRows => p !== null);
+  if (parts.length === 0) return null;
+  const [L, , H] = parts[0]!.shape;
+  const B = parts.reduce((n, p) => n + p.shape[1], 0);
+  const join = (pick: (p: CarriedRows) => Float32Array): Float32Array => {
+    const out = new Float32Array(L * B * H);
+    let r0 = 0;
+    for (const p of parts) {
+      const n = p.shape[1];
+      const src = pick(p);
+      for (let l = 0; l < L; l++) out.set(src.subarray(l * n * H, (l + 1) * n * H), (l * B + r0) * H);
+      r0 += n;
+    }
+    return out;
+  };
+  const h = tf.tensor(join((p) => p.h), [L, B, H], 'float32');
+  if (!parts[0]!.c) return { h };
+  return { h, c: tf.tensor(join((p) => p.c!), [L, B, H], 'float32') };
 }
 
 interface InFlight {
@@ -337,18 +469,9 @@ interface InFlight {
   targets: number;
 }
 
-function toAsyncIterator(source: BatchSource): AsyncIterator<TrainBatch> | Iterator<TrainBatch> {
-  const s = source as Partial<AsyncIterable<TrainBatch> & Iterable<TrainBatch>>;
-  const asyncIterator = s[Symbol.asyncIterator];
-  if (typeof asyncIterator === 'function') return asyncIterator.call(source);
-  const iterator = s[Symbol.iterator];
-  if (typeof iterator === 'function') return iterator.call(source);
-  throw new InvalidArgumentError({ fn: 'DataParallelTrainer.fit', argument: 'data(epoch)', expected: 'an iterable or async iterable of batches', received: source });
-}
-
 /** A batch as row-major arrays (tensors are read and disposed, as `Trainer` disposes them). */
-function batchArrays(batch: TrainBatch): { x: Int32Array; y: Int32Array; mask: Float32Array | null; B: number; T: number } {
-  const [B, T] = checkBatchShape(batch, 'DataParallelTrainer', ['x', 'y', 'mask']);
+function batchArrays(batch: TrainBatch, vocabSize: number | undefined): { x: Int32Array; y: Int32Array; mask: Float32Array | null; B: number; T: number } {
+  const [B, T] = checkBatch(batch, 'DataParallelTrainer', vocabSize);
   const read = <A extends Int32Array | Float32Array>(v: Tensor | A, dtype: 'int32' | 'float32'): A => {
     if (!(v instanceof tf.Tensor)) return v;
     const data = (v.dtype === dtype ? v.dataSync() : tf.tidy(() => tf.cast(v, dtype).dataSync())) as A;

@@ -53,7 +53,18 @@ export type Command =
   | { type: 'weights' }
   | { type: 'optimizerState' }
   | { type: 'memory' }
+  /** The state this worker carries into its rows' next batch (for a checkpoint). */
+  | { type: 'carried' }
+  /** Carry this state into its rows' next batch (resuming inside an epoch). */
+  | { type: 'carry'; state: CarriedRows | null }
   | { type: 'close' };
+
+/** A worker's carried state: h (and c) [L, rows, H] row-major. */
+export interface CarriedRows {
+  shape: [number, number, number];
+  h: Float32Array;
+  c: Float32Array | null;
+}
 
 /** Milliseconds of one worker's step, by phase. */
 export interface StepTimes {
@@ -76,7 +87,9 @@ export type Reply =
   | { type: 'error'; error: WireError }
   | { type: 'weights'; weights: Float32Array[] }
   | { type: 'optimizerState'; state: PlainOptimizerState }
-  | { type: 'memory'; numTensors: number; numBytes: number };
+  | { type: 'memory'; numTensors: number; numBytes: number }
+  | { type: 'carried'; state: CarriedRows | null }
+  | { type: 'ok' };
 
 /**
  * Shared memory. `grads` is [2 parities, workers, P] float32: a step writes the slot of its parity,

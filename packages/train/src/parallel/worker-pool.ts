@@ -10,6 +10,7 @@ import {
   SafetensorsError,
   ShapeError,
   VocabError,
+  WorkerError,
   type ArgumentErrorDetails,
 } from '@recurrent/core';
 import type { Command, Reply, WireError, WorkerInit } from './protocol';
@@ -56,6 +57,7 @@ export class WorkerPool {
   private readonly alive = new Set<number>();
   private exited: Promise<void>[] = [];
   private closing = false;
+  private death: WorkerError | null = null;
 
   constructor(url: URL | string, inits: WorkerInit[]) {
     inits.forEach((init, i) => {
@@ -65,10 +67,10 @@ export class WorkerPool {
       this.alive.add(i);
       this.exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
       worker.on('message', (r: Reply) => this.pending[i]!.shift()?.resolve(r));
-      worker.on('error', (error: Error) => this.failAll(i, error));
+      worker.on('error', (error: Error) => this.failAll(new WorkerError(i, `data-parallel worker crashed (${error.message})`, null, { cause: error })));
       worker.once('exit', (code) => {
         this.alive.delete(i);
-        if (!this.closing) this.failAll(i, new Error(`data-parallel worker ${i} exited (code ${code})`));
+        if (!this.closing) this.failAll(new WorkerError(i, `data-parallel worker exited with code ${code} while training; the other workers were stopped`, code));
       });
     });
   }
@@ -78,15 +80,22 @@ export class WorkerPool {
     return this.alive.size;
   }
 
-  private failAll(i: number, error: Error): void {
-    const message = `data-parallel worker ${i} failed: ${error.message}`;
+  /** A worker died: every pending reply fails with the typed error (the first death is kept). */
+  private failAll(error: WorkerError): void {
+    this.death ??= error;
     for (const list of this.pending) {
-      for (const p of list.splice(0)) p.reject(new Error(message, { cause: error }));
+      for (const p of list.splice(0)) p.reject(this.death);
     }
+  }
+
+  /** Why the pool cannot go on: the first worker that died, or null. */
+  get failure(): WorkerError | null {
+    return this.death;
   }
 
   /** Replies of every worker to the next message it sends (the `ready` after start-up, or a command). */
   private next(i: number): Promise<Reply> {
+    if (this.death) return Promise.reject(this.death); // nothing more is sent to a broken pool
     return new Promise<Reply>((resolve, reject) => this.pending[i]!.push({ resolve, reject }));
   }
 

@@ -11,7 +11,7 @@ import { valueAndGrads } from '../grad/value-and-grads';
 import { crossEntropy } from '../losses/cross-entropy';
 import type { Optimizer } from '../optim/optimizer';
 import { createOptimizer, loadPlainOptimizerState, plainOptimizerState } from './optimizer-spec';
-import { Barrier, PeerAbortedError, type Command, type Reply, type WireError, type WorkerInit } from './protocol';
+import { Barrier, PeerAbortedError, type CarriedRows, type Command, type Reply, type WireError, type WorkerInit } from './protocol';
 
 type StepCommand = Extract<Command, { type: 'step' }>;
 
@@ -142,6 +142,19 @@ class DataParallelWorker {
     this.lastEnd = -1;
   }
 
+  /** The state carried into this worker's rows' next batch, as arrays. */
+  carried(): CarriedRows | null {
+    const s = this.state;
+    if (!s) return null;
+    return { shape: s.h.shape as [number, number, number], h: s.h.dataSync() as Float32Array, c: s.c ? (s.c.dataSync() as Float32Array) : null };
+  }
+
+  /** Sets the state its rows' next batch continues from (a resumed epoch). */
+  carry(rows: CarriedRows | null): void {
+    disposeState(this.state);
+    this.state = rows ? (rows.c ? { h: tf.tensor(rows.h, rows.shape), c: tf.tensor(rows.c, rows.shape) } : { h: tf.tensor(rows.h, rows.shape) }) : null;
+  }
+
   weights(): Float32Array[] {
     return this.params.map((p) => p.value.dataSync() as Float32Array);
   }
@@ -203,6 +216,11 @@ export async function runWorker(): Promise<void> {
       if (cmd.type === 'weights') post({ type: 'weights', weights: w.weights() });
       else if (cmd.type === 'optimizerState') post(w.optimizerState());
       else if (cmd.type === 'memory') post({ type: 'memory', ...tf.memory() });
+      else if (cmd.type === 'carried') post({ type: 'carried', state: w.carried() });
+      else if (cmd.type === 'carry') {
+        w.carry(cmd.state);
+        post({ type: 'ok' });
+      }
       else {
         w.dispose();
         port.close();

@@ -23,6 +23,7 @@ export type ScheduleSpec =
 /** The multiplier of the base learning rate at step `t`. Validates the spec. */
 export function scheduleFactor(spec: ScheduleSpec, t: number): number {
   const fn = 'scheduleFactor';
+  checkInt(fn, 't', t, 0);
   switch (spec?.type) {
     case 'constant':
       return 1;
@@ -46,6 +47,7 @@ export function scheduleFactor(spec: ScheduleSpec, t: number): number {
       return t >= steps ? 1 : start + ((1 - start) * t) / steps;
     }
     case 'chain':
+      if (!Array.isArray(spec.schedules)) throw new InvalidArgumentError({ fn, argument: 'spec.schedules', expected: 'an array of schedules', received: spec.schedules });
       return spec.schedules.reduce((f, s) => f * scheduleFactor(s, t), 1);
     default:
       throw new InvalidArgumentError({ fn, argument: 'spec.type', expected: "one of 'constant', 'step', 'exponential', 'cosine', 'warmup', 'chain'", received: (spec as { type?: unknown })?.type });
@@ -72,6 +74,7 @@ export class LRScheduler {
     readonly optimizer: Optimizer,
     spec: ScheduleSpec,
   ) {
+    if (!optimizer || typeof optimizer.step !== 'function') throw new InvalidArgumentError({ fn: 'LRScheduler', argument: 'optimizer', expected: 'an Optimizer', received: optimizer });
     scheduleFactor(spec, 0);
     this.spec = spec;
     this.baseLr = optimizer.lr;
@@ -94,6 +97,8 @@ export class LRScheduler {
 
   /** Restores spec, base learning rate and position (the spec in the state wins). */
   loadStateDict(state: LRSchedulerState): void {
+    if (state === null || typeof state !== 'object') throw new InvalidArgumentError({ fn: 'LRScheduler.loadStateDict', argument: 'state', expected: 'a state from stateDict()', received: state });
+    checkNumber('LRScheduler.loadStateDict', 'state.baseLr', state.baseLr, { min: 0 });
     scheduleFactor(state.spec, state.t);
     this.spec = state.spec;
     this.baseLr = state.baseLr;
