@@ -62,7 +62,7 @@ describe('parseCheckpointConfig', () => {
     ['unknown key', (c) => (c.learningRate = 1), /unknown key 'learningRate'/],
     ['wrong format', (c) => (c.format = 'recurrent-lm/2'), /'format' must be one of "recurrent-lm\/1", got "recurrent-lm\/2"/],
     ['bad cell', (c) => (c.cell = 'transformer'), /'cell' must be one of "lstm", "gru", "rnn", got "transformer"/],
-    ['hiddenSize not a positive integer', (c) => (c.hiddenSize = 2.5), /'hiddenSize' must be a positive integer, got 2.5/],
+    ['hiddenSize not a positive integer', (c) => (c.hiddenSize = 2.5), /'hiddenSize' must be a positive integer \(below 2\^31\), got 2.5/],
     ['embeddingDim with one-hot input', (c) => (c.embeddingDim = 4), /'embeddingDim' must be null when input is "one-hot", got 4/],
     ['bidirectional', (c) => (c.bidirectional = true), /'bidirectional' must be one of false, got true/],
     ['dropout out of range', (c) => (c.dropout = 1.5), /'dropout' must be a number in \[0, 1\), got 1.5/],

@@ -43,8 +43,8 @@ describe('trainedWith', () => {
     ['without engine', { backend: 'gloo' }, /missing key 'trainedWith.engine'/],
     ['an empty engine', { engine: '' }, /'trainedWith.engine' must be a non-empty string, got ""/],
     ['a backend that is not a string', { engine: 'torch.distributed', backend: 1 }, /'trainedWith.backend' must be a non-empty string, got 1/],
-    ['worldSize 0', { engine: 'torch.distributed', worldSize: 0 }, /'trainedWith.worldSize' must be a positive integer, got 0/],
-    ['worldSize 2.5', { engine: 'torch.distributed', worldSize: 2.5 }, /'trainedWith.worldSize' must be a positive integer, got 2.5/],
+    ['worldSize 0', { engine: 'torch.distributed', worldSize: 0 }, /'trainedWith.worldSize' must be a positive integer \(below 2\^31\), got 0/],
+    ['worldSize 2.5', { engine: 'torch.distributed', worldSize: 2.5 }, /'trainedWith.worldSize' must be a positive integer \(below 2\^31\), got 2.5/],
     ['an unknown key', { ...ddp, nodes: 4 }, /unknown key 'trainedWith.nodes' \(expected engine and optionally backend, worldSize\)/],
   ];
   for (const [label, value, pattern] of bad) {
