@@ -68,9 +68,18 @@ export function packPanelsTransposed(src: usize, N: i32, K: i32, dst: usize): vo
  * row strides K (A) and Np (C), Np = 8 × panels, any M. Rows go four at a time through a 4×8
  * register tile and the last M mod 4 one at a time through a 1×32 tile (1×8 at the right edge).
  * Every output element sums over k in order, a block of KC at a time, whichever tile computes it:
- * a row gets the same bits alone as among others.
+ * a row gets the same bits alone as among others, and a column the same bits in any panel range
+ * (so a product split between threads by rows or by panels equals the whole one bit for bit).
  */
 export function gemm(a: usize, bp: usize, c: usize, M: i32, K: i32, panels: i32, accumulate: i32): void {
+  gemmPanels(a, bp, c, M, K, 0, panels, panels, accumulate);
+}
+
+/**
+ * The columns of panels [p0, p1) of `gemm`'s product (C's row stride still `panels` panels): one
+ * thread's share when a product with few rows is split by panels.
+ */
+export function gemmPanels(a: usize, bp: usize, c: usize, M: i32, K: i32, p0: i32, p1: i32, panels: i32, accumulate: i32): void {
   const rowA = <usize>K << 2;
   const rowC = <usize>panels << 5;
   const panelBytes = <usize>K << 5;
@@ -78,18 +87,18 @@ export function gemm(a: usize, bp: usize, c: usize, M: i32, K: i32, panels: i32,
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const add = accumulate !== 0 || k0 > 0;
-    for (let p0 = 0; p0 < panels; p0 += NC_PANELS) {
-      const p1 = min(p0 + NC_PANELS, panels);
+    for (let q0 = p0; q0 < p1; q0 += NC_PANELS) {
+      const q1 = min(q0 + NC_PANELS, p1);
       for (let i = 0; i < M4; i += 4) {
         const ai = a + <usize>i * rowA + (<usize>k0 << 2);
-        for (let p = p0; p < p1; p++) tile4x8(ai, rowA, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), c + <usize>i * rowC + (<usize>p << 5), rowC, add);
+        for (let p = q0; p < q1; p++) tile4x8(ai, rowA, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), c + <usize>i * rowC + (<usize>p << 5), rowC, add);
       }
       for (let i = M4; i < M; i++) {
         const ai = a + <usize>i * rowA + (<usize>k0 << 2);
         const ci = c + <usize>i * rowC;
-        let p = p0;
-        for (; p + 4 <= p1; p += 4) tile1x32(ai, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), panelBytes, ci + (<usize>p << 5), add);
-        for (; p < p1; p++) tile1x8(ai, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), ci + (<usize>p << 5), add);
+        let p = q0;
+        for (; p + 4 <= q1; p += 4) tile1x32(ai, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), panelBytes, ci + (<usize>p << 5), add);
+        for (; p < q1; p++) tile1x8(ai, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), ci + (<usize>p << 5), add);
       }
     }
   }

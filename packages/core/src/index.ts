@@ -27,6 +27,7 @@ export {
   NonFiniteLossError,
   SafetensorsError,
   CheckpointError,
+  ThreadError,
   toRecurrentError,
   describe,
   type ErrorCode,

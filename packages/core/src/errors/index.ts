@@ -12,4 +12,5 @@ export { EmptyCorpusError } from './empty-corpus-error';
 export { NonFiniteLossError } from './non-finite-loss-error';
 export { SafetensorsError } from './safetensors-error';
 export { CheckpointError } from './checkpoint-error';
+export { ThreadError } from './thread-error';
 export { toRecurrentError } from './normalize';

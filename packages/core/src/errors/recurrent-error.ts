@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'SAFETENSORS'
   | 'CHECKPOINT'
   | 'BACKEND'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'THREAD';
 
 export interface RecurrentErrorOptions {
   cause?: unknown;

@@ -48,6 +48,58 @@ export interface ModuleExports {
     panels: number,
     accumulate: number,
   ): void;
+  gemmPanels(
+    a: number,
+    bp: number,
+    c: number,
+    M: number,
+    K: number,
+    p0: number,
+    p1: number,
+    panels: number,
+    accumulate: number,
+  ): void;
+  sequenceForward(
+    kind: number,
+    xp: number,
+    offs: number,
+    bias: number,
+    whh: number,
+    h0: number,
+    c0: number,
+    hs: number,
+    cs: number,
+    saved: number,
+    pre: number,
+    T: number,
+    B: number,
+    Hp: number,
+    b0: number,
+    b1: number,
+    reverse: number,
+    flag: number,
+  ): void;
+  sequenceBackward(
+    kind: number,
+    whh: number,
+    dOut: number,
+    dh: number,
+    dc: number,
+    saved: number,
+    h0: number,
+    c0: number,
+    hs: number,
+    cs: number,
+    dGi: number,
+    dGh: number,
+    T: number,
+    B: number,
+    Hp: number,
+    b0: number,
+    b1: number,
+    reverse: number,
+    flag: number,
+  ): void;
   lstmForward: CellForward;
   lstmBackward: CellBackward;
   gruForward: CellForward;

@@ -3,15 +3,40 @@
 // module compiles (WebAssembly SIMD: every current browser and Node); otherwise, or switched
 // off, the same ops run composed of tfjs ops (the reference the module's kernels are tested
 // against). Tensor products (tf.matMul on the wasm backend) take our GEMM when the module's
-// route is on and the product is large enough to pay for the copies, else XNNPACK.
+// route is on and the product is large enough to pay for the copies, else XNNPACK. With threads
+// (init's `threads`), a kernel's work is split between them when it is large enough to pay for
+// the hand-out (`threadParts`); smaller work stays on the calling thread.
 import { compiledVariant, type ModuleVariant } from './loader';
-import { sharedMemory, type ModuleMemory } from './memory';
+import { moduleMemory, type ModuleMemory } from './memory';
 
 let moduleOn = true;
 let gemmOn = true;
 
 /** Products with fewer multiply-adds than this stay with XNNPACK (the copies would dominate). */
 export const MIN_GEMM_WORK = 1 << 16;
+
+/**
+ * Multiply-adds (or, for the loss, logits) a thread must get for a split to pay: below it the
+ * hand-out and join (about 1 to 5 µs with the workers spinning, tens of µs to wake one) cost
+ * more than the thread saves. Measured on the workloads' products (core's README, Threads).
+ */
+export const MIN_THREAD_WORK = 1 << 17;
+
+let minThreadWork = MIN_THREAD_WORK;
+
+/** How many threads a kernel with `work` multiply-adds is split over (1: the calling thread alone). */
+export function threadParts(mem: ModuleMemory, work: number): number {
+  const t = mem.threads;
+  if (t <= 1) return 1;
+  return Math.max(1, Math.min(t, Math.floor(work / minThreadWork)));
+}
+
+/** Sets the split cutoff (default MIN_THREAD_WORK), for measurements of it; returns the previous one. */
+export function setMinThreadWork(work: number): number {
+  const old = minThreadWork;
+  minThreadWork = Math.max(1, Math.floor(work));
+  return old;
+}
 
 /**
  * Switches our module's route on (the default) or off: off, every op takes its composed route
@@ -38,7 +63,7 @@ export function setModuleGemmEnabled(on: boolean): void {
 
 /** The module's memory when work runs there, else null: take the composed route. */
 export function moduleRoute(): ModuleMemory | null {
-  return moduleOn ? sharedMemory() : null;
+  return moduleOn ? moduleMemory() : null;
 }
 
 /** The module's memory when a tensor product of `work` multiply-adds runs on our GEMM, else null (XNNPACK). */

@@ -4,9 +4,12 @@
 // steps and the shape of its weights (module/cells.ts, assembly/cells.ts).
 //
 // Forward: the input projections of every step in one product (or, for token ids, a row lookup),
-// then per step h'·W_hhᵀ on our GEMM and the cell's forward step. Backward: per step the cell's
-// backward step (no transcendental functions: it reuses the saved activations) and dG·W_hh; the
-// weight gradients once per sequence as single products over all steps.
+// then the time loop in the module (assembly/sequence.ts): per step h'·W_hhᵀ on our GEMM and the
+// cell's forward step. Backward: the module's loop, per step the cell's backward step (no
+// transcendental functions: it reuses the saved activations) and dG·W_hh; the weight gradients
+// once per sequence as single products over all steps. With threads, the time loops split by
+// batch rows (rows never mix in a recurrent layer, so the threads need no synchronisation inside
+// the loop) and the products by rows or panels (module/gemm.ts): the same bits as one thread.
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../runtime/tf';
 import {
@@ -21,7 +24,8 @@ import {
   type CellKind,
 } from '../module/cells';
 import { gemm, type PackedRight } from '../module/gemm';
-import { sharedMemory } from '../module/memory';
+import { moduleMemory, type ModuleMemory } from '../module/memory';
+import { threadParts } from '../module/route';
 import { isRecording, runKernelOp, type GradientMap, type KernelOp } from './kernel-op';
 import { putTensor, readValues, tensorFromModule } from './module-io';
 
@@ -43,6 +47,8 @@ function dimsOf(cell: Cell, x: Tensor, wIh: Tensor, wHh: Tensor): Dims {
 
 /** What a forward pass keeps for its backward pass: blocks of the module's memory, byte offsets. */
 interface Held {
+  /** The memory the blocks are in (the threads setting may change before backward). */
+  mem: ModuleMemory;
   hs: number; // [T, B, Hp] h after each step (the output)
   cs: number; // [T, B, Hp] c after each step (LSTM), else 0
   saved: number; // [T, B, S·Hp] the cell's saved activations, or 0
@@ -75,8 +81,14 @@ function stepOrder(
   return { t, prev: (s) => (s === 0 ? -1 : t(s - 1)) };
 }
 
+/** Threads for a time loop over B rows of `work` multiply-adds, and the rows each takes at a time. */
+function rowSplit(mem: ModuleMemory, B: number, work: number): { parts: number; grain: number } {
+  const parts = Math.min(B, threadParts(mem, work));
+  return { parts, grain: B >= 4 * parts ? 4 : 1 };
+}
+
 function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap): Tensor[] {
-  const mem = sharedMemory()!;
+  const mem = moduleMemory()!;
   const { x, h0, c0, wIh, wHh, bIh, bHh } = inputs as Record<string, Tensor>;
   const d = dimsOf(cell, x!, wIh!, wHh!);
   const { T, B, I, H, Hp, N } = d;
@@ -107,6 +119,7 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
   }
   const pre = mem.alloc(B * N);
   const held: Held = {
+    mem,
     hs: mem.alloc(T * BH),
     cs: cell.cellState ? mem.alloc(T * BH) : 0,
     saved: S > 0 ? mem.alloc(T * B * S) : 0,
@@ -122,29 +135,29 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
   }
   putTensor(mem, held.h0, h0!, B, H, Hp);
   if (cell.cellState) putTensor(mem, held.c0, c0!, B, H, Hp);
-  const step = cell.forward(mem.fns);
+  const reverse = attrs.reverse === true ? 1 : 0;
   const flag = attrs.relu === true ? 1 : 0;
-  for (let s = 0; s < T; s++) {
-    const t = order.t(s);
-    const tp = order.prev(s);
-    const hPrev = tp < 0 ? held.h0 : at(held.hs, tp, B, Hp);
-    const cPrev = !cell.cellState ? 0 : tp < 0 ? held.c0 : at(held.cs, tp, B, Hp);
-    gemm(mem, hPrev, whh, pre, B); // [B, N] h'·W_hhᵀ
-    step(
-      pre,
-      xp,
-      offs + 4 * t * B,
-      bias,
-      hPrev,
-      cPrev,
-      at(held.hs, t, B, Hp),
-      cell.cellState ? at(held.cs, t, B, Hp) : 0,
-      at(held.saved, t, B, S),
-      B,
-      Hp,
-      flag,
-    );
-  }
+  const { parts, grain } = rowSplit(mem, B, T * B * Hp * N);
+  mem.parallel('sequenceForward', B, parts, grain, (b0, b1) => [
+    cell.index,
+    xp,
+    offs,
+    bias,
+    whh.at,
+    held.h0,
+    held.c0,
+    held.hs,
+    held.cs,
+    held.saved,
+    pre,
+    T,
+    B,
+    Hp,
+    b0,
+    b1,
+    reverse,
+    flag,
+  ]);
   const tl = order.t(T - 1);
   const output = tensorFromModule(mem, held.hs, [T, B, H], T * B, H, Hp);
   const outs = [output, tensorFromModule(mem, at(held.hs, tl, B, Hp), [B, H], B, H, Hp)];
@@ -158,7 +171,6 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
 }
 
 function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMap): GradientMap {
-  const mem = sharedMemory()!;
   const [x, wIh, wHh] = saved as [Tensor, Tensor, Tensor];
   const held = heldByCall.get(attrs);
   if (!held)
@@ -166,10 +178,10 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
       `${cell.kind}Sequence: the forward pass kept nothing for its gradient (was it recorded?)`,
     );
   heldByCall.delete(attrs);
+  const mem = held.mem;
   const d = dimsOf(cell, x, wIh, wHh);
   const { T, B, I, H, Hp, N } = d;
   const BH = B * Hp;
-  const S = cell.savedBlocks * Hp;
   const G = cell.gates;
   const order = stepOrder(T, attrs.reverse === true);
   const { ids } = held;
@@ -186,29 +198,28 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
   putTensor(mem, dOut, dys[0]!, T * B, H, Hp);
   putTensor(mem, dh, dys[1]!, B, H, Hp);
   if (cell.cellState) putTensor(mem, dc, dys[2]!, B, H, Hp);
-  const step = cell.backward(mem.fns);
-  const flag = attrs.relu === true ? 1 : 0;
-  for (let s = T - 1; s >= 0; s--) {
-    const t = order.t(s);
-    const tp = order.prev(s);
-    const hPrev = tp < 0 ? held.h0 : at(held.hs, tp, B, Hp);
-    const cPrev = !cell.cellState ? 0 : tp < 0 ? held.c0 : at(held.cs, tp, B, Hp);
-    step(
-      at(dOut, t, B, Hp),
-      dh,
-      dc,
-      at(held.saved, t, B, S),
-      hPrev,
-      cPrev,
-      at(held.hs, t, B, Hp),
-      at(dGi, t, B, N),
-      at(dGh, t, B, N),
-      B,
-      Hp,
-      flag,
-    );
-    gemm(mem, at(dGh, t, B, N), whh, dh, B, cell.directGrad); // dh (+)= dG·W_hh
-  }
+  const { parts, grain } = rowSplit(mem, B, T * B * Hp * N);
+  mem.parallel('sequenceBackward', B, parts, grain, (b0, b1) => [
+    cell.index,
+    whh.at,
+    dOut,
+    dh,
+    dc,
+    held.saved,
+    held.h0,
+    held.c0,
+    held.hs,
+    held.cs,
+    dGi,
+    dGh,
+    T,
+    B,
+    Hp,
+    b0,
+    b1,
+    attrs.reverse === true ? 1 : 0,
+    attrs.relu === true ? 1 : 0,
+  ]);
   mem.fns.columnSum(dGi, T * B, N, dbi);
   if (dbh !== dbi) mem.fns.columnSum(dGh, T * B, N, dbh);
   let dWihIds: Float32Array | null = null;

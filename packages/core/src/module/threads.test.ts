@@ -1,0 +1,327 @@
+// The thread pool of our module: a job split between threads gives the same bits as one thread;
+// init's `threads` picks the one-thread instance or the pool; a worker's error reaches the
+// caller as a ThreadError and leaves the pool working; the shared memory grows under a running
+// pool; an allocation that fails leaves nothing waiting.
+import { availableParallelism } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, RecurrentError, ThreadError } from '../index';
+import { packRightFrom, stride } from './gemm';
+import { compiledModule, loadSharedModule } from './loader';
+import { ModuleMemory, moduleMemory } from './memory';
+import { setMinThreadWork } from './route';
+import { splitRange, ThreadPool } from './threads';
+import { defaultThreads, DEFAULT_THREAD_CAP } from './thread-count';
+
+const cores = availableParallelism();
+
+/** Deterministic values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  let x = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) / 2 ** 32) * 2 - 1;
+  });
+}
+
+/** C (stride(N) columns) of A [M, K] · B [K, N], computed in `mem` with `threads` parts at most. */
+function product(
+  mem: ModuleMemory,
+  M: number,
+  K: number,
+  N: number,
+  seed: number,
+  run: (a: number, bp: number, c: number, panels: number) => void,
+): Float32Array {
+  const [a, raw, c] = [mem.alloc(M * K), mem.alloc(K * N), mem.alloc(M * stride(N))];
+  mem.f32.set(values(M * K, seed), a >>> 2);
+  mem.f32.set(values(K * N, seed + 1), raw >>> 2);
+  mem.f32.set(values(M * stride(N), seed + 2), c >>> 2); // accumulate adds to this
+  const b = packRightFrom(mem, raw, K, N, false)!;
+  run(a, b.at, c, b.panels);
+  const out = mem.view(c, M * stride(N)).slice();
+  mem.release(a, raw, c, b.at);
+  return out;
+}
+
+describe('splitRange', () => {
+  it('covers [0, n) with contiguous ranges of whole grains, as equal as possible', () => {
+    expect(splitRange(32, 2, 4)).toEqual([
+      [0, 16],
+      [16, 32],
+    ]);
+    expect(splitRange(10, 3, 4)).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ]);
+    expect(splitRange(5, 4)).toEqual([
+      [0, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]);
+    expect(splitRange(3, 8)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+    expect(splitRange(7, 2, 8)).toEqual([[0, 7]]);
+    for (let n = 1; n < 40; n++)
+      for (let parts = 1; parts < 6; parts++)
+        for (const grain of [1, 4]) {
+          const r = splitRange(n, parts, grain);
+          expect(r[0]![0]).toBe(0);
+          expect(r.at(-1)![1]).toBe(n);
+          r.forEach(([lo, hi], i) => {
+            expect(hi).toBeGreaterThan(lo);
+            if (i > 0) expect(lo).toBe(r[i - 1]![1]);
+            if (i < r.length - 1) expect((hi - lo) % grain).toBe(0);
+          });
+        }
+  });
+});
+
+describe('a pool of three threads over one shared memory', () => {
+  let mem: ModuleMemory;
+  let single: ModuleMemory;
+
+  beforeAll(async () => {
+    await init();
+    const module = (await loadSharedModule())!;
+    mem = new ModuleMemory(
+      module,
+      new WebAssembly.Memory({ initial: 64, maximum: 4096, shared: true }),
+    );
+    // Three threads on any machine: the splits below are uneven on purpose.
+    mem.setPool(await ThreadPool.start(module, mem.fns.memory, 3, ['gemm', 'gemmPanels']));
+    single = new ModuleMemory(compiledModule()!);
+  });
+
+  afterAll(() => mem.setPool(null));
+
+  it('runs on three threads over a shared memory', () => {
+    expect(mem.threads).toBe(3);
+    expect(mem.fns.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(single.fns.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  // Rows split in blocks of 4 (and a remainder), or panels split for few rows; with and without
+  // accumulating into C; K past one block of 256 (the kernel sums K in blocks).
+  for (const [M, K, N] of [
+    [37, 300, 45],
+    [1, 256, 1024],
+    [3, 513, 200],
+    [64, 128, 8],
+    [130, 700, 130],
+  ] as const) {
+    for (const accumulate of [0, 1]) {
+      it(`[${M}, ${K}]·[${K}, ${N}]${accumulate ? ' added to C' : ''}: split by rows and by panels, the same bits as one thread`, () => {
+        const want = product(single, M, K, N, M + K, (a, bp, c, panels) =>
+          single.fns.gemm(a, bp, c, M, K, panels, accumulate),
+        );
+        const byRows = product(mem, M, K, N, M + K, (a, bp, c, panels) =>
+          mem.parallel('gemm', M, 3, 4, (lo, hi) => [
+            a + 4 * lo * K,
+            bp,
+            c + 32 * lo * panels,
+            hi - lo,
+            K,
+            panels,
+            accumulate,
+          ]),
+        );
+        const byPanels = product(mem, M, K, N, M + K, (a, bp, c, panels) =>
+          mem.parallel('gemmPanels', panels, 3, 1, (lo, hi) => [
+            a,
+            bp,
+            c,
+            M,
+            K,
+            lo,
+            hi,
+            panels,
+            accumulate,
+          ]),
+        );
+        expect(Buffer.from(byRows.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+        expect(Buffer.from(byPanels.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      });
+    }
+  }
+
+  it('a kernel that traps on a worker throws a ThreadError on the caller, and the pool keeps working', () => {
+    const [M, K, N] = [64, 64, 64];
+    let error: unknown;
+    try {
+      product(mem, M, K, N, 5, (a, bp, c, panels) =>
+        // The third range's right side points past the end of the 4 GB address space: a trap.
+        mem.parallel('gemm', M, 3, 4, (lo, hi) => [
+          a + 4 * lo * K,
+          lo === 0 || hi < M ? bp : 0xfffffff0,
+          c + 32 * lo * panels,
+          hi - lo,
+          K,
+          panels,
+          0,
+        ]),
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ThreadError);
+    expect(RecurrentError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'THREAD', kernel: 'gemm', thread: 2 });
+    expect((error as Error).message).toMatch(
+      /^gemm: thread 2 of our module's pool failed: RuntimeError: memory access out of bounds/,
+    );
+    // No thread is left in the failed job: the next one runs on all three.
+    const want = product(single, M, K, N, 9, (a, bp, c, panels) =>
+      single.fns.gemm(a, bp, c, M, K, panels, 0),
+    );
+    const got = product(mem, M, K, N, 9, (a, bp, c, panels) =>
+      mem.parallel('gemm', M, 3, 4, (lo, hi) => [
+        a + 4 * lo * K,
+        bp,
+        c + 32 * lo * panels,
+        hi - lo,
+        K,
+        panels,
+        0,
+      ]),
+    );
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    expect(mem.threads).toBe(3);
+  });
+
+  it('the workers see the memory grown after they started', () => {
+    const before = mem.fns.memory.buffer.byteLength;
+    const [M, K, N] = [48, 512, 512];
+    const pad = mem.alloc((before - mem.reservedBytes) / 4 + 1024); // the next blocks lie past the start size
+    const want = product(single, M, K, N, 3, (a, bp, c, panels) =>
+      single.fns.gemm(a, bp, c, M, K, panels, 0),
+    );
+    const got = product(mem, M, K, N, 3, (a, bp, c, panels) => {
+      expect(c).toBeGreaterThan(before);
+      mem.parallel('gemm', M, 3, 4, (lo, hi) => [
+        a + 4 * lo * K,
+        bp,
+        c + 32 * lo * panels,
+        hi - lo,
+        K,
+        panels,
+        0,
+      ]);
+    });
+    expect(mem.fns.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    mem.release(pad);
+  });
+
+  it("an allocation past the shared memory's maximum fails on the caller and leaves the pool working", () => {
+    expect(() => mem.alloc(4096 * 16384)).toThrow(RangeError); // 256 MB of a 256 MB maximum, some taken
+    expect(mem.tryAlloc(4096 * 16384)).toBeNull();
+    const [M, K, N] = [40, 64, 64];
+    const want = product(single, M, K, N, 4, (a, bp, c, panels) =>
+      single.fns.gemm(a, bp, c, M, K, panels, 0),
+    );
+    const got = product(mem, M, K, N, 4, (a, bp, c, panels) =>
+      mem.parallel('gemm', M, 3, 4, (lo, hi) => [
+        a + 4 * lo * K,
+        bp,
+        c + 32 * lo * panels,
+        hi - lo,
+        K,
+        panels,
+        0,
+      ]),
+    );
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
+
+  it('a closed pool runs every range on the caller', async () => {
+    const module = (await loadSharedModule())!;
+    const other = new ModuleMemory(
+      module,
+      new WebAssembly.Memory({ initial: 64, maximum: 256, shared: true }),
+    );
+    other.setPool(await ThreadPool.start(module, other.fns.memory, 2, ['gemm']));
+    expect(other.threads).toBe(2);
+    other.setPool(null);
+    expect(other.threads).toBe(1);
+    const [M, K, N] = [16, 32, 16];
+    const want = product(single, M, K, N, 6, (a, bp, c, panels) =>
+      single.fns.gemm(a, bp, c, M, K, panels, 0),
+    );
+    const got = product(other, M, K, N, 6, (a, bp, c, panels) =>
+      other.parallel('gemm', M, 2, 4, (lo, hi) => [
+        a + 4 * lo * K,
+        bp,
+        c + 32 * lo * panels,
+        hi - lo,
+        K,
+        panels,
+        0,
+      ]),
+    );
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
+});
+
+describe("init's threads", () => {
+  afterAll(async () => {
+    setMinThreadWork(1 << 17);
+    await init({ threads: defaultThreads() });
+  });
+
+  it('defaults in Node to the cores available (at most 8), on a pool over a shared memory', async () => {
+    const info = await init();
+    expect(info.threads).toBe(Math.min(DEFAULT_THREAD_CAP, cores));
+    expect(info.threadsFallback).toBeNull();
+    const mem = moduleMemory()!;
+    expect(mem.threads).toBe(info.threads);
+    if (info.threads > 1) expect(mem.fns.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('threads: 1 is the one-thread instance with its own memory and no pool', async () => {
+    const info = await init({ threads: 1 });
+    expect(info).toMatchObject({ threads: 1, threadsFallback: null });
+    const mem = moduleMemory()!;
+    expect(mem.threads).toBe(1);
+    expect(mem.threadPool).toBeNull();
+    expect(mem.fns.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    // Back to threads: the pool over the shared memory again.
+    const two = await init({ threads: Math.min(2, cores) });
+    expect(two.threads).toBe(Math.min(2, cores));
+    expect(moduleMemory()!.threads).toBe(two.threads);
+  });
+
+  it('more threads than cores: the cores, the reason, and one warning', async () => {
+    const warnings: string[] = [];
+    const info = await init({ threads: cores + 3, onWarning: (m) => warnings.push(m) });
+    expect(info.threads).toBe(cores);
+    expect(info.threadsFallback).toMatchObject({ reason: 'cores' });
+    expect(info.threadsFallback!.message).toBe(
+      `our kernels run on ${cores} threads instead of ${cores + 3}: this machine has ${cores} cores`,
+    );
+    expect(warnings).toEqual([`@recurrent/core: ${info.threadsFallback!.message}`]);
+  });
+
+  it('refuses a thread count that is not a positive integer', async () => {
+    await expect(init({ threads: 0 })).rejects.toThrow(
+      "init: 'options.threads' must be a positive integer, got 0",
+    );
+    await expect(init({ threads: 1.5 })).rejects.toThrow(/options\.threads/);
+  });
+
+  it('picks the browser share: half the cores on a page, all in a worker, 1 without isolation', () => {
+    const page = { node: false, cores: 8, isolated: true, pageMainThread: true };
+    expect(defaultThreads(page)).toBe(4);
+    expect(defaultThreads({ ...page, pageMainThread: false })).toBe(8);
+    expect(defaultThreads({ ...page, cores: 32, pageMainThread: false })).toBe(DEFAULT_THREAD_CAP);
+    expect(defaultThreads({ ...page, cores: 1 })).toBe(1);
+    expect(defaultThreads({ ...page, isolated: false })).toBe(1);
+    expect(defaultThreads({ node: true, cores: 2, isolated: true, pageMainThread: false })).toBe(2);
+  });
+});
