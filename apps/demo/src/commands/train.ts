@@ -15,9 +15,10 @@ import {
   type StepInfo,
   type TrainerCallback,
 } from '@recurrent/train';
-import { checkpointEvery, loadCheckpoint } from '@recurrent/train/node';
+import { DataParallelTrainer, checkpointEvery, loadCheckpoint } from '@recurrent/train/node';
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
+import { checkArrangement, chooseArrangement, describeArrangement } from '../lib/arrangement';
 import { nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
 import { processOutput, type CliOutput } from '../program';
 
@@ -42,6 +43,10 @@ export interface TrainCommandOptions {
   out?: string;
   resume?: string;
   backend?: 'wasm' | 'cpu';
+  /** Threads of our kernels' pool (default: the cores); per worker with `workers`. */
+  threads?: number;
+  /** Data-parallel workers (default 1: one process on the pool; lib/arrangement.ts says why). */
+  workers?: number;
   /** Draw a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
 }
@@ -90,8 +95,10 @@ function progressBar(total: () => number, stream: NodeJS.WriteStream): TrainerCa
  * `recurrent train`: builds (or resumes) a language model on a corpus and trains it, printing one
  * line per epoch. Returns the history. Errors are typed (the CLI prints them as one line).
  */
-export async function runTrain(o: TrainCommandOptions, output: CliOutput = processOutput): Promise<EpochStats[]> {
-  await init({ backend: o.backend ?? 'wasm' });
+export async function runTrain(o: TrainCommandOptions, output: CliOutput = processOutput, internal: { workerUrl?: URL } = {}): Promise<EpochStats[]> {
+  const arrangement = chooseArrangement(o);
+  checkArrangement(arrangement, o);
+  const info = await init({ backend: o.backend ?? 'wasm', threads: arrangement.kind === 'threads' ? arrangement.threads : 1 });
   manualSeed(o.seed);
   const random = new Random(o.seed);
   const text = await readTextFile(resolve(o.corpus));
@@ -136,22 +143,27 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     return o.sampler === 'random' ? Math.floor(n / o.batch) : Math.floor(n / o.steps);
   };
 
-  const trainer = new Trainer({ model, optimizer, clipNorm: o.clip > 0 ? o.clip : null, random });
-  if (resumed?.trainer) trainer.setState(resumed.trainer);
+  const clipNorm = o.clip > 0 ? o.clip : null;
+  const trainer =
+    arrangement.kind === 'data-parallel'
+      ? new DataParallelTrainer({ model, optimizer: { type: o.optimizer, lr: o.lr }, clipNorm, workers: arrangement.workers, threadsPerWorker: arrangement.threadsPerWorker, random, ...(internal.workerUrl ? { workerUrl: internal.workerUrl } : {}) })
+      : new Trainer({ model, optimizer, clipNorm, random });
+  if (resumed?.trainer && trainer instanceof Trainer) trainer.setState(resumed.trainer);
   const stream = process.stderr;
   if (o.progress !== false && stream.isTTY) trainer.callbacks.push(progressBar(batchesPerEpoch, stream));
   trainer.callbacks.push({ onEpochEnd: (s) => output.out(formatEpoch(s, o.epochs)) });
-  if (o.out) {
+  if (o.out && trainer instanceof Trainer) {
     const dir = resolve(o.out);
     trainer.callbacks.push(checkpointEvery({ dir, trainer, model, tokenizer, vocab: vocab.toConfig() }));
   }
   output.out(
-    `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}${resumed?.trainer ? `, resuming after epoch ${resumed.trainer.epoch}` : ''}\n`,
+    `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}, ${describeArrangement(arrangement, info.threads)}${resumed?.trainer ? `, resuming after epoch ${resumed.trainer.epoch}` : ''}\n`,
   );
   try {
     return await trainer.fit({ epochs: o.epochs, data: () => sampler });
   } finally {
     optimizer.dispose();
+    if (trainer instanceof DataParallelTrainer) trainer.optimizer.dispose();
     model.dispose();
   }
 }
@@ -179,6 +191,8 @@ export function registerTrainCommand(program: Command, output: CliOutput = proce
     .option('--out <dir>', 'write a checkpoint here after every epoch')
     .option('--resume <dir>', 'continue from this checkpoint')
     .addOption(new Option('--backend <name>', 'tensor backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('--threads <n>', 'threads of the kernels (default: every core); per worker with --workers', positiveInt)
+    .option('--workers <n>', 'data-parallel workers, each with a copy of the model (default 1: one process on --threads threads, measured faster for every model tried)', positiveInt)
     .option('--no-progress', 'do not draw a progress bar')
     .action(async (opts: TrainCommandOptions) => {
       await runTrain(opts, output);
