@@ -2,7 +2,7 @@
 // into ceil(N/8) panels of K×8 floats (zero past N). Left sides and results are row-major blocks
 // of the module's memory; a result's rows are `stride(N)` floats apart.
 import type { ModuleMemory } from './memory';
-import { threadParts } from './route';
+import { threadChunks } from './route';
 
 /** A right side packed in the module's memory. */
 export interface PackedRight {
@@ -58,8 +58,8 @@ export function packRight(
 /**
  * C = A·B (or C += A·B with `accumulate`) for `rows` rows: A at byte offset `a` (rows of B.K
  * floats), C at `c` (rows of stride(B.N) floats). Does not allocate. With threads and enough
- * work, split by blocks of 4 rows, or for few rows by panels of 8 columns: each output sums in
- * the same order whichever thread computes it, so the result is the same bits.
+ * work, cut into chunks of rows (whole 4-row tiles), or for few rows of panels of 8 columns: each
+ * output sums in the same order whichever thread computes it, so the result is the same bits.
  */
 export function gemm(
   mem: ModuleMemory,
@@ -71,15 +71,15 @@ export function gemm(
 ): void {
   const acc = accumulate ? 1 : 0;
   const { K, panels } = b;
-  const parts = threadParts(mem, rows * K * panels * 8);
-  if (parts <= 1) {
+  const chunks = threadChunks(mem, rows * K * panels * 8);
+  if (chunks <= 1) {
     mem.fns.gemm(a, b.at, c, rows, K, panels, acc);
     return;
   }
-  if (rows >= 8 * parts) {
+  if (rows >= 16 * chunks || rows >= 4 * panels) {
     const rowA = 4 * K;
     const rowC = 32 * panels;
-    mem.parallel('gemm', rows, parts, 4, (lo, hi) => [
+    mem.parallel('gemm', rows, chunks, 4, (lo, hi) => [
       a + lo * rowA,
       b.at,
       c + lo * rowC,
@@ -89,7 +89,7 @@ export function gemm(
       acc,
     ]);
   } else
-    mem.parallel('gemmPanels', panels, parts, 1, (lo, hi) => [
+    mem.parallel('gemmPanels', panels, chunks, 1, (lo, hi) => [
       a,
       b.at,
       c,

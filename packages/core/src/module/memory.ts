@@ -7,7 +7,7 @@
 // calling thread allocates (between jobs, so growing the memory never races a kernel).
 import type { ModuleExports } from './abi';
 import { compiledModule } from './loader';
-import { splitRange, type ThreadPool } from './threads';
+import type { ThreadPool } from './threads';
 
 /** The module's functions a job can be split over (each takes its range through its arguments). */
 export const PARALLEL_KERNELS = [
@@ -50,6 +50,8 @@ export class ModuleMemory {
 
   /** Worker threads with instances over this memory (null: one thread, or not shared). */
   private pool: ThreadPool | null = null;
+  /** The pool is kept but not used (init asked for one thread since): jobs run on the caller. */
+  private suspended = false;
 
   /** An instance of the one-thread build, or of the threaded build over `memory` (shared). */
   constructor(module: WebAssembly.Module, memory?: WebAssembly.Memory) {
@@ -151,7 +153,20 @@ export class ModuleMemory {
 
   /** Threads that work on this memory's jobs (1: the calling thread alone). */
   get threads(): number {
+    return this.suspended ? 1 : (this.pool?.size ?? 1);
+  }
+
+  /** Threads of the pool, used or not. */
+  get poolSize(): number {
     return this.pool?.size ?? 1;
+  }
+
+  /**
+   * Stops (true) or resumes (false) handing jobs to the pool while keeping its workers (asleep in
+   * Atomics.wait, costing nothing), so that going back to threads is immediate.
+   */
+  suspendPool(suspended: boolean): void {
+    this.suspended = suspended;
   }
 
   /** The pool of worker threads over this (shared) memory, or null. */
@@ -163,32 +178,31 @@ export class ModuleMemory {
   setPool(pool: ThreadPool | null): void {
     if (this.pool && this.pool !== pool) this.pool.close();
     this.pool = pool;
+    this.suspended = false;
   }
 
   /**
-   * Runs the kernel `fn` over [0, n) in up to `parts` contiguous ranges of whole `grain`s, each
-   * on its own thread (the first on the calling thread): `args(lo, hi)` gives the call for a
-   * range. With one part (or one thread) it is a single call with [0, n). The kernel must write
+   * Runs the kernel `fn` over [0, n) cut into up to `chunks` contiguous ranges of whole `grain`s,
+   * which the pool's threads claim one at a time (the caller among them): `args(lo, hi)` gives
+   * the call for a range and must be affine in lo and hi (offsets, counts, range ends). With one
+   * chunk (or one thread) it is a single call with [0, n) on the caller. The kernel must write
    * disjoint outputs for disjoint ranges. Returns when every range is done.
    */
   parallel(
     fn: ParallelKernel,
     n: number,
-    parts: number,
+    chunks: number,
     grain: number,
     args: (lo: number, hi: number) => number[],
   ): void {
-    const k = Math.min(parts, this.threads);
-    if (k <= 1 || !this.pool) {
+    const grains = Math.ceil(n / grain);
+    const k = Math.min(chunks, grains);
+    if (k <= 1 || !this.pool || this.suspended || this.pool.size <= 1) {
       (this.fns[fn] as (...a: number[]) => void)(...args(0, n));
       return;
     }
-    this.pool.run(
-      this.fns as unknown as Record<string, unknown>,
-      fn,
-      splitRange(n, k, grain),
-      args,
-    );
+    const chunkSize = Math.ceil(grains / k) * grain;
+    this.pool.run(this.fns as unknown as Record<string, unknown>, fn, n, chunkSize, args);
   }
 }
 

@@ -4,8 +4,8 @@
 // off, the same ops run composed of tfjs ops (the reference the module's kernels are tested
 // against). Tensor products (tf.matMul on the wasm backend) take our GEMM when the module's
 // route is on and the product is large enough to pay for the copies, else XNNPACK. With threads
-// (init's `threads`), a kernel's work is split between them when it is large enough to pay for
-// the hand-out (`threadParts`); smaller work stays on the calling thread.
+// (init's `threads`), a kernel's work is cut into chunks the threads share when it is large
+// enough to pay for the hand-out (`threadChunks`); smaller work stays on the calling thread.
 import { compiledVariant, type ModuleVariant } from './loader';
 import { moduleMemory, type ModuleMemory } from './memory';
 
@@ -16,19 +16,24 @@ let gemmOn = true;
 export const MIN_GEMM_WORK = 1 << 16;
 
 /**
- * Multiply-adds (or, for the loss, logits) a thread must get for a split to pay: below it the
- * hand-out and join (about 1 to 5 µs with the workers spinning, tens of µs to wake one) cost
- * more than the thread saves. Measured on the workloads' products (core's README, Threads).
+ * Multiply-adds a chunk of a kernel's work must have for cutting it to pay: below it the hand-out
+ * and join (about 1 to 5 µs with the workers spinning, tens of µs to wake one) cost more than a
+ * thread saves. Measured on the workloads' products (core's README, Threads).
  */
 export const MIN_THREAD_WORK = 1 << 17;
 
 let minThreadWork = MIN_THREAD_WORK;
 
-/** How many threads a kernel with `work` multiply-adds is split over (1: the calling thread alone). */
-export function threadParts(mem: ModuleMemory, work: number): number {
+/**
+ * How many chunks a kernel of `work` multiply-adds is cut into for the pool's threads to share:
+ * 1 (the calling thread alone) without threads or below twice the cutoff, else up to `perThread`
+ * per thread, each at least the cutoff. More chunks than threads let the others take over the
+ * share of a thread that is slow to start or was preempted.
+ */
+export function threadChunks(mem: ModuleMemory, work: number, perThread = 4): number {
   const t = mem.threads;
   if (t <= 1) return 1;
-  return Math.max(1, Math.min(t, Math.floor(work / minThreadWork)));
+  return Math.max(1, Math.min(t * perThread, Math.floor(work / minThreadWork)));
 }
 
 /** Sets the split cutoff (default MIN_THREAD_WORK), for measurements of it; returns the previous one. */

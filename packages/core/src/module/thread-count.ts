@@ -161,7 +161,8 @@ async function configure(requested: number | undefined): Promise<ThreadsResult> 
     stopThreads();
     return { threads: 1, fallback: cores };
   }
-  if (threadedMemory?.threads === threads) {
+  if (threadedMemory?.poolSize === threads && threadedMemory.threadPool?.closedReason === null) {
+    threadedMemory.suspendPool(false);
     setThreadedMemory(threadedMemory);
     return { threads, fallback: cores };
   }
@@ -188,8 +189,11 @@ async function configure(requested: number | undefined): Promise<ThreadsResult> 
   return { threads, fallback: cores };
 }
 
-/** Back to one thread: the pool's workers end; the threaded memory stays for the blocks it holds. */
+/**
+ * Back to one thread: new work runs on the one-thread instance; the threaded memory stays for the
+ * blocks it holds, its pool asleep (unused) so that going back to the same count is immediate.
+ */
 function stopThreads(): void {
-  threadedMemory?.setPool(null);
+  threadedMemory?.suspendPool(true);
   setThreadedMemory(null);
 }

@@ -2,41 +2,50 @@
 // `eval: true`, a browser a Blob URL of it, so no bundler has to find or emit a file for it.
 // Plain JavaScript that runs in both (it picks `worker_threads`' port in Node, `self` elsewhere).
 //
-// A thread instantiates our module over the shared memory it is sent, says `ready`, then loops
-// on its slot of the control block (layout in threads.ts): wait for the job counter to move
-// (spinning for the time the header gives, then Atomics.wait), call the export named by the job
-// with its arguments, record an error's name and message if it throws, publish the counter as
-// done and wake the caller. A job with function -1 ends the loop and the thread.
+// A thread instantiates our module over the shared memory it is sent, says `ready`, then waits
+// for jobs on the control block (layout below, shared with threads.ts): it spins for the time the
+// header gives, then sleeps in Atomics.wait until the job counter moves. A job is a kernel, its
+// arguments as affine functions of a chunk's range [lo, hi) (value = c + a·lo + b·hi), and a
+// number of chunks; every thread, the caller included, claims chunks one at a time with a
+// compare-and-swap on the claim word (the job's number in the high bits, the next chunk in the
+// low ones, so a thread that woke late can never claim a chunk of a later job), runs it, and
+// counts it finished. An error is recorded once (the thread, its name and message) and the
+// remaining chunks are counted without running. Function −1 ends the loop and the thread.
 
-/** Int32 fields of a thread's slot, and the slot's size. */
-export const SLOT = {
-  /** Int32s per slot (512 bytes: no two threads' fields share a cache line). */
-  size: 128,
-  seq: 0,
-  done: 1,
-  fn: 2,
-  nargs: 3,
-  status: 4,
-  messageLength: 5,
-  /** Float64 index (within the slot, in float64s) of the first argument. */
-  args: 4,
-  maxArgs: 24,
-  /** Uint16 index (within the slot, in uint16s) of the error text, and its longest length. */
-  message: 128,
-  maxMessage: 128,
-} as const;
-
-/** Header fields (slot 0 of the control block; threads use slots 1…). */
-export const HEADER = {
-  /** Microseconds a thread spins for its next job before it sleeps in Atomics.wait. */
+/** Int32 fields of the control block. */
+export const CONTROL = {
+  /** Microseconds a thread spins for its next job before it sleeps. */
   spinMicros: 0,
+  /** Bumped by the caller for every job (what sleeping threads wait on). */
+  job: 1,
+  /** (job & 0x7fff) << 16 | the next chunk to claim. */
+  claim: 2,
+  /** Chunks finished (run, or skipped after an error). */
+  finished: 3,
+  /** 0, or the thread (1 + worker index; the caller is 0) that recorded an error, plus 1. */
+  error: 4,
+  errorLength: 5,
+  fn: 6,
+  nargs: 7,
+  n: 8,
+  chunkSize: 9,
+  chunks: 10,
+  /** Float64 index of the arguments: nargs triples (c, a, b). */
+  args: 8,
+  maxArgs: 24,
+  /** Uint16 index of the error's text, and its longest length. */
+  message: 320,
+  maxMessage: 160,
+  /** Bytes of the block. */
+  bytes: 960,
 } as const;
 
 export const WORKER_SOURCE = `'use strict';
 (function () {
-  var SLOT = ${SLOT.size}, SEQ = ${SLOT.seq}, DONE = ${SLOT.done}, FN = ${SLOT.fn}, NARGS = ${SLOT.nargs};
-  var STATUS = ${SLOT.status}, MLEN = ${SLOT.messageLength}, ARGS = ${SLOT.args}, MSG = ${SLOT.message};
-  var MAXMSG = ${SLOT.maxMessage}, SPIN = ${HEADER.spinMicros};
+  var SPIN = ${CONTROL.spinMicros}, JOB = ${CONTROL.job}, CLAIM = ${CONTROL.claim}, FINISHED = ${CONTROL.finished};
+  var ERROR = ${CONTROL.error}, ELEN = ${CONTROL.errorLength}, FN = ${CONTROL.fn}, NARGS = ${CONTROL.nargs};
+  var N = ${CONTROL.n}, CHUNK = ${CONTROL.chunkSize}, CHUNKS = ${CONTROL.chunks}, ARGS = ${CONTROL.args};
+  var MSG = ${CONTROL.message}, MAXMSG = ${CONTROL.maxMessage};
   function start(init, post) {
     var fns;
     try {
@@ -50,38 +59,55 @@ export const WORKER_SOURCE = `'use strict';
     var ctl = new Int32Array(init.control);
     var f64 = new Float64Array(init.control);
     var u16 = new Uint16Array(init.control);
-    var base = init.slot * SLOT;
-    var seen = Atomics.load(ctl, base + SEQ);
+    var thread = init.thread;
+    var seen = Atomics.load(ctl, JOB);
     post({ type: 'ready' });
     for (;;) {
       var spins = 0;
       var t0 = performance.now();
-      while (Atomics.load(ctl, base + SEQ) === seen) {
+      while (Atomics.load(ctl, JOB) === seen) {
         if ((++spins & 127) === 0 && (performance.now() - t0) * 1000 > Atomics.load(ctl, SPIN)) {
-          Atomics.wait(ctl, base + SEQ, seen);
+          Atomics.wait(ctl, JOB, seen);
           spins = 0;
           t0 = performance.now();
         }
       }
-      seen = Atomics.load(ctl, base + SEQ);
-      var fn = ctl[base + FN];
-      if (fn < 0) break;
-      var n = ctl[base + NARGS];
-      var args = new Array(n);
-      for (var i = 0; i < n; i++) args[i] = f64[base / 2 + ARGS + i];
-      var status = 0;
-      try {
-        table[fn].apply(null, args);
-      } catch (e) {
-        status = 1;
-        var text = String((e && e.name) || 'Error') + ': ' + String((e && e.message) || e);
-        var len = Math.min(text.length, MAXMSG);
-        for (var j = 0; j < len; j++) u16[base * 2 + MSG + j] = text.charCodeAt(j);
-        ctl[base + MLEN] = len;
+      seen = Atomics.load(ctl, JOB);
+      if (ctl[FN] < 0) break;
+      var tag = (seen & 0x7fff) << 16;
+      for (;;) {
+        var v = Atomics.load(ctl, CLAIM);
+        if ((v & 0x7fff0000) !== tag) break;
+        var chunks = ctl[CHUNKS];
+        var i = v & 0xffff;
+        if (i >= chunks || Atomics.compareExchange(ctl, CLAIM, v, v + 1) !== v) {
+          if (i >= chunks) break;
+          continue;
+        }
+        // Chunk i is ours: the job cannot change until it is counted finished.
+        if (Atomics.load(ctl, ERROR) === 0) {
+          var size = ctl[CHUNK];
+          var lo = i * size;
+          var hi = Math.min(ctl[N], lo + size);
+          var nargs = ctl[NARGS];
+          var args = new Array(nargs);
+          for (var k = 0; k < nargs; k++) {
+            var at = ARGS + 3 * k;
+            args[k] = f64[at] + f64[at + 1] * lo + f64[at + 2] * hi;
+          }
+          try {
+            table[ctl[FN]].apply(null, args);
+          } catch (e) {
+            if (Atomics.compareExchange(ctl, ERROR, 0, thread + 1) === 0) {
+              var text = String((e && e.name) || 'Error') + ': ' + String((e && e.message) || e);
+              var len = Math.min(text.length, MAXMSG);
+              for (var j = 0; j < len; j++) u16[MSG + j] = text.charCodeAt(j);
+              ctl[ELEN] = len;
+            }
+          }
+        }
+        if (Atomics.add(ctl, FINISHED, 1) + 1 === chunks) Atomics.notify(ctl, FINISHED);
       }
-      ctl[base + STATUS] = status;
-      Atomics.store(ctl, base + DONE, seen);
-      Atomics.notify(ctl, base + DONE);
     }
   }
   if (typeof require === 'function' && typeof process === 'object') {

@@ -2,19 +2,16 @@
 // process.getBuiltinModule so that no bundler sees an import of it; Web Workers in a browser),
 // each with its own instance of the module over one shared WebAssembly.Memory, started from
 // inlined source (thread-worker.ts). The calling thread is one of the pool's threads: a job is
-// split into ranges, the calling thread runs the first while the workers run the others, and it
-// returns when all are done. Handing out and joining go through a control block of Int32s in a
-// SharedArrayBuffer with Atomics: a worker spins briefly for its next job, then sleeps in
-// Atomics.wait; the caller spins for the others to finish, then waits (a browser's main thread,
-// where Atomics.wait is refused, only spins).
-//
-// Control block: slot 0 is a header (the spin time), slot i ≥ 1 belongs to worker i − 1:
-//   seq (the caller bumps it to hand out a job), done (the worker stores seq when finished),
-//   fn (an index into the export names sent at start, −1 to end), nargs, the arguments as
-//   float64s, and after a throw: status 1, the error's name and message.
+// cut into chunks (contiguous ranges of its rows, panels or batch rows), every thread claims
+// chunks one at a time from an atomic counter until none is left, and the caller returns when
+// all are finished. Claiming rather than a fixed share per thread keeps a job from waiting on a
+// thread that is slow to wake or was preempted (a shared machine, a laptop's efficiency cores):
+// the others take its chunks; the caller waits only for chunks that were started.
+// Workers spin briefly for their next job, then sleep in Atomics.wait; the caller spins for the
+// last chunks, then waits (a browser page's main thread, where Atomics.wait is refused, spins).
 import type * as WorkerThreads from 'node:worker_threads';
 import { ThreadError } from '../errors';
-import { HEADER, SLOT, WORKER_SOURCE } from './thread-worker';
+import { CONTROL, WORKER_SOURCE } from './thread-worker';
 
 /** What a pool needs of a worker, in Node or a browser. */
 interface WorkerHandle {
@@ -107,40 +104,21 @@ function spawn(): WorkerHandle {
   }
 }
 
-/** A contiguous range [lo, hi) of a job. */
-export type Range = readonly [number, number];
+/** Most chunks a job is cut into (the claim word keeps 16 bits for the next chunk). */
+const MAX_CHUNKS = 0xffff;
 
 /**
- * `parts` contiguous ranges covering [0, n), each a whole number of `grain`s but the last,
- * as equal as possible (the first ones take the remainder); fewer when n has fewer grains.
- */
-export function splitRange(n: number, parts: number, grain = 1): Range[] {
-  const grains = Math.ceil(n / grain);
-  const k = Math.max(1, Math.min(parts, grains));
-  const base = Math.floor(grains / k);
-  const extra = grains % k;
-  const out: Range[] = [];
-  let lo = 0;
-  for (let i = 0; i < k; i++) {
-    const hi = Math.min(n, lo + (base + (i < extra ? 1 : 0)) * grain);
-    out.push([lo, hi]);
-    lo = hi;
-  }
-  return out;
-}
-
-/**
- * Worker threads running our module over one shared memory. `run` hands out one job split into
- * ranges and returns when every range is done; an error thrown in a worker is thrown to the
- * caller as a ThreadError once all have finished (no worker is left running a job).
+ * Worker threads running our module over one shared memory. `run` hands out one job in chunks
+ * and returns when every chunk is done; an error thrown on any thread is thrown to the caller
+ * (a worker's as a ThreadError) once all chunks are finished (no thread is left running the job).
  */
 export class ThreadPool {
   private readonly ctl: Int32Array;
   private readonly f64: Float64Array;
   private readonly u16: Uint16Array;
-  private readonly seq: number[];
   private readonly fnIndex: Map<string, number>;
   private readonly block = canBlock();
+  private job = 0;
   private closedWith: string | null = null;
 
   private constructor(
@@ -151,7 +129,6 @@ export class ThreadPool {
     this.ctl = new Int32Array(control);
     this.f64 = new Float64Array(control);
     this.u16 = new Uint16Array(control);
-    this.seq = new Array<number>(this.ctl.length / SLOT.size - 1).fill(0);
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
   }
 
@@ -166,9 +143,8 @@ export class ThreadPool {
     threads: number,
     names: readonly string[],
   ): Promise<ThreadPool> {
-    const control = new SharedArrayBuffer(4 * SLOT.size * threads);
-    const ctl = new Int32Array(control);
-    Atomics.store(ctl, HEADER.spinMicros, DEFAULT_SPIN_MICROS);
+    const control = new SharedArrayBuffer(CONTROL.bytes);
+    Atomics.store(new Int32Array(control), CONTROL.spinMicros, DEFAULT_SPIN_MICROS);
     const workers: WorkerHandle[] = [];
     const pool = new ThreadPool(workers, control, names);
     try {
@@ -207,7 +183,7 @@ export class ThreadPool {
             );
           }),
         );
-        w.post({ module, memory, control, slot: i + 1, names });
+        w.post({ module, memory, control, thread: i + 1, names });
       }
       await Promise.all(ready);
     } catch (e) {
@@ -225,11 +201,11 @@ export class ThreadPool {
 
   /** Microseconds a worker spins for its next job before it sleeps (for measurements). */
   set spinMicros(us: number) {
-    Atomics.store(this.ctl, HEADER.spinMicros, Math.max(0, Math.round(us)));
+    Atomics.store(this.ctl, CONTROL.spinMicros, Math.max(0, Math.round(us)));
   }
 
   get spinMicros(): number {
-    return Atomics.load(this.ctl, HEADER.spinMicros);
+    return Atomics.load(this.ctl, CONTROL.spinMicros);
   }
 
   /** A worker failed outside a job (its thread died): later jobs run on the caller alone. */
@@ -243,87 +219,107 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `fns[fn](...args(lo, hi))` for each range, the first on the calling thread and range i
-   * on worker i (ranges.length ≤ size). Returns when all are done; if any threw, throws (the
-   * caller's own error first, else a ThreadError naming the worker's).
+   * Runs `fns[fn](...args(lo, hi))` for the chunks [0, chunkSize), [chunkSize, 2·chunkSize), …
+   * of [0, n) on every thread of the pool, the caller included. `args` must be affine in lo and
+   * hi (each argument c + a·lo + b·hi: offsets, counts, range ends), as the workers compute it
+   * from three samples. Returns when every chunk is done; throws the first error (a worker's
+   * as a ThreadError) after that.
    */
   run(
     fns: Record<string, unknown>,
     fn: string,
-    ranges: readonly Range[],
+    n: number,
+    chunkSize: number,
     args: (lo: number, hi: number) => number[],
   ): void {
-    const k = this.closedWith === null ? Math.min(ranges.length, this.workers.length + 1) : 1;
-    if (k <= 1) {
-      for (const [lo, hi] of ranges) (fns[fn] as Kernel)(...args(lo, hi));
+    const kernel = fns[fn] as Kernel;
+    const chunks = Math.ceil(n / chunkSize);
+    if (this.closedWith !== null || chunks <= 1 || this.workers.length === 0) {
+      for (let lo = 0; lo < n; lo += chunkSize) kernel(...args(lo, Math.min(n, lo + chunkSize)));
       return;
     }
+    if (chunks > MAX_CHUNKS)
+      throw new Error(`ThreadPool.run: ${chunks} chunks, at most ${MAX_CHUNKS}`);
     const index = this.fnIndex.get(fn);
     if (index === undefined)
-      throw new Error(`ThreadPool.run: ${fn} is not one of the module's exports`);
+      throw new Error(`ThreadPool.run: ${fn} is not one of the pool's kernels`);
     const { ctl, f64 } = this;
-    for (let w = 1; w < k; w++) {
-      const base = w * SLOT.size;
-      const a = args(ranges[w]![0], ranges[w]![1]);
-      if (a.length > SLOT.maxArgs)
-        throw new Error(`ThreadPool.run: ${fn} takes more than ${SLOT.maxArgs} arguments`);
-      ctl[base + SLOT.fn] = index;
-      ctl[base + SLOT.nargs] = a.length;
-      ctl[base + SLOT.status] = 0;
-      for (let i = 0; i < a.length; i++) f64[base / 2 + SLOT.args + i] = a[i]!;
-      const s = (this.seq[w - 1]! + 1) | 0;
-      this.seq[w - 1] = s;
-      Atomics.store(ctl, base + SLOT.seq, s);
-      Atomics.notify(ctl, base + SLOT.seq, 1);
+    const c = args(0, 0);
+    const a = args(1, 0);
+    const b = args(0, 1);
+    if (c.length > CONTROL.maxArgs)
+      throw new Error(`ThreadPool.run: ${fn} takes more than ${CONTROL.maxArgs} arguments`);
+    for (let k = 0; k < c.length; k++) {
+      f64[CONTROL.args + 3 * k] = c[k]!;
+      f64[CONTROL.args + 3 * k + 1] = a[k]! - c[k]!;
+      f64[CONTROL.args + 3 * k + 2] = b[k]! - c[k]!;
     }
+    ctl[CONTROL.fn] = index;
+    ctl[CONTROL.nargs] = c.length;
+    ctl[CONTROL.n] = n;
+    ctl[CONTROL.chunkSize] = chunkSize;
+    ctl[CONTROL.chunks] = chunks;
+    ctl[CONTROL.error] = 0;
+    Atomics.store(ctl, CONTROL.finished, 0);
+    this.job = (this.job + 1) | 0;
+    const tag = (this.job & 0x7fff) << 16;
+    Atomics.store(ctl, CONTROL.claim, tag);
+    Atomics.store(ctl, CONTROL.job, this.job);
+    Atomics.notify(ctl, CONTROL.job);
+    // The caller claims chunks like any thread (computing its arguments directly).
     let own: unknown = null;
     let threw = false;
-    try {
-      for (let r = k; r < ranges.length; r++)
-        (fns[fn] as Kernel)(...args(ranges[r]![0], ranges[r]![1]));
-      (fns[fn] as Kernel)(...args(ranges[0]![0], ranges[0]![1]));
-    } catch (e) {
-      own = e;
-      threw = true;
-    }
-    let failed: ThreadError | null = null;
-    for (let w = 1; w < k; w++) {
-      this.join(w);
-      const base = w * SLOT.size;
-      if (ctl[base + SLOT.status] !== 0 && failed === null) {
-        const len = ctl[base + SLOT.messageLength]!;
-        const at = base * 2 + SLOT.message;
-        const text = String.fromCharCode(...this.u16.subarray(at, at + len));
-        failed = new ThreadError(fn, w, text);
+    for (;;) {
+      const v = Atomics.load(ctl, CONTROL.claim);
+      const i = v & 0xffff;
+      if (i >= chunks) break;
+      if (Atomics.compareExchange(ctl, CONTROL.claim, v, v + 1) !== v) continue;
+      if (!threw && Atomics.load(ctl, CONTROL.error) === 0) {
+        const lo = i * chunkSize;
+        const callArgs = args(lo, Math.min(n, lo + chunkSize));
+        try {
+          kernel(...callArgs);
+        } catch (e) {
+          own = e;
+          threw = true;
+          Atomics.compareExchange(ctl, CONTROL.error, 0, 1);
+        }
       }
+      Atomics.add(ctl, CONTROL.finished, 1);
     }
+    this.join(chunks);
     if (threw) throw own;
-    if (failed) throw failed;
+    const failed = Atomics.load(ctl, CONTROL.error);
+    if (failed > 1) {
+      const len = ctl[CONTROL.errorLength]!;
+      const text = String.fromCharCode(
+        ...this.u16.subarray(CONTROL.message, CONTROL.message + len),
+      );
+      throw new ThreadError(fn, failed - 1, text);
+    }
   }
 
-  /** Waits until worker slot `w` has published its current job as done. */
-  private join(w: number): void {
+  /** Waits until `chunks` chunks of the current job are finished. */
+  private join(chunks: number): void {
     const ctl = this.ctl;
-    const at = w * SLOT.size + SLOT.done;
-    const want = this.seq[w - 1]!;
     let spins = 0;
     const t0 = performance.now();
-    for (let seen = Atomics.load(ctl, at); seen !== want; seen = Atomics.load(ctl, at)) {
+    for (
+      let done = Atomics.load(ctl, CONTROL.finished);
+      done < chunks;
+      done = Atomics.load(ctl, CONTROL.finished)
+    ) {
       if (this.block && (++spins & 127) === 0 && (performance.now() - t0) * 1000 > JOIN_SPIN_MICROS)
-        Atomics.wait(ctl, at, seen, 1000);
+        Atomics.wait(ctl, CONTROL.finished, done, 1000);
     }
   }
 
   /** Ends every worker's loop (their threads exit); later jobs run on the caller alone. */
   close(): void {
     if (this.closedWith === null) this.closedWith = 'closed';
-    for (let w = 1; w <= this.workers.length; w++) {
-      const base = w * SLOT.size;
-      this.ctl[base + SLOT.fn] = -1;
-      const s = (this.seq[w - 1]! + 1) | 0;
-      this.seq[w - 1] = s;
-      Atomics.store(this.ctl, base + SLOT.seq, s);
-      Atomics.notify(this.ctl, base + SLOT.seq, 1);
-    }
+    this.ctl[CONTROL.fn] = -1;
+    this.job = (this.job + 1) | 0;
+    Atomics.store(this.ctl, CONTROL.job, this.job);
+    Atomics.notify(this.ctl, CONTROL.job);
   }
 }

@@ -9,7 +9,7 @@ import { tf, type Tensor } from '../runtime/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkDType, checkNumber, checkRank } from '../validate';
 import { moduleMemory, type ModuleMemory } from '../module/memory';
-import { moduleRoute, threadParts } from '../module/route';
+import { moduleRoute, threadChunks } from '../module/route';
 import { runKernelOp, type KernelOp } from './kernel-op';
 import { putTensor, tensorFromModule } from './module-io';
 
@@ -82,11 +82,11 @@ function check(
 }
 
 /**
- * Threads for M rows of C logits: a logit costs about as much as 8 multiply-adds (an
- * exponential; twice over forward and backward), so the split starts at about 16k logits.
+ * Chunks of rows for M rows of C logits: a logit costs about as much as 8 multiply-adds (an
+ * exponential), so cutting starts at about 32k logits.
  */
-function rowParts(mem: ModuleMemory, M: number, C: number): number {
-  return Math.min(M, threadParts(mem, 8 * M * C));
+function rowChunks(mem: ModuleMemory, M: number, C: number): number {
+  return Math.min(M, threadChunks(mem, 8 * M * C));
 }
 
 /** The module's kernel: outputs the per-row loss [M] and each row's log-sum-exp [M] (saved for the gradient). */
@@ -101,7 +101,7 @@ const kernel: KernelOp = {
     putTensor(mem, zB, logits!, M, C, C);
     mem.i32.set(targets!.dataSync() as Int32Array, tB >>> 2);
     // Rows are independent: each thread takes a range of them.
-    mem.parallel('crossEntropyForward', M, rowParts(mem, M, C), 1, (m0, m1) => [
+    mem.parallel('crossEntropyForward', M, rowChunks(mem, M, C), 1, (m0, m1) => [
       zB + 4 * m0 * C,
       tB + 4 * m0,
       m1 - m0,
@@ -128,7 +128,7 @@ const kernel: KernelOp = {
         mem.i32.set(targets!.dataSync() as Int32Array, tB >>> 2);
         putTensor(mem, lseB, lse!, 1, M, M);
         putTensor(mem, gB, dy!, 1, M, M);
-        mem.parallel('crossEntropyBackward', M, rowParts(mem, M, C), 1, (m0, m1) => [
+        mem.parallel('crossEntropyBackward', M, rowChunks(mem, M, C), 1, (m0, m1) => [
           zB + 4 * m0 * C,
           tB + 4 * m0,
           lseB + 4 * m0,

@@ -25,7 +25,7 @@ import {
 } from '../module/cells';
 import { gemm, type PackedRight } from '../module/gemm';
 import { moduleMemory, type ModuleMemory } from '../module/memory';
-import { threadParts } from '../module/route';
+import { threadChunks } from '../module/route';
 import { isRecording, runKernelOp, type GradientMap, type KernelOp } from './kernel-op';
 import { putTensor, readValues, tensorFromModule } from './module-io';
 
@@ -81,10 +81,14 @@ function stepOrder(
   return { t, prev: (s) => (s === 0 ? -1 : t(s - 1)) };
 }
 
-/** Threads for a time loop over B rows of `work` multiply-adds, and the rows each takes at a time. */
-function rowSplit(mem: ModuleMemory, B: number, work: number): { parts: number; grain: number } {
-  const parts = Math.min(B, threadParts(mem, work));
-  return { parts, grain: B >= 4 * parts ? 4 : 1 };
+/**
+ * Chunks of batch rows for a time loop of `work` multiply-adds, and their grain: two per thread
+ * at most (each chunk runs every step on its rows, reading all of W_hh per step, so smaller
+ * chunks read it more often), in whole 4-row tiles where the batch allows.
+ */
+function rowSplit(mem: ModuleMemory, B: number, work: number): { chunks: number; grain: number } {
+  const chunks = Math.min(B, threadChunks(mem, work, 2));
+  return { chunks, grain: B >= 4 * chunks ? 4 : 1 };
 }
 
 function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap): Tensor[] {
@@ -137,8 +141,8 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
   if (cell.cellState) putTensor(mem, held.c0, c0!, B, H, Hp);
   const reverse = attrs.reverse === true ? 1 : 0;
   const flag = attrs.relu === true ? 1 : 0;
-  const { parts, grain } = rowSplit(mem, B, T * B * Hp * N);
-  mem.parallel('sequenceForward', B, parts, grain, (b0, b1) => [
+  const { chunks, grain } = rowSplit(mem, B, T * B * Hp * N);
+  mem.parallel('sequenceForward', B, chunks, grain, (b0, b1) => [
     cell.index,
     xp,
     offs,
@@ -198,8 +202,8 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
   putTensor(mem, dOut, dys[0]!, T * B, H, Hp);
   putTensor(mem, dh, dys[1]!, B, H, Hp);
   if (cell.cellState) putTensor(mem, dc, dys[2]!, B, H, Hp);
-  const { parts, grain } = rowSplit(mem, B, T * B * Hp * N);
-  mem.parallel('sequenceBackward', B, parts, grain, (b0, b1) => [
+  const { chunks, grain } = rowSplit(mem, B, T * B * Hp * N);
+  mem.parallel('sequenceBackward', B, chunks, grain, (b0, b1) => [
     cell.index,
     whh.at,
     dOut,
