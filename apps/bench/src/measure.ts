@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { tf } from '@recurrent/core';
+import type { Runner } from './workloads';
 
 export interface Timing {
   /** Median wall-clock seconds per run. */
@@ -71,6 +72,121 @@ export async function timeRuns(fn: () => unknown | Promise<unknown>, warmup: num
     memory?.markRun();
   }
   return { median: median(times), medianCpu: median(cpu), runs: times };
+}
+
+/** CPU seconds every process of the machine has used so far (Linux /proc/stat; null elsewhere). */
+export function machineCpuSeconds(): number | null {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / 100; // USER_HZ ticks
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Cores' worth of CPU that other processes took while `fn` ran (the machine's busy time minus
+ * this process's, over the wall time): on a shared machine, 0 means the timings were alone.
+ */
+export async function othersLoad<T>(fn: () => Promise<T>): Promise<{ value: T; othersCores: number | null }> {
+  const m0 = machineCpuSeconds();
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  const value = await fn();
+  const m1 = machineCpuSeconds();
+  const wall = (performance.now() - t0) / 1000;
+  if (m0 === null || m1 === null || wall <= 0) return { value, othersCores: null };
+  return { value, othersCores: Number(Math.max(0, (m1 - m0 - (cpuSeconds() - c0)) / wall).toFixed(2)) };
+}
+
+/** Median, smallest and largest of a figure over the timed runs. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/** One side of an interleaved comparison: how to switch to it (threads, kernels) and its runner. */
+export interface Subject {
+  key: string;
+  /** Puts the process in this subject's configuration (init's threads, the kernels registered). */
+  enter(): Promise<void>;
+  make(): Runner;
+}
+
+export interface SubjectResult {
+  /** Seconds of each timed run, in the order taken. */
+  seconds: number[];
+  /** CPU seconds of the whole process (every thread) during each run. */
+  cpuSeconds: number[];
+  /** Largest resident set size seen while this subject ran (bytes; the process's, all subjects' memory). */
+  rssBytes: number;
+  /** Live tensors after its last run minus after its first (growth across steps). */
+  tensorGrowth: number;
+  error?: string;
+}
+
+/**
+ * Times `subjects` against each other on a shared, drifting machine: every subject gets the same
+ * `warmup` runs, then the timed runs alternate between them (A B C, B C A, …: each round starts
+ * one later, so none is always first after a switch), so each sees the same load.
+ */
+export async function interleave(subjects: Subject[], warmup: number, runs: number): Promise<Record<string, SubjectResult>> {
+  const live: { s: Subject; r: Runner; out: SubjectResult; first: number | null }[] = [];
+  const results: Record<string, SubjectResult> = {};
+  for (const s of subjects) {
+    const out: SubjectResult = { seconds: [], cpuSeconds: [], rssBytes: 0, tensorGrowth: 0 };
+    results[s.key] = out;
+    let r: Runner | null = null;
+    try {
+      await s.enter();
+      r = s.make();
+      for (let i = 0; i < warmup; i++) await r.run();
+      out.rssBytes = process.memoryUsage().rss;
+      live.push({ s, r, out, first: null });
+    } catch (error) {
+      out.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
+      try {
+        r?.dispose();
+      } catch {
+        // a failed model may not dispose cleanly; the result already says it failed
+      }
+    }
+  }
+  for (let round = 0; round < runs; round++) {
+    for (let j = 0; j < live.length; j++) {
+      const x = live[(round + j) % live.length]!;
+      if (x.out.error) continue;
+      try {
+        await x.s.enter();
+        const c0 = cpuSeconds();
+        const t0 = performance.now();
+        await x.r.run();
+        x.out.seconds.push((performance.now() - t0) / 1000);
+        x.out.cpuSeconds.push(cpuSeconds() - c0);
+        x.out.rssBytes = Math.max(x.out.rssBytes, process.memoryUsage().rss);
+        const n = tf.memory().numTensors;
+        x.first ??= n;
+        x.out.tensorGrowth = n - x.first;
+      } catch (error) {
+        x.out.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
+      }
+    }
+  }
+  for (const x of live) {
+    try {
+      await x.s.enter();
+      x.r.dispose();
+    } catch {
+      // as above
+    }
+  }
+  return results;
 }
 
 /** GFLOP/s of a [n, n]·[n, n] float32 matmul on the current backend (median of 5; wall and CPU time). */
