@@ -195,13 +195,13 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const msg = event.data;
   switch (msg.type) {
     case 'ready': {
-      state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated, fallback: msg.fallback };
+      state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated, fallback: msg.fallback, threadsFallback: msg.threadsFallback };
       const badge = $('backend');
       badge.textContent = `${msg.backend.toUpperCase()} backend${msg.simd ? ' · SIMD' : ''} · ${msg.threads} thread${msg.threads === 1 ? '' : 's'}${msg.isolated ? ' · cross-origin isolated' : ''}`;
       if (msg.fallback) {
         badge.classList.add('warn');
         badge.title = msg.fallback; // why: CSP, no SIMD, binary not found
-      }
+      } else if (msg.threadsFallback) badge.title = msg.threadsFallback; // why one thread: not isolated, …
       $('status').textContent = 'ready';
       setBusy(false);
       for (const id of ['generate', 'download']) $<HTMLButtonElement>(id).disabled = false;
@@ -262,4 +262,5 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 };
 worker.onerror = (e) => showError(e.message || 'the worker failed to start');
 
-send({ type: 'init' });
+const threadsParam = Number(new URLSearchParams(location.search).get('threads'));
+send({ type: 'init', ...(Number.isInteger(threadsParam) && threadsParam > 0 ? { threads: threadsParam } : {}) });
