@@ -1,9 +1,11 @@
 // Every PyTorch case (modules, losses, clipping, optimizer steps) on both routes: our module's
-// (the default) and the composed one (our module switched off). Also the recurrent layers on
-// their per-step composed implementation (RECURRENT_RNN_IMPLEMENTATION=composed).
+// (the default), on one thread and on two with every kernel cut between them, and the composed
+// one (our module switched off). Also the recurrent layers on their per-step composed
+// implementation (RECURRENT_RNN_IMPLEMENTATION=composed).
+import { availableParallelism } from 'node:os';
 import { init } from '@recurrent/core';
 import { torchDir } from '@recurrent/fixtures';
-import { setModuleEnabled } from '@recurrent/core/tuning';
+import { MIN_THREAD_WORK, setMinThreadWork, setModuleEnabled } from '@recurrent/core/tuning';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCases, formatReport, runCase } from './runner';
 
@@ -30,14 +32,23 @@ describe('conformance: every PyTorch case', () => {
     await init();
     delete process.env.RECURRENT_RNN_IMPLEMENTATION;
   });
-  afterAll(() => {
+  afterAll(async () => {
     setModuleEnabled(true);
+    setMinThreadWork(MIN_THREAD_WORK);
+    await init({ threads: Math.min(8, availableParallelism()) });
     if (saved === undefined) delete process.env.RECURRENT_RNN_IMPLEMENTATION;
     else process.env.RECURRENT_RNN_IMPLEMENTATION = saved;
   });
 
-  for (const route of ['module', 'composed'] as const) {
-    it(`passes all ${ALL} on the ${route} route`, async () => {
+  for (const [route, threads] of [
+    ['module', 1],
+    ['module', 2],
+    ['composed', 1],
+  ] as const) {
+    it.skipIf(threads > availableParallelism())(`passes all ${ALL} on the ${route} route${route === 'module' ? ` on ${threads} thread${threads > 1 ? 's, every kernel cut between them' : ''}` : ''}`, async () => {
+      const info = await init({ threads });
+      expect(info.threads).toBe(threads);
+      setMinThreadWork(threads > 1 ? 1 : MIN_THREAD_WORK);
       setModuleEnabled(route === 'module');
       const { count, kinds, failed } = await failures(null);
       expect(ALL).toBe(114);
