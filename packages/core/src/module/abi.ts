@@ -59,6 +59,18 @@ export interface ModuleExports {
     panels: number,
     accumulate: number,
   ): void;
+  gemmTransA(
+    a: number,
+    lda: number,
+    bp: number,
+    c: number,
+    M: number,
+    K: number,
+    p0: number,
+    p1: number,
+    panels: number,
+    accumulate: number,
+  ): void;
   sequenceForward(
     kind: number,
     xp: number,

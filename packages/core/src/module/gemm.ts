@@ -101,3 +101,50 @@ export function gemm(
       acc,
     ]);
 }
+
+/**
+ * C = Aᵀ·B (or C += Aᵀ·B) for A stored as the row-major block at `a` of B.K rows, `lda` floats
+ * apart, whose first `rows` columns are used: a weight gradient dYᵀ·X read where dY lies, with no
+ * transposed copy. The same bits as `gemm` on a transposed copy. Does not allocate.
+ */
+export function gemmTransposedA(
+  mem: ModuleMemory,
+  a: number,
+  lda: number,
+  b: PackedRight,
+  c: number,
+  rows: number,
+  accumulate = false,
+): void {
+  const acc = accumulate ? 1 : 0;
+  const { K, panels } = b;
+  const chunks = threadChunks(mem, rows * K * panels * 8);
+  if (chunks <= 1 || !(rows >= 16 * chunks || rows >= 4 * panels)) {
+    mem.parallel('gemmTransA', panels, chunks, 1, (lo, hi) => [
+      a,
+      lda,
+      b.at,
+      c,
+      rows,
+      K,
+      lo,
+      hi,
+      panels,
+      acc,
+    ]);
+    return;
+  }
+  const rowC = 32 * panels;
+  mem.parallel('gemmTransA', rows, chunks, 4, (lo, hi) => [
+    a + 4 * lo,
+    lda,
+    b.at,
+    c + lo * rowC,
+    hi - lo,
+    K,
+    0,
+    panels,
+    panels,
+    acc,
+  ]);
+}

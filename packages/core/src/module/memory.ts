@@ -13,6 +13,7 @@ import type { ThreadPool } from './threads';
 export const PARALLEL_KERNELS = [
   'gemm',
   'gemmPanels',
+  'gemmTransA',
   'sequenceForward',
   'sequenceBackward',
   'crossEntropyForward',

@@ -57,7 +57,9 @@ describe('a pool of three threads over one shared memory', () => {
       new WebAssembly.Memory({ initial: 64, maximum: 4096, shared: true }),
     );
     // Three threads on any machine: the splits below are uneven on purpose.
-    mem.setPool(await ThreadPool.start(module, mem.fns.memory, 3, ['gemm', 'gemmPanels']));
+    mem.setPool(
+      await ThreadPool.start(module, mem.fns.memory, 3, ['gemm', 'gemmPanels', 'gemmTransA']),
+    );
     single = new ModuleMemory(compiledModule()!);
   });
 
@@ -111,6 +113,68 @@ describe('a pool of three threads over one shared memory', () => {
         expect(Buffer.from(byPanels.buffer).equals(Buffer.from(want.buffer))).toBe(true);
       });
     }
+  }
+
+  for (const [M, K, N] of [
+    [37, 300, 45],
+    [2, 513, 64],
+    [64, 1120, 256],
+  ] as const) {
+    it(`Aᵀ·B with A [${K}, ${M}] read in place (gemmTransA, by rows and by panels): the bits of gemm on a transposed copy`, () => {
+      const at = values(K * M, M); // [K, M]
+      const transposed = new Float32Array(M * K);
+      for (let k = 0; k < K; k++)
+        for (let i = 0; i < M; i++) transposed[i * K + k] = at[k * M + i]!;
+      const want = (() => {
+        const [aB, raw, c] = [
+          single.alloc(M * K),
+          single.alloc(K * N),
+          single.alloc(M * stride(N)),
+        ];
+        single.f32.set(transposed, aB >>> 2);
+        single.f32.set(values(K * N, 5), raw >>> 2);
+        const b = packRightFrom(single, raw, K, N, false)!;
+        single.fns.gemm(aB, b.at, c, M, K, b.panels, 0);
+        const out = single.view(c, M * stride(N)).slice();
+        single.release(aB, raw, c, b.at);
+        return out;
+      })();
+      for (const split of ['rows', 'panels'] as const) {
+        const [aB, raw, c] = [mem.alloc(K * M), mem.alloc(K * N), mem.alloc(M * stride(N))];
+        mem.f32.set(at, aB >>> 2);
+        mem.f32.set(values(K * N, 5), raw >>> 2);
+        const b = packRightFrom(mem, raw, K, N, false)!;
+        if (split === 'rows')
+          mem.parallel('gemmTransA', M, 3, 4, (lo, hi) => [
+            aB + 4 * lo,
+            M,
+            b.at,
+            c + 32 * lo * b.panels,
+            hi - lo,
+            K,
+            0,
+            b.panels,
+            b.panels,
+            0,
+          ]);
+        else
+          mem.parallel('gemmTransA', b.panels, 3, 1, (lo, hi) => [
+            aB,
+            M,
+            b.at,
+            c,
+            M,
+            K,
+            lo,
+            hi,
+            b.panels,
+            0,
+          ]);
+        const got = mem.view(c, M * stride(N)).slice();
+        mem.release(aB, raw, c, b.at);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), split).toBe(true);
+      }
+    });
   }
 
   it('a kernel that traps on a worker throws a ThreadError on the caller, and the pool keeps working', () => {
