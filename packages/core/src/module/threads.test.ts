@@ -9,7 +9,7 @@ import { packRightFrom, stride } from './gemm';
 import { compiledModule, loadSharedModule } from './loader';
 import { ModuleMemory, moduleMemory } from './memory';
 import { setMinThreadWork } from './route';
-import { ThreadPool } from './threads';
+import { backoff, ThreadPool } from './threads';
 import { defaultThreads, DEFAULT_THREAD_CAP } from './thread-count';
 
 const cores = availableParallelism();
@@ -185,6 +185,7 @@ describe('a pool of three threads over one shared memory', () => {
     // about 50 µs: the workers take some of them (tried again if the caller took them all).
     let error: unknown;
     for (let attempt = 0; attempt < 10 && !error; attempt++) {
+      mem.threadPool!.resetBackoff(); // a late join before would keep the job on the caller
       try {
         product(mem, M, K, N, 5, (a, bp, c, panels) => {
           let samples = 0;
@@ -299,6 +300,27 @@ describe('a pool of three threads over one shared memory', () => {
       ]),
     );
     expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
+});
+
+describe('backing off a busy machine', () => {
+  it('runs on the caller alone for 1, 2, 4 … 256 ms after jobs slower than the caller alone, and stops after one on time', () => {
+    const pace = { soloUntil: 0, backoffMs: 1 };
+    // generation's step in 2 chunks: 13 µs for the caller's, 2 µs waiting for the worker's
+    backoff(pace, 100, 0.002, 0.013, 1, 2);
+    expect(pace).toEqual({ soloUntil: 0, backoffMs: 1 });
+    backoff(pace, 100, 0.03, 0.013, 1, 2); // the worker's chunk took 43 µs: slower than alone
+    expect(pace).toEqual({ soloUntil: 101, backoffMs: 2 });
+    backoff(pace, 200, 3, 0.013, 1, 2); // descheduled for 3 ms with a chunk
+    expect(pace).toEqual({ soloUntil: 202, backoffMs: 4 });
+    for (let i = 0; i < 10; i++) backoff(pace, 300, 3, 0.013, 1, 2);
+    expect(pace.backoffMs).toBe(256);
+    // a long job in 8 chunks: the caller ran 4 in 25 ms, waited 4 ms: faster than alone (50 ms)
+    backoff(pace, 900, 4, 25, 4, 8);
+    expect(pace.backoffMs).toBe(1);
+    backoff(pace, 1000, 0.009, 0.001, 1, 2); // under 10 µs of waiting is never late
+    backoff(pace, 1000, 1, 0, 0, 2); // the workers took every chunk: nothing to compare with
+    expect(pace.backoffMs).toBe(1);
   });
 });
 

@@ -104,6 +104,35 @@ function spawn(): WorkerHandle {
   }
 }
 
+/**
+ * A job is late when it took longer than the caller alone would have (its own chunks' time,
+ * scaled to all the chunks) and its join waited more than this (ms): a worker was slow with a
+ * chunk in hand (descheduled, or sharing its core with another process).
+ */
+const LATE_MS = 0.01;
+const BACKOFF_MIN_MS = 1;
+const BACKOFF_MAX_MS = 256;
+
+/**
+ * Backing off a busy machine: after a late join the pool runs jobs on the caller alone for a
+ * while (1 ms, doubling after each late try up to 256 ms); a join on time ends it. On a machine
+ * whose other cores are taken, threads then cost a try every quarter second instead of a
+ * descheduled worker's time slice on every job; on a free one nothing changes.
+ */
+export function backoff(
+  state: { soloUntil: number; backoffMs: number },
+  end: number,
+  waited: number,
+  own: number,
+  ownChunks: number,
+  chunks: number,
+): void {
+  if (waited > LATE_MS && ownChunks > 0 && own + waited > (own * chunks) / ownChunks) {
+    state.soloUntil = end + state.backoffMs;
+    state.backoffMs = Math.min(BACKOFF_MAX_MS, state.backoffMs * 2);
+  } else state.backoffMs = BACKOFF_MIN_MS;
+}
+
 /** Most chunks a job is cut into (the claim word keeps 16 bits for the next chunk). */
 const MAX_CHUNKS = 0xffff;
 
@@ -120,6 +149,8 @@ export class ThreadPool {
   private readonly block = canBlock();
   private job = 0;
   private closedWith: string | null = null;
+  /** Jobs run on the caller alone until then (performance.now()), after a late join: `backoff`. */
+  private readonly pace = { soloUntil: 0, backoffMs: BACKOFF_MIN_MS };
 
   private constructor(
     private readonly workers: WorkerHandle[],
@@ -213,6 +244,12 @@ export class ThreadPool {
     if (this.closedWith === null) this.closedWith = `thread ${thread} stopped: ${e.message}`;
   }
 
+  /** Ends a back-off (the next job goes to the workers again), for tests. @internal */
+  resetBackoff(): void {
+    this.pace.soloUntil = 0;
+    this.pace.backoffMs = BACKOFF_MIN_MS;
+  }
+
   /** Why the pool no longer runs jobs on its workers, or null while it does. */
   get closedReason(): string | null {
     return this.closedWith;
@@ -234,7 +271,13 @@ export class ThreadPool {
   ): void {
     const kernel = fns[fn] as Kernel;
     const chunks = Math.ceil(n / chunkSize);
-    if (this.closedWith !== null || chunks <= 1 || this.workers.length === 0) {
+    const t0 = performance.now();
+    if (
+      this.closedWith !== null ||
+      chunks <= 1 ||
+      this.workers.length === 0 ||
+      t0 < this.pace.soloUntil
+    ) {
       for (let lo = 0; lo < n; lo += chunkSize) kernel(...args(lo, Math.min(n, lo + chunkSize)));
       return;
     }
@@ -269,11 +312,13 @@ export class ThreadPool {
     // The caller claims chunks like any thread (computing its arguments directly).
     let own: unknown = null;
     let threw = false;
+    let ownChunks = 0;
     for (;;) {
       const v = Atomics.load(ctl, CONTROL.claim);
       const i = v & 0xffff;
       if (i >= chunks) break;
       if (Atomics.compareExchange(ctl, CONTROL.claim, v, v + 1) !== v) continue;
+      ownChunks++;
       if (!threw && Atomics.load(ctl, CONTROL.error) === 0) {
         const lo = i * chunkSize;
         const callArgs = args(lo, Math.min(n, lo + chunkSize));
@@ -287,7 +332,10 @@ export class ThreadPool {
       }
       Atomics.add(ctl, CONTROL.finished, 1);
     }
+    const mine = performance.now();
     this.join(chunks);
+    const end = performance.now();
+    backoff(this.pace, end, end - mine, mine - t0, ownChunks, chunks);
     if (threw) throw own;
     const failed = Atomics.load(ctl, CONTROL.error);
     if (failed > 1) {
