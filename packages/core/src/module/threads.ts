@@ -27,7 +27,7 @@ interface WorkerHandle {
 }
 
 /** Microseconds a worker spins for its next job before sleeping (between two jobs of a step). */
-export const DEFAULT_SPIN_MICROS = 200;
+export const DEFAULT_SPIN_MICROS = 50;
 
 /** Microseconds the caller spins for the workers to finish before it waits. */
 const JOIN_SPIN_MICROS = 2000;
