@@ -71,35 +71,22 @@ export function gemm(
 ): void {
   const acc = accumulate ? 1 : 0;
   const { K, panels } = b;
-  const chunks = threadChunks(mem, rows * K * panels * 8);
-  if (chunks <= 1) {
+  if (threadChunks(mem, rows * K * panels * 8) <= 1) {
     mem.fns.gemm(a, b.at, c, rows, K, panels, acc);
     return;
   }
-  if (rows >= 16 * chunks || rows >= 4 * panels) {
-    const rowA = 4 * K;
-    const rowC = 32 * panels;
-    mem.parallel('gemm', rows, chunks, 4, (lo, hi) => [
-      a + lo * rowA,
-      b.at,
-      c + lo * rowC,
-      hi - lo,
-      K,
-      panels,
-      acc,
-    ]);
-  } else
-    mem.parallel('gemmPanels', panels, chunks, 1, (lo, hi) => [
-      a,
-      b.at,
-      c,
-      rows,
-      K,
-      lo,
-      hi,
-      panels,
-      acc,
-    ]);
+  const rowC = 32 * panels;
+  splitProduct(mem, rows, b, 'gemmPanels', (r0, r1, p0, p1) => [
+    a + 4 * K * r0,
+    b.at,
+    c + rowC * r0,
+    r1 - r0,
+    K,
+    p0,
+    p1,
+    panels,
+    acc,
+  ]);
 }
 
 /**
@@ -118,33 +105,35 @@ export function gemmTransposedA(
 ): void {
   const acc = accumulate ? 1 : 0;
   const { K, panels } = b;
-  const chunks = threadChunks(mem, rows * K * panels * 8);
-  if (chunks <= 1 || !(rows >= 16 * chunks || rows >= 4 * panels)) {
-    mem.parallel('gemmTransA', panels, chunks, 1, (lo, hi) => [
-      a,
-      lda,
-      b.at,
-      c,
-      rows,
-      K,
-      lo,
-      hi,
-      panels,
-      acc,
-    ]);
-    return;
-  }
   const rowC = 32 * panels;
-  mem.parallel('gemmTransA', rows, chunks, 4, (lo, hi) => [
-    a + 4 * lo,
+  splitProduct(mem, rows, b, 'gemmTransA', (r0, r1, p0, p1) => [
+    a + 4 * r0,
     lda,
     b.at,
-    c + lo * rowC,
-    hi - lo,
+    c + rowC * r0,
+    r1 - r0,
     K,
-    0,
-    panels,
+    p0,
+    p1,
     panels,
     acc,
   ]);
+}
+
+/**
+ * Runs a product of `rows` rows against `b` on the pool (one call where it is too small to cut):
+ * chunks of whole 4-row tiles, or, for few rows, of panels. `args(r0, r1, p0, p1)` gives the
+ * kernel's arguments for rows [r0, r1) and panels [p0, p1).
+ */
+function splitProduct(
+  mem: ModuleMemory,
+  rows: number,
+  b: PackedRight,
+  kernel: 'gemmPanels' | 'gemmTransA',
+  args: (r0: number, r1: number, p0: number, p1: number) => number[],
+): void {
+  const chunks = threadChunks(mem, rows * b.K * b.panels * 8);
+  if (chunks > 1 && (rows >= 16 * chunks || rows >= 4 * b.panels))
+    mem.parallel(kernel, rows, chunks, 4, (lo, hi) => args(lo, hi, 0, b.panels));
+  else mem.parallel(kernel, b.panels, chunks, 1, (lo, hi) => args(0, rows, lo, hi));
 }

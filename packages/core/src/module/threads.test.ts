@@ -45,6 +45,30 @@ function product(
   return out;
 }
 
+/** `product`'s run: gemm over M rows cut into `chunks` chunks of 4-row tiles on `m`'s threads. */
+function byRows(m: ModuleMemory, M: number, K: number, chunks = 3, accumulate = 0) {
+  return (a: number, bp: number, c: number, panels: number): void =>
+    m.parallel('gemm', M, chunks, 4, (lo, hi) => [
+      a + 4 * lo * K,
+      bp,
+      c + 32 * lo * panels,
+      hi - lo,
+      K,
+      panels,
+      accumulate,
+    ]);
+}
+
+/** `product`'s run: one gemm call on the caller. */
+function alone(m: ModuleMemory, M: number, K: number, accumulate = 0) {
+  return (a: number, bp: number, c: number, panels: number): void =>
+    m.fns.gemm(a, bp, c, M, K, panels, accumulate);
+}
+
+function sameBits(got: Float32Array, want: Float32Array): boolean {
+  return Buffer.from(got.buffer).equals(Buffer.from(want.buffer));
+}
+
 describe('a pool of three threads over one shared memory', () => {
   let mem: ModuleMemory;
   let single: ModuleMemory;
@@ -82,35 +106,13 @@ describe('a pool of three threads over one shared memory', () => {
   ] as const) {
     for (const accumulate of [0, 1]) {
       it(`[${M}, ${K}]·[${K}, ${N}]${accumulate ? ' added to C' : ''}: split by rows and by panels, the same bits as one thread`, () => {
-        const want = product(single, M, K, N, M + K, (a, bp, c, panels) =>
-          single.fns.gemm(a, bp, c, M, K, panels, accumulate),
+        const want = product(single, M, K, N, M + K, alone(single, M, K, accumulate));
+        const rows = product(mem, M, K, N, M + K, byRows(mem, M, K, 3, accumulate));
+        const panels = product(mem, M, K, N, M + K, (a, bp, c, P) =>
+          mem.parallel('gemmPanels', P, 3, 1, (lo, hi) => [a, bp, c, M, K, lo, hi, P, accumulate]),
         );
-        const byRows = product(mem, M, K, N, M + K, (a, bp, c, panels) =>
-          mem.parallel('gemm', M, 3, 4, (lo, hi) => [
-            a + 4 * lo * K,
-            bp,
-            c + 32 * lo * panels,
-            hi - lo,
-            K,
-            panels,
-            accumulate,
-          ]),
-        );
-        const byPanels = product(mem, M, K, N, M + K, (a, bp, c, panels) =>
-          mem.parallel('gemmPanels', panels, 3, 1, (lo, hi) => [
-            a,
-            bp,
-            c,
-            M,
-            K,
-            lo,
-            hi,
-            panels,
-            accumulate,
-          ]),
-        );
-        expect(Buffer.from(byRows.buffer).equals(Buffer.from(want.buffer))).toBe(true);
-        expect(Buffer.from(byPanels.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+        expect(sameBits(rows, want)).toBe(true);
+        expect(sameBits(panels, want)).toBe(true);
       });
     }
   }
@@ -211,21 +213,9 @@ describe('a pool of three threads over one shared memory', () => {
       /^gemm: thread [12] of our module's pool failed: RuntimeError: memory access out of bounds/,
     );
     // No thread is left in the failed job: the next one runs on all three, right.
-    const want = product(single, M, K, N, 9, (a, bp, c, panels) =>
-      single.fns.gemm(a, bp, c, M, K, panels, 0),
-    );
-    const got = product(mem, M, K, N, 9, (a, bp, c, panels) =>
-      mem.parallel('gemm', M, 16, 4, (lo, hi) => [
-        a + 4 * lo * K,
-        bp,
-        c + 32 * lo * panels,
-        hi - lo,
-        K,
-        panels,
-        0,
-      ]),
-    );
-    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    const want = product(single, M, K, N, 9, alone(single, M, K));
+    const got = product(mem, M, K, N, 9, byRows(mem, M, K, 16));
+    expect(sameBits(got, want)).toBe(true);
     expect(mem.threads).toBe(3);
   });
 
@@ -233,23 +223,13 @@ describe('a pool of three threads over one shared memory', () => {
     const before = mem.fns.memory.buffer.byteLength;
     const [M, K, N] = [48, 512, 512];
     const pad = mem.alloc((before - mem.reservedBytes) / 4 + 1024); // the next blocks lie past the start size
-    const want = product(single, M, K, N, 3, (a, bp, c, panels) =>
-      single.fns.gemm(a, bp, c, M, K, panels, 0),
-    );
+    const want = product(single, M, K, N, 3, alone(single, M, K));
     const got = product(mem, M, K, N, 3, (a, bp, c, panels) => {
       expect(c).toBeGreaterThan(before);
-      mem.parallel('gemm', M, 3, 4, (lo, hi) => [
-        a + 4 * lo * K,
-        bp,
-        c + 32 * lo * panels,
-        hi - lo,
-        K,
-        panels,
-        0,
-      ]);
+      byRows(mem, M, K)(a, bp, c, panels);
     });
     expect(mem.fns.memory.buffer.byteLength).toBeGreaterThan(before);
-    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    expect(sameBits(got, want)).toBe(true);
     mem.release(pad);
   });
 
@@ -257,21 +237,9 @@ describe('a pool of three threads over one shared memory', () => {
     expect(() => mem.alloc(4096 * 16384)).toThrow(RangeError); // 256 MB of a 256 MB maximum, some taken
     expect(mem.tryAlloc(4096 * 16384)).toBeNull();
     const [M, K, N] = [40, 64, 64];
-    const want = product(single, M, K, N, 4, (a, bp, c, panels) =>
-      single.fns.gemm(a, bp, c, M, K, panels, 0),
-    );
-    const got = product(mem, M, K, N, 4, (a, bp, c, panels) =>
-      mem.parallel('gemm', M, 3, 4, (lo, hi) => [
-        a + 4 * lo * K,
-        bp,
-        c + 32 * lo * panels,
-        hi - lo,
-        K,
-        panels,
-        0,
-      ]),
-    );
-    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    const want = product(single, M, K, N, 4, alone(single, M, K));
+    const got = product(mem, M, K, N, 4, byRows(mem, M, K, 3));
+    expect(sameBits(got, want)).toBe(true);
   });
 
   it('a closed pool runs every range on the caller', async () => {
@@ -285,21 +253,9 @@ describe('a pool of three threads over one shared memory', () => {
     other.setPool(null);
     expect(other.threads).toBe(1);
     const [M, K, N] = [16, 32, 16];
-    const want = product(single, M, K, N, 6, (a, bp, c, panels) =>
-      single.fns.gemm(a, bp, c, M, K, panels, 0),
-    );
-    const got = product(other, M, K, N, 6, (a, bp, c, panels) =>
-      other.parallel('gemm', M, 2, 4, (lo, hi) => [
-        a + 4 * lo * K,
-        bp,
-        c + 32 * lo * panels,
-        hi - lo,
-        K,
-        panels,
-        0,
-      ]),
-    );
-    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    const want = product(single, M, K, N, 6, alone(single, M, K));
+    const got = product(other, M, K, N, 6, byRows(other, M, K, 2));
+    expect(sameBits(got, want)).toBe(true);
   });
 });
 
