@@ -141,6 +141,19 @@ describe.skipIf(!twoThreads)('one thread and two threads give the same bits', ()
       });
     }
 
+  it('a tensor product with the same right side, switching threads between calls: each time right', async () => {
+    const rng = new Random(11);
+    const a = randomTensor(rng, [40, 96]);
+    const w = randomTensor(rng, [200, 96]); // packed once per memory, cached by tensor
+    const products: Float32Array[] = [];
+    for (const threads of [2, 1, 2, 1]) {
+      await init({ threads });
+      products.push(tf.tidy(() => tf.matMul(a, w, false, true).dataSync() as Float32Array));
+    }
+    tf.dispose([a, w]);
+    for (const p of products) expect(bits([p])).toEqual(bits([products[0]!]));
+  });
+
   it('generation on resident weights: the cell step and the head', async () => {
     const one = await onThreads(1, generationSteps);
     const two = await onThreads(2, generationSteps);

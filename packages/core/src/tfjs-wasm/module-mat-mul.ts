@@ -17,6 +17,8 @@ import { heapView, sizeOf, type WasmBackend } from './heap';
 const CACHE_SIZE = 6;
 
 interface Cached {
+  /** The memory the panels are in: the one-thread instance's or the threaded one's. */
+  mem: ModuleMemory;
   packed: PackedRight;
   transposed: boolean;
 }
@@ -34,7 +36,13 @@ function packedB(
 ): PackedRight | null {
   const key = b.dataId;
   const hit = packedCache.get(key);
-  if (hit && hit.packed.K === K && hit.packed.N === N && hit.transposed === transposeB) {
+  if (
+    hit &&
+    hit.mem === mem &&
+    hit.packed.K === K &&
+    hit.packed.N === N &&
+    hit.transposed === transposeB
+  ) {
     packedCache.delete(key); // most recently used goes last
     packedCache.set(key, hit);
     return hit.packed;
@@ -43,14 +51,14 @@ function packedB(
   if (packed === null) return null;
   if (hit) {
     packedCache.delete(key);
-    mem.release(hit.packed.at);
+    hit.mem.release(hit.packed.at);
   }
   if (packedCache.size >= CACHE_SIZE) {
     const [oldKey, old] = packedCache.entries().next().value as [object, Cached];
     packedCache.delete(oldKey);
-    mem.release(old.packed.at);
+    old.mem.release(old.packed.at);
   }
-  packedCache.set(key, { packed, transposed: transposeB });
+  packedCache.set(key, { mem, packed, transposed: transposeB });
   return packed;
 }
 
