@@ -134,57 +134,76 @@ export interface SubjectResult {
 /**
  * Times `subjects` against each other on a shared, drifting machine: every subject gets the same
  * `warmup` runs, then the timed runs alternate between them (A B C, B C A, …: each round starts
- * one later, so none is always first after a switch), so each sees the same load.
+ * one later, so none is always first after a switch), so each sees the same load. With `fresh`
+ * (models too large for all to live at once: the word LM's would exhaust tfjs's heap) each
+ * round makes every subject anew, warms it up and times one run, then disposes it.
  */
-export async function interleave(subjects: Subject[], warmup: number, runs: number): Promise<Record<string, SubjectResult>> {
-  const live: { s: Subject; r: Runner; out: SubjectResult; first: number | null }[] = [];
+export async function interleave(subjects: Subject[], warmup: number, runs: number, fresh = false): Promise<Record<string, SubjectResult>> {
   const results: Record<string, SubjectResult> = {};
-  for (const s of subjects) {
-    const out: SubjectResult = { seconds: [], cpuSeconds: [], rssBytes: 0, tensorGrowth: 0 };
-    results[s.key] = out;
-    let r: Runner | null = null;
+  const live = new Map<string, { r: Runner; first: number | null }>();
+  for (const s of subjects) results[s.key] = { seconds: [], cpuSeconds: [], rssBytes: 0, tensorGrowth: 0 };
+  const fail = (key: string, error: unknown): void => {
+    results[key]!.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
+  };
+  const dispose = (r: Runner | undefined): void => {
+    try {
+      r?.dispose();
+    } catch {
+      // a failed model may not dispose cleanly; the result already says it failed
+    }
+  };
+  /** Makes and warms up a subject; null (its error recorded) when that failed. */
+  const start = async (s: Subject): Promise<{ r: Runner; first: number | null } | null> => {
+    let r: Runner | undefined;
     try {
       await s.enter();
       r = s.make();
       for (let i = 0; i < warmup; i++) await r.run();
-      out.rssBytes = process.memoryUsage().rss;
-      live.push({ s, r, out, first: null });
+      results[s.key]!.rssBytes = Math.max(results[s.key]!.rssBytes, process.memoryUsage().rss);
+      return { r, first: null };
     } catch (error) {
-      out.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
-      try {
-        r?.dispose();
-      } catch {
-        // a failed model may not dispose cleanly; the result already says it failed
-      }
+      fail(s.key, error);
+      dispose(r);
+      return null;
     }
-  }
+  };
+  if (!fresh)
+    for (const s of subjects) {
+      const x = await start(s);
+      if (x) live.set(s.key, x);
+    }
   for (let round = 0; round < runs; round++) {
-    for (let j = 0; j < live.length; j++) {
-      const x = live[(round + j) % live.length]!;
-      if (x.out.error) continue;
+    for (let j = 0; j < subjects.length; j++) {
+      const s = subjects[(round + j) % subjects.length]!;
+      const out = results[s.key]!;
+      if (out.error) continue;
+      const x = fresh ? await start(s) : live.get(s.key)!;
+      if (!x) continue;
       try {
-        await x.s.enter();
+        await s.enter();
         const c0 = cpuSeconds();
         const t0 = performance.now();
         await x.r.run();
-        x.out.seconds.push((performance.now() - t0) / 1000);
-        x.out.cpuSeconds.push(cpuSeconds() - c0);
-        x.out.rssBytes = Math.max(x.out.rssBytes, process.memoryUsage().rss);
+        out.seconds.push((performance.now() - t0) / 1000);
+        out.cpuSeconds.push(cpuSeconds() - c0);
+        out.rssBytes = Math.max(out.rssBytes, process.memoryUsage().rss);
         const n = tf.memory().numTensors;
         x.first ??= n;
-        x.out.tensorGrowth = n - x.first;
+        out.tensorGrowth = n - x.first;
       } catch (error) {
-        x.out.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
+        fail(s.key, error);
+      }
+      if (fresh) {
+        await s.enter();
+        dispose(x.r);
       }
     }
   }
-  for (const x of live) {
-    try {
-      await x.s.enter();
-      x.r.dispose();
-    } catch {
-      // as above
-    }
+  for (const s of subjects) {
+    const x = live.get(s.key);
+    if (!x) continue;
+    await s.enter();
+    dispose(x.r);
   }
   return results;
 }
