@@ -1,7 +1,6 @@
 // The training workloads over worker threads through the public DataParallelTrainer
-// (@recurrent/train/node), and the matmul peak of N threads at once (the yardstick of a parallel run).
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { Random, init, tf } from '@recurrent/core';
+// (@recurrent/train/node): a copy of the model per worker, each on one thread of its own.
+import { Random } from '@recurrent/core';
 import { LanguageModel } from '@recurrent/layers';
 import { DataParallelTrainer, type StepTimes } from '@recurrent/train/node';
 import { cpuSeconds, median, threadDeltas, threadTimes } from './measure';
@@ -33,7 +32,7 @@ export interface ParallelMeasured {
  */
 export async function parallelTrainer(
   spec: TrainSpec,
-  options: { workers: number; warmup: number; runs: number; stepsPerRun: number },
+  options: { workers: number; threadsPerWorker: number; warmup: number; runs: number; stepsPerRun: number },
   between?: (epoch: number, timed: boolean) => void | Promise<void>,
 ): Promise<ParallelMeasured> {
   const { vocab: V, batch: B, steps: T } = spec;
@@ -53,6 +52,7 @@ export async function parallelTrainer(
     optimizer: { type: 'sgd', lr: spec.lr },
     clipNorm: spec.clip,
     workers: options.workers,
+    threadsPerWorker: options.threadsPerWorker,
     callbacks: [
       {
         onEpochBegin: () => {
@@ -102,72 +102,4 @@ export async function parallelTrainer(
     workerOnCpuMsPerStep: onCpu.length ? Number((median(onCpu) / options.stepsPerRun).toFixed(2)) : null,
     workerQueuedMsPerStep: queued.length ? Number((median(queued) / options.stepsPerRun).toFixed(2)) : null,
   };
-}
-
-interface PeakInput {
-  role: 'recurrent-bench-matmul-peak';
-  threads: number;
-  n: number;
-  runs: number;
-  rounds: number;
-  control: SharedArrayBuffer;
-}
-
-export function isPeakWorker(): boolean {
-  return !isMainThread && (workerData as { role?: string } | null)?.role === 'recurrent-bench-matmul-peak';
-}
-
-/**
- * In a worker: warm up, then `rounds` times wait until every thread has arrived and time `runs`
- * [n]^3 products; reports each round's seconds.
- */
-export async function runPeakWorker(): Promise<void> {
-  const input = workerData as PeakInput;
-  await init();
-  const a = tf.randomUniform([input.n, input.n]);
-  const b = tf.randomUniform([input.n, input.n]);
-  const product = (): void => {
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
-  };
-  product();
-  product();
-  const ctl = new Int32Array(input.control);
-  const secs: number[] = [];
-  for (let r = 0; r < input.rounds; r++) {
-    Atomics.add(ctl, 0, 1);
-    Atomics.notify(ctl, 0);
-    const target = input.threads * (r + 1);
-    for (let seen = Atomics.load(ctl, 0); seen < target; seen = Atomics.load(ctl, 0)) Atomics.wait(ctl, 0, seen, 100);
-    const t0 = performance.now();
-    for (let i = 0; i < input.runs; i++) product();
-    secs.push((performance.now() - t0) / 1000);
-  }
-  tf.dispose([a, b]);
-  parentPort!.postMessage(secs);
-}
-
-/**
- * GFLOP/s of `threads` threads each multiplying [n]^3 `runs` times at once: per round, all FLOPs
- * over the slowest thread's time; the median of `rounds` rounds.
- */
-export async function matmulPeakThreads(threads: number, entry: URL, n = 1024, runs = 5, rounds = 3): Promise<number> {
-  const control = new SharedArrayBuffer(4);
-  const workers = Array.from({ length: threads }, () => new Worker(entry, { workerData: { role: 'recurrent-bench-matmul-peak', threads, n, runs, rounds, control } satisfies PeakInput }));
-  try {
-    const secs = await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<number[]>((resolve, reject) => {
-            w.once('message', resolve);
-            w.once('error', reject);
-          }),
-      ),
-    );
-    const rates = Array.from({ length: rounds }, (_, r) => (threads * runs * 2 * n ** 3) / Math.max(...secs.map((s) => s[r]!)) / 1e9);
-    return median(rates);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
 }

@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { tf } from '@recurrent/core';
+import type { Runner } from './workloads';
 
 export interface Timing {
   /** Median wall-clock seconds per run. */
@@ -71,6 +72,140 @@ export async function timeRuns(fn: () => unknown | Promise<unknown>, warmup: num
     memory?.markRun();
   }
   return { median: median(times), medianCpu: median(cpu), runs: times };
+}
+
+/** CPU seconds every process of the machine has used so far (Linux /proc/stat; null elsewhere). */
+export function machineCpuSeconds(): number | null {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / 100; // USER_HZ ticks
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Cores' worth of CPU that other processes took while `fn` ran (the machine's busy time minus
+ * this process's, over the wall time): on a shared machine, 0 means the timings were alone.
+ */
+export async function othersLoad<T>(fn: () => Promise<T>): Promise<{ value: T; othersCores: number | null }> {
+  const m0 = machineCpuSeconds();
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  const value = await fn();
+  const m1 = machineCpuSeconds();
+  const wall = (performance.now() - t0) / 1000;
+  if (m0 === null || m1 === null || wall <= 0) return { value, othersCores: null };
+  return { value, othersCores: Number(Math.max(0, (m1 - m0 - (cpuSeconds() - c0)) / wall).toFixed(2)) };
+}
+
+/** Median, smallest and largest of a figure over the timed runs. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/** One side of an interleaved comparison: how to switch to it (threads, kernels) and its runner. */
+export interface Subject {
+  key: string;
+  /** Puts the process in this subject's configuration (init's threads, the kernels registered). */
+  enter(): Promise<void>;
+  make(): Runner;
+}
+
+export interface SubjectResult {
+  /** Seconds of each timed run, in the order taken. */
+  seconds: number[];
+  /** CPU seconds of the whole process (every thread) during each run. */
+  cpuSeconds: number[];
+  /** Largest resident set size seen while this subject ran (bytes; the process's, all subjects' memory). */
+  rssBytes: number;
+  /** Live tensors after its last run minus after its first (growth across steps). */
+  tensorGrowth: number;
+  error?: string;
+}
+
+/**
+ * Times `subjects` against each other on a shared, drifting machine: every subject gets the same
+ * `warmup` runs, then the timed runs alternate between them (A B C, B C A, …: each round starts
+ * one later, so none is always first after a switch), so each sees the same load. With `fresh`
+ * (models too large for all to live at once: the word LM's would exhaust tfjs's heap) each
+ * round makes every subject anew, warms it up and times one run, then disposes it.
+ */
+export async function interleave(subjects: Subject[], warmup: number, runs: number, fresh = false): Promise<Record<string, SubjectResult>> {
+  const results: Record<string, SubjectResult> = {};
+  const live = new Map<string, { r: Runner; first: number | null }>();
+  for (const s of subjects) results[s.key] = { seconds: [], cpuSeconds: [], rssBytes: 0, tensorGrowth: 0 };
+  const fail = (key: string, error: unknown): void => {
+    results[key]!.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
+  };
+  const dispose = (r: Runner | undefined): void => {
+    try {
+      r?.dispose();
+    } catch {
+      // a failed model may not dispose cleanly; the result already says it failed
+    }
+  };
+  /** Makes and warms up a subject; null (its error recorded) when that failed. */
+  const start = async (s: Subject): Promise<{ r: Runner; first: number | null } | null> => {
+    let r: Runner | undefined;
+    try {
+      await s.enter();
+      r = s.make();
+      for (let i = 0; i < warmup; i++) await r.run();
+      results[s.key]!.rssBytes = Math.max(results[s.key]!.rssBytes, process.memoryUsage().rss);
+      return { r, first: null };
+    } catch (error) {
+      fail(s.key, error);
+      dispose(r);
+      return null;
+    }
+  };
+  if (!fresh)
+    for (const s of subjects) {
+      const x = await start(s);
+      if (x) live.set(s.key, x);
+    }
+  for (let round = 0; round < runs; round++) {
+    for (let j = 0; j < subjects.length; j++) {
+      const s = subjects[(round + j) % subjects.length]!;
+      const out = results[s.key]!;
+      if (out.error) continue;
+      const x = fresh ? await start(s) : live.get(s.key)!;
+      if (!x) continue;
+      try {
+        await s.enter();
+        const c0 = cpuSeconds();
+        const t0 = performance.now();
+        await x.r.run();
+        out.seconds.push((performance.now() - t0) / 1000);
+        out.cpuSeconds.push(cpuSeconds() - c0);
+        out.rssBytes = Math.max(out.rssBytes, process.memoryUsage().rss);
+        const n = tf.memory().numTensors;
+        x.first ??= n;
+        out.tensorGrowth = n - x.first;
+      } catch (error) {
+        fail(s.key, error);
+      }
+      if (fresh) {
+        await s.enter();
+        dispose(x.r);
+      }
+    }
+  }
+  for (const s of subjects) {
+    const x = live.get(s.key);
+    if (!x) continue;
+    await s.enter();
+    dispose(x.r);
+  }
+  return results;
 }
 
 /** GFLOP/s of a [n, n]·[n, n] float32 matmul on the current backend (median of 5; wall and CPU time). */

@@ -54,20 +54,29 @@ export const wordLm: TrainSpec = {
 
 export const allSpecs: Spec[] = [charLm('lstm'), charLm('gru'), charLm('rnn'), generation, wordLm];
 
-/** Forward FLOPs per token (multiply-adds count 2) of the recurrent layers and the head. */
-export function forwardFlopsPerToken(s: Spec): number {
+/**
+ * Forward FLOPs per token (multiply-adds count 2) of the recurrent layers and the head, as
+ * Recurrent computes them: a one-hot input's projection is a row lookup, not a product, so it
+ * counts nothing (`withOneHotProduct` counts it, as the tfjs-layers baseline multiplies it).
+ */
+export function forwardFlopsPerToken(s: Spec, withOneHotProduct = false): number {
   const G = gates[s.cell];
   const H = s.hidden;
   const layers = s.kind === 'train' ? s.layers : 1;
-  const first = s.kind === 'train' && s.embeddingDim !== null ? s.embeddingDim : s.vocab;
+  const oneHot = s.kind === 'generate' || s.input === 'one-hot';
+  const first = s.kind === 'train' && s.embeddingDim !== null ? s.embeddingDim : oneHot && !withOneHotProduct ? 0 : s.vocab;
   let f = 0;
   for (let l = 0; l < layers; l++) f += 2 * G * H * ((l === 0 ? first : H) + H);
   return f + 2 * H * s.vocab;
 }
 
-/** FLOPs per token of the workload: training counts forward + backward as 3 × forward. */
-export function flopsPerToken(s: Spec): number {
-  return s.kind === 'train' ? 3 * forwardFlopsPerToken(s) : forwardFlopsPerToken(s);
+/**
+ * FLOPs per token of the work done: training counts forward + backward as 3 × forward (the
+ * backward pass's two products per forward one). A one-hot input has no input gradient, and its
+ * weight gradient is rows added up by id: neither is counted.
+ */
+export function flopsPerToken(s: Spec, withOneHotProduct = false): number {
+  return s.kind === 'train' ? 3 * forwardFlopsPerToken(s, withOneHotProduct) : forwardFlopsPerToken(s, withOneHotProduct);
 }
 
 /** Tokens one timed run processes. */

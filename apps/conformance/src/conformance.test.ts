@@ -1,9 +1,11 @@
 // Every PyTorch case (modules, losses, clipping, optimizer steps) on both routes: our module's
-// (the default) and the composed one (our module switched off). Also the recurrent layers on
-// their per-step composed implementation (RECURRENT_RNN_IMPLEMENTATION=composed).
+// (the default), on one thread and on two with every kernel cut between them, and the composed
+// one (our module switched off). Also the recurrent layers on their per-step composed
+// implementation (RECURRENT_RNN_IMPLEMENTATION=composed).
+import { availableParallelism } from 'node:os';
 import { init } from '@recurrent/core';
 import { torchDir } from '@recurrent/fixtures';
-import { moduleVariant, setModuleEnabled } from '@recurrent/core/tuning';
+import { MIN_THREAD_WORK, moduleVariant, setMinThreadWork, setModuleEnabled } from '@recurrent/core/tuning';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { torchCase } from '@recurrent/fixtures';
 import type { TorchCase } from './case';
@@ -34,17 +36,26 @@ describe('conformance: every PyTorch case', () => {
     await init();
     delete process.env.RECURRENT_RNN_IMPLEMENTATION;
   });
-  afterAll(() => {
+  afterAll(async () => {
     setModuleEnabled(true);
+    setMinThreadWork(MIN_THREAD_WORK);
+    await init({ threads: Math.min(8, availableParallelism()) });
     if (saved === undefined) delete process.env.RECURRENT_RNN_IMPLEMENTATION;
     else process.env.RECURRENT_RNN_IMPLEMENTATION = saved;
   });
 
-  for (const route of ['module', 'composed'] as const) {
-    it(`passes all ${ALL} on the ${route} route`, async () => {
+  for (const [route, threads] of [
+    ['module', 1],
+    ['module', 2],
+    ['composed', 1],
+  ] as const) {
+    it.skipIf(threads > availableParallelism())(`passes all ${ALL} on the ${route} route${route === 'module' ? ` on ${threads} thread${threads > 1 ? 's, every kernel cut between them' : ''}` : ''}`, async () => {
+      const info = await init({ threads });
+      expect(info.threads).toBe(threads);
+      setMinThreadWork(threads > 1 ? 1 : MIN_THREAD_WORK);
       setModuleEnabled(route === 'module');
       const { count, kinds, failed, worst } = await failures(null);
-      console.log(`conformance, wasm backend, our module ${moduleVariant() ?? 'off'} (${route} route): ${count - failed.length} of ${count} passed, worst error ${worst.toExponential(2)} of the tensor's largest value`);
+      console.log(`conformance, wasm backend, our module ${moduleVariant() ?? 'off'} (${route} route, ${threads} thread${threads > 1 ? 's' : ''}): ${count - failed.length} of ${count} passed, worst error ${worst.toExponential(2)} of the tensor's largest value`);
       expect(ALL).toBe(114);
       expect(count).toBe(ALL);
       expect(kinds).toEqual(KINDS);

@@ -68,12 +68,42 @@ describe.skipIf(!hasChromium)('browser page', () => {
     await new Promise<void>((r) => (server ? server.httpServer.close(() => r()) : r()));
   });
 
-  it('reports the WASM backend with SIMD, cross-origin isolated', async () => {
+  it('reports the WASM backend with SIMD, cross-origin isolated, our kernels on more than one thread', async () => {
     await page.waitForFunction(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo?.backend !== undefined, null, { timeout: 30_000 });
     const s = await demoState(page);
     expect(s.errors).toEqual([]);
-    expect(s.backend).toMatchObject({ backend: 'wasm', simd: true, isolated: true });
-    await expect(page.locator('#backend').textContent()).resolves.toMatch(/WASM backend · SIMD/);
+    expect(s.backend).toMatchObject({ backend: 'wasm', simd: true, isolated: true, threadsFallback: null });
+    // From the page's Web Worker our pool takes every core the browser reports.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(cores).toBeGreaterThan(1);
+    expect(s.backend!.threads).toBe(Math.min(8, cores));
+    expect(s.backend!.threads).toBeGreaterThan(1);
+    await expect(page.locator('#backend').textContent()).resolves.toMatch(new RegExp(`WASM backend · SIMD · ${s.backend!.threads} threads · cross-origin isolated`));
+  });
+
+  it('trains to the same losses, bit for bit, on one thread (?threads=1) and on the pool', async () => {
+    const url = server!.resolvedUrls!.local[0]!;
+    const losses: number[][] = [];
+    for (const query of ['?threads=1', '']) {
+      const p = await browser!.newPage();
+      try {
+        await p.goto(`${url}${query}`);
+        await p.waitForFunction(() => (window as unknown as { recurrentDemo: DemoState }).recurrentDemo?.backend !== undefined, null, { timeout: 30_000 });
+        const threads = (await demoState(p)).backend!.threads;
+        expect(threads > 1).toBe(query === '');
+        // hidden 64, batch 16: the sequence kernels are cut between the threads
+        for (const [id, v] of [['#max-chars', '6000'], ['#hidden', '64'], ['#batch', '16'], ['#steps', '16'], ['#lr', '0.01'], ['#epochs', '2']] as const) await p.fill(id, v);
+        await p.click('#train');
+        await waitForRun(p, 2, 60_000);
+        const s = await demoState(p);
+        expect(s.errors).toEqual([]);
+        losses.push(s.epochs.map((e) => e.loss));
+      } finally {
+        await p.close();
+      }
+    }
+    expect(losses[0]).toHaveLength(2);
+    expect(losses[1]).toEqual(losses[0]);
   });
 
   it('trains a few epochs with the loss going down, then generates text', async () => {

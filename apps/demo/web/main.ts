@@ -193,6 +193,8 @@ function download(name: string, data: BlobPart, type: string): void {
 
 // ---- the worker: started, and started again when it crashes ------------------------------------
 let worker: Worker;
+/** `?threads=N`: the kernels' thread count in the worker (default: every core when cross-origin isolated). */
+const threadsParam = ((n) => (Number.isInteger(n) && n > 0 ? n : null))(Number(new URLSearchParams(location.search).get('threads')));
 const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
 
 function startWorker(): void {
@@ -206,7 +208,7 @@ function startWorker(): void {
     crashed(e.message || 'no reason given');
   };
   worker.onmessageerror = () => crashed('a message from it could not be read');
-  send({ type: 'init' });
+  send({ type: 'init', ...(threadsParam ? { threads: threadsParam } : {}) });
 }
 
 function crashed(reason: string): void {
@@ -229,13 +231,13 @@ function onWorkerMessage(event: MessageEvent<FromWorker>): void {
   switch (msg.type) {
     case 'ready': {
       ready = true;
-      state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated, fallback: msg.fallback };
+      state.backend = { backend: msg.backend, simd: msg.simd, threads: msg.threads, isolated: msg.isolated, fallback: msg.fallback, threadsFallback: msg.threadsFallback };
       const badge = $('backend');
       badge.textContent = `${msg.backend.toUpperCase()} backend${msg.simd ? ' · SIMD' : ''} · ${msg.threads} thread${msg.threads === 1 ? '' : 's'}${msg.isolated ? ' · cross-origin isolated' : ''}`;
       if (msg.fallback) {
         badge.classList.add('warn');
         badge.title = msg.fallback; // why: CSP, no SIMD, binary not found
-      }
+      } else if (msg.threadsFallback) badge.title = msg.threadsFallback; // why one thread: not isolated, …
       $('status').textContent = state.crashes > 0 ? 'a new worker is ready: press Train to start again' : 'ready';
       setBusy(false);
       for (const id of ['generate', 'download']) $<HTMLButtonElement>(id).disabled = false;

@@ -2,7 +2,7 @@ import type { BatchProgress, EpochStats, SessionConfig } from '../src/lib/sessio
 
 /** Messages from the page to the training worker. */
 export type ToWorker =
-  | { type: 'init' }
+  | { type: 'init'; /** Threads for our kernels (the page's `?threads=` parameter); default: every core. */ threads?: number }
   | { type: 'train'; text: string; config: SessionConfig; epochs: number }
   | { type: 'stop' }
   | { type: 'generate'; prefix: string; tokens: number; temperature: number; topK?: number; seed: number }
@@ -11,7 +11,7 @@ export type ToWorker =
 
 /** Messages from the worker to the page. */
 export type FromWorker =
-  | { type: 'ready'; backend: string; simd: boolean; threads: number; isolated: boolean; fallback: string | null }
+  | { type: 'ready'; backend: string; simd: boolean; threads: number; isolated: boolean; fallback: string | null; threadsFallback: string | null }
   | { type: 'prepared'; tokens: number; vocabSize: number; batchesPerEpoch: number }
   | { type: 'batch'; epoch: number; progress: BatchProgress }
   | { type: 'epoch'; stats: EpochStats; epochs: number }
@@ -23,7 +23,7 @@ export type FromWorker =
 
 /** What the page publishes as `window.recurrentDemo` for the browser test (and curious users). */
 export interface DemoState {
-  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean; fallback: string | null };
+  backend?: { backend: string; simd: boolean; threads: number; isolated: boolean; fallback: string | null; threadsFallback: string | null };
   epochs: { epoch: number; loss: number; perplexity: number; tokensPerSecond: number }[];
   training: boolean;
   generated: string[];

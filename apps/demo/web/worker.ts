@@ -20,9 +20,10 @@ const breathe = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
-      // No configuration: the WASM binaries come from @recurrent/core's own modules.
-      const info = await init();
-      post({ type: 'ready', backend: info.backend, simd: info.simd, threads: info.threads, isolated: scope.crossOriginIsolated === true, fallback: info.fallback?.message ?? null });
+      // No configuration: the WASM binaries come from @recurrent/core's own modules. From this
+      // Web Worker of a cross-origin-isolated page, our kernels' pool takes every core.
+      const info = await init(msg.threads === undefined ? {} : { threads: msg.threads });
+      post({ type: 'ready', backend: info.backend, simd: info.simd, threads: info.threads, isolated: scope.crossOriginIsolated === true, fallback: info.fallback?.message ?? null, threadsFallback: info.threadsFallback?.message ?? null });
       return;
     }
     case 'stop':

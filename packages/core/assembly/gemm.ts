@@ -68,40 +68,66 @@ export function packPanelsTransposed(src: usize, N: i32, K: i32, dst: usize): vo
  * row strides K (A) and Np (C), Np = 8 × panels, any M. Rows go four at a time through a 4×8
  * register tile and the last M mod 4 one at a time through a 1×32 tile (1×8 at the right edge).
  * Every output element sums over k in order, a block of KC at a time, whichever tile computes it:
- * a row gets the same bits alone as among others.
+ * a row gets the same bits alone as among others, and a column the same bits in any panel range
+ * (so a product split between threads by rows or by panels equals the whole one bit for bit).
  */
 export function gemm(a: usize, bp: usize, c: usize, M: i32, K: i32, panels: i32, accumulate: i32): void {
-  const rowA = <usize>K << 2;
+  gemmStrided(a, <usize>K << 2, 4, bp, c, M, K, 0, panels, panels, accumulate);
+}
+
+/**
+ * The columns of panels [p0, p1) of `gemm`'s product (C's row stride still `panels` panels): one
+ * thread's share when a product with few rows is split by panels.
+ */
+export function gemmPanels(a: usize, bp: usize, c: usize, M: i32, K: i32, p0: i32, p1: i32, panels: i32, accumulate: i32): void {
+  gemmStrided(a, <usize>K << 2, 4, bp, c, M, K, p0, p1, panels, accumulate);
+}
+
+/**
+ * `gemmPanels` with A given transposed: A [M, K] is the transpose of the row-major block at `a`
+ * of K rows, `lda` floats apart (A[i, k] at a + 4·(k·lda + i)), as a weight gradient's
+ * dYᵀ·X reads dY [K, M] where it lies. The same sums in the same order as on a transposed copy.
+ */
+export function gemmTransA(a: usize, lda: i32, bp: usize, c: usize, M: i32, K: i32, p0: i32, p1: i32, panels: i32, accumulate: i32): void {
+  gemmStrided(a, 4, <usize>lda << 2, bp, c, M, K, p0, p1, panels, accumulate);
+}
+
+/** The kernel behind the three: A[i, k] at a + i·rowA + k·colA (bytes). */
+@inline
+function gemmStrided(a: usize, rowA: usize, colA: usize, bp: usize, c: usize, M: i32, K: i32, p0: i32, p1: i32, panels: i32, accumulate: i32): void {
   const rowC = <usize>panels << 5;
   const panelBytes = <usize>K << 5;
   const M4 = M & ~3;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const add = accumulate !== 0 || k0 > 0;
-    for (let p0 = 0; p0 < panels; p0 += NC_PANELS) {
-      const p1 = min(p0 + NC_PANELS, panels);
+    for (let q0 = p0; q0 < p1; q0 += NC_PANELS) {
+      const q1 = min(q0 + NC_PANELS, p1);
       for (let i = 0; i < M4; i += 4) {
-        const ai = a + <usize>i * rowA + (<usize>k0 << 2);
-        for (let p = p0; p < p1; p++) tile4x8(ai, rowA, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), c + <usize>i * rowC + (<usize>p << 5), rowC, add);
+        const ai = a + <usize>i * rowA + <usize>k0 * colA;
+        for (let p = q0; p < q1; p++) tile4x8(ai, rowA, colA, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), c + <usize>i * rowC + (<usize>p << 5), rowC, add);
       }
       for (let i = M4; i < M; i++) {
-        const ai = a + <usize>i * rowA + (<usize>k0 << 2);
+        const ai = a + <usize>i * rowA + <usize>k0 * colA;
         const ci = c + <usize>i * rowC;
-        let p = p0;
-        for (; p + 4 <= p1; p += 4) tile1x32(ai, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), panelBytes, ci + (<usize>p << 5), add);
-        for (; p < p1; p++) tile1x8(ai, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), ci + (<usize>p << 5), add);
+        let p = q0;
+        for (; p + 4 <= q1; p += 4) tile1x32(ai, colA, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), panelBytes, ci + (<usize>p << 5), add);
+        for (; p < q1; p++) tile1x8(ai, colA, kc, bp + ((<usize>p * <usize>K + <usize>k0) << 5), ci + (<usize>p << 5), add);
       }
     }
   }
 }
 
-/** Four rows of A (`rowA` bytes apart) against one panel: C[4, 8] (+)= A[4, kc] · B[kc, 8]. */
+/**
+ * Four rows of A (`rowA` bytes apart, consecutive k `colA` bytes apart) against one panel:
+ * C[4, 8] (+)= A[4, kc] · B[kc, 8].
+ */
 @inline
-function tile4x8(a0: usize, rowA: usize, kc: i32, b: usize, cc: usize, rowC: usize, add: bool): void {
+function tile4x8(a0: usize, rowA: usize, colA: usize, kc: i32, b: usize, cc: usize, rowC: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const aEnd = a0 + (<usize>kc << 2);
-  for (let x = a0; x < aEnd; x += 4) {
+  const aEnd = a0 + <usize>kc * colA;
+  for (let x = a0; x < aEnd; x += colA) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let s = v128.load32_splat(x);
@@ -139,19 +165,20 @@ function tile4x8(a0: usize, rowA: usize, kc: i32, b: usize, cc: usize, rowC: usi
 }
 
 /**
- * One row of A against four panels (`panelBytes` apart): C[1, 32] (+)= A[1, kc] · B[kc, 32]. Eight
+ * One row of A (consecutive k `colA` bytes apart) against four panels (`panelBytes` apart):
+ * C[1, 32] (+)= A[1, kc] · B[kc, 32]. Eight
  * independent sums keep the multiply-adds in flight (a single-row product, as generation's, would
  * otherwise wait on each one).
  */
 @inline
-function tile1x32(a: usize, kc: i32, b: usize, panelBytes: usize, cc: usize, add: bool): void {
+function tile1x32(a: usize, colA: usize, kc: i32, b: usize, panelBytes: usize, cc: usize, add: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
-  const aEnd = a + (<usize>kc << 2);
+  const aEnd = a + <usize>kc * colA;
   const b1 = panelBytes;
   const b2 = 2 * panelBytes;
   const b3 = 3 * panelBytes;
-  for (let x = a; x < aEnd; x += 4) {
+  for (let x = a; x < aEnd; x += colA) {
     const s = v128.load32_splat(x);
     c0 = madd(s, v128.load(b), c0);
     c1 = madd(s, v128.load(b, 16), c1);
@@ -183,12 +210,12 @@ function tile1x32(a: usize, kc: i32, b: usize, panelBytes: usize, cc: usize, add
   v128.store(cc, c7, 112);
 }
 
-/** One row of A against one panel: C[1, 8] (+)= A[1, kc] · B[kc, 8]. */
+/** One row of A (consecutive k `colA` bytes apart) against one panel: C[1, 8] (+)= A[1, kc] · B[kc, 8]. */
 @inline
-function tile1x8(a: usize, kc: i32, b: usize, cc: usize, add: bool): void {
+function tile1x8(a: usize, colA: usize, kc: i32, b: usize, cc: usize, add: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  const aEnd = a + (<usize>kc << 2);
-  for (let x = a; x < aEnd; x += 4) {
+  const aEnd = a + <usize>kc * colA;
+  for (let x = a; x < aEnd; x += colA) {
     const s = v128.load32_splat(x);
     c0 = madd(s, v128.load(b), c0);
     c1 = madd(s, v128.load(b, 16), c1);

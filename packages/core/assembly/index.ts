@@ -4,13 +4,20 @@
 //
 // One weight layout and one matrix kernel: a product's right side is packed in panels of 8
 // columns (gemm.ts), and every product, per-step or whole-sequence, training or generation, is
-// `gemm`. The cells supply only their gate math (cells.ts); the loss its own pass (loss.ts).
+// `gemm`. The cells supply only their gate math (cells.ts), the time loop runs over a range of
+// batch rows (sequence.ts); the loss its own pass (loss.ts).
+//
+// Two builds of the same source: one with its own memory (one thread), one importing a shared
+// memory (src/module/threads.ts: an instance per thread over one memory). The functions keep no
+// state outside their arguments' blocks (no mutable globals, no start function: the build checks),
+// so any number of instances can run them at once on disjoint outputs.
 
 import { expv, sigmoidv, tanhv } from './math';
 
 export * from './gemm';
 export * from './cells';
 export * from './loss';
+export * from './sequence';
 
 /** The first free byte after the module's static data. */
 export function heapBase(): usize {

@@ -28,6 +28,7 @@ export {
   SafetensorsError,
   CheckpointError,
   WorkerError,
+  ThreadError,
   toRecurrentError,
   describe,
   type ErrorCode,

@@ -6,6 +6,8 @@ export {
   moduleVariant,
   setModuleGemmEnabled,
   MIN_GEMM_WORK,
+  MIN_THREAD_WORK,
+  setMinThreadWork,
 } from './module/route';
 export type { ModuleVariant } from './module/loader';
 export { registerWasmFixes, unregisterWasmFixes, wasmFixesRegistered } from './tfjs-wasm/register';

@@ -15,9 +15,10 @@ import {
   type StepInfo,
   type TrainerCallback,
 } from '@recurrent/train';
-import { checkpointEvery, loadCheckpoint, saveCheckpoint } from '@recurrent/train/node';
+import { DataParallelTrainer, checkpointEvery, loadCheckpoint, saveCheckpoint } from '@recurrent/train/node';
 import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
+import { checkArrangement, chooseArrangement, describeArrangement } from '../lib/arrangement';
 import { checkpointFlag, readTextFlag, UsageError, withFlag } from '../lib/inputs';
 import { integer, nonNegativeNumber, positiveInt, positiveNumber } from '../lib/options';
 import { InterruptedError, processOutput, type CliOutput } from '../program';
@@ -47,6 +48,10 @@ export interface TrainCommandOptions {
   /** Append one JSON line per optimizer step (epoch, step, batch, loss, gradNorm, lr) to this file. */
   logSteps?: string;
   backend?: 'wasm' | 'cpu';
+  /** Threads of our kernels' pool (default: the cores); per worker with `workers`. */
+  threads?: number;
+  /** Data-parallel workers (default 1: one process on the pool; lib/arrangement.ts says why). */
+  workers?: number;
   /** Draw a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
 }
@@ -138,14 +143,16 @@ function breathe(everyMs = 50): TrainerCallback {
  * where and how to resume, and ends with an `InterruptedError`; a second signal quits at once
  * (the checkpoint on disk stays whole: writes are atomic and a killed one is cleaned up later).
  */
-export async function runTrain(o: TrainCommandOptions, output: CliOutput = processOutput): Promise<EpochStats[]> {
+export async function runTrain(o: TrainCommandOptions, output: CliOutput = processOutput, internal: { workerUrl?: URL } = {}): Promise<EpochStats[]> {
+  const arrangement = chooseArrangement(o);
+  checkArrangement(arrangement, o);
   const text = await readTextFlag('--corpus', o.corpus);
   const resumeDir = o.resume ? await checkpointFlag('--resume', o.resume) : null;
   const saveDir = o.out ? resolve(o.out) : resumeDir;
   if (o.checkpointEvery !== undefined && !saveDir) {
     throw new UsageError('--checkpoint-every', String(o.checkpointEvery), 'has no directory to write to', 'give --out DIR (or --resume DIR) too');
   }
-  await init({ backend: o.backend ?? 'wasm' });
+  const info = await init({ backend: o.backend ?? 'wasm', threads: arrangement.kind === 'threads' ? arrangement.threads : 1 });
   manualSeed(o.seed);
   const random = new Random(o.seed);
   const dataFlags = Object.fromEntries(DATA_FLAGS.map((k) => [k, k === 'corpus' ? resolve(o.corpus) : o[k]])) as Record<string, string | number>;
@@ -193,7 +200,11 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     });
     optimizer = makeOptimizer(o.optimizer, model, o.lr);
   }
-  const trainer = new Trainer({ model, optimizer, clipNorm: o.clip > 0 ? o.clip : null, random, run: dataFlags });
+  const clipNorm = o.clip > 0 ? o.clip : null;
+  const trainer =
+    arrangement.kind === 'data-parallel'
+      ? new DataParallelTrainer({ model, optimizer: { type: o.optimizer, lr: o.lr }, clipNorm, workers: arrangement.workers, threadsPerWorker: arrangement.threadsPerWorker, random, ...(internal.workerUrl ? { workerUrl: internal.workerUrl } : {}) })
+      : new Trainer({ model, optimizer, clipNorm, random, run: dataFlags });
   try {
     const { ids } = await withFlag('--corpus', o.corpus, 'give a corpus in the checkpoint\'s vocabulary (one with <unk>, or the same text)', () => buildCorpus(text, { ...tokenizer, vocab }));
     // The smallest corpus one batch needs (+1 target, + the sequential sampler's offset up to T).
@@ -209,12 +220,13 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     if (o.logSteps) trainer.callbacks.push(stepLog(resolve(o.logSteps)));
     trainer.callbacks.push({ onEpochEnd: (s) => output.out(formatEpoch(s, o.epochs)) });
     trainer.callbacks.push(breathe());
-    if (saveDir) {
+    // Data-parallel runs have no --out or --resume (checkArrangement): saveDir is null there.
+    if (saveDir && trainer instanceof Trainer) {
       trainer.callbacks.push(checkpointEvery({ dir: saveDir, trainer, model, tokenizer, vocab: vocab.toConfig(), ...(o.checkpointEvery ? { steps: o.checkpointEvery } : {}) }));
     }
     const position = resumed?.trainer?.position;
     output.out(
-      `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}${resumed?.trainer ? `, resuming after ${position ? `batch ${position.batches} of epoch ${position.epoch} (step ${resumed.trainer.step})` : `epoch ${resumed.trainer.epoch}`}` : ''}\n`,
+      `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}, ${describeArrangement(arrangement, info.threads)}${resumed?.trainer ? `, resuming after ${position ? `batch ${position.batches} of epoch ${position.epoch} (step ${resumed.trainer.step})` : `epoch ${resumed.trainer.epoch}`}` : ''}\n`,
     );
 
     // Ctrl-C / SIGTERM: the first finishes the step and checkpoints; a second quits at once.
@@ -242,7 +254,7 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     if (signal) {
       const dir = saveDir ?? resolve(INTERRUPT_DIR);
       // With --out (or --resume) the checkpoint callback saved it as the run ended.
-      if (!saveDir) await saveCheckpoint(dir, { model, optimizer, trainer: trainer.getState(), carriedState: trainer.carriedState(), tokenizer, vocab: vocab.toConfig() });
+      if (!saveDir) await saveCheckpoint(dir, { model, optimizer: trainer.optimizer, trainer: trainer.getState(), carriedState: trainer.carriedState(), tokenizer, vocab: vocab.toConfig() });
       const where = trainer.getState().position;
       const at = where ? `in epoch ${where.epoch} after batch ${where.batches} of ${sampler.numBatches()}` : `after epoch ${trainer.epoch}`;
       output.err(`recurrent: stopped ${at} (step ${trainer.step}); checkpoint written to ${dir}\n`);
@@ -253,6 +265,7 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
   } finally {
     trainer.dispose();
     optimizer.dispose();
+    if (trainer instanceof DataParallelTrainer) trainer.optimizer.dispose();
     model.dispose();
   }
 }
@@ -293,6 +306,8 @@ export function registerTrainCommand(program: Command, output: CliOutput = proce
     .option('--checkpoint-every <n>', 'also checkpoint every n optimizer steps (needs --out or --resume)', positiveInt)
     .option('--log-steps <file>', 'append one JSON line per optimizer step (epoch, step, batch, loss, gradNorm, lr) to this file')
     .addOption(new Option('--backend <name>', 'tensor backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('--threads <n>', 'threads of the kernels (default: every core); per worker with --workers', positiveInt)
+    .option('--workers <n>', 'data-parallel workers, each with a copy of the model (default 1: one process on --threads threads, measured faster for every model tried)', positiveInt)
     .option('--no-progress', 'do not draw a progress bar')
     .action(async (opts: TrainCommandOptions) => {
       await runTrain(opts, output);

@@ -13,4 +13,5 @@ export { NonFiniteLossError } from './non-finite-loss-error';
 export { SafetensorsError } from './safetensors-error';
 export { CheckpointError } from './checkpoint-error';
 export { WorkerError } from './worker-error';
+export { ThreadError } from './thread-error';
 export { toRecurrentError } from './normalize';

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'CHECKPOINT'
   | 'BACKEND'
   | 'WORKER'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'THREAD';
 
 export interface RecurrentErrorOptions {
   cause?: unknown;

@@ -14,6 +14,8 @@ export type CellKind = 'lstm' | 'gru' | 'rnn';
 
 export interface Cell {
   kind: CellKind;
+  /** Its number in the module's sequence loops (assembly/sequence.ts). */
+  index: number;
   /** Gate blocks of the weights: wIh [G·H, I], wHh [G·H, H]. */
   gates: number;
   /** Blocks of the bias its forward step adds (LSTM, RNN: G; GRU: 4, the n gate's halves apart). */
@@ -33,6 +35,7 @@ export interface Cell {
 export const CELLS: Readonly<Record<CellKind, Cell>> = {
   lstm: {
     kind: 'lstm',
+    index: 0,
     gates: 4,
     biasBlocks: 4,
     savedBlocks: 5,
@@ -44,6 +47,7 @@ export const CELLS: Readonly<Record<CellKind, Cell>> = {
   },
   gru: {
     kind: 'gru',
+    index: 1,
     gates: 3,
     biasBlocks: 4,
     savedBlocks: 4,
@@ -55,6 +59,7 @@ export const CELLS: Readonly<Record<CellKind, Cell>> = {
   },
   rnn: {
     kind: 'rnn',
+    index: 2,
     gates: 1,
     biasBlocks: 1,
     savedBlocks: 0,

@@ -2,6 +2,7 @@
 // into ceil(N/8) panels of K×8 floats (zero past N). Left sides and results are row-major blocks
 // of the module's memory; a result's rows are `stride(N)` floats apart.
 import type { ModuleMemory } from './memory';
+import { threadChunks } from './route';
 
 /** A right side packed in the module's memory. */
 export interface PackedRight {
@@ -56,7 +57,9 @@ export function packRight(
 
 /**
  * C = A·B (or C += A·B with `accumulate`) for `rows` rows: A at byte offset `a` (rows of B.K
- * floats), C at `c` (rows of stride(B.N) floats). Does not allocate.
+ * floats), C at `c` (rows of stride(B.N) floats). Does not allocate. With threads and enough
+ * work, cut into chunks of rows (whole 4-row tiles), or for few rows of panels of 8 columns: each
+ * output sums in the same order whichever thread computes it, so the result is the same bits.
  */
 export function gemm(
   mem: ModuleMemory,
@@ -66,5 +69,71 @@ export function gemm(
   rows: number,
   accumulate = false,
 ): void {
-  mem.fns.gemm(a, b.at, c, rows, b.K, b.panels, accumulate ? 1 : 0);
+  const acc = accumulate ? 1 : 0;
+  const { K, panels } = b;
+  if (threadChunks(mem, rows * K * panels * 8) <= 1) {
+    mem.fns.gemm(a, b.at, c, rows, K, panels, acc);
+    return;
+  }
+  const rowC = 32 * panels;
+  splitProduct(mem, rows, b, 'gemmPanels', (r0, r1, p0, p1) => [
+    a + 4 * K * r0,
+    b.at,
+    c + rowC * r0,
+    r1 - r0,
+    K,
+    p0,
+    p1,
+    panels,
+    acc,
+  ]);
+}
+
+/**
+ * C = Aᵀ·B (or C += Aᵀ·B) for A stored as the row-major block at `a` of B.K rows, `lda` floats
+ * apart, whose first `rows` columns are used: a weight gradient dYᵀ·X read where dY lies, with no
+ * transposed copy. The same bits as `gemm` on a transposed copy. Does not allocate.
+ */
+export function gemmTransposedA(
+  mem: ModuleMemory,
+  a: number,
+  lda: number,
+  b: PackedRight,
+  c: number,
+  rows: number,
+  accumulate = false,
+): void {
+  const acc = accumulate ? 1 : 0;
+  const { K, panels } = b;
+  const rowC = 32 * panels;
+  splitProduct(mem, rows, b, 'gemmTransA', (r0, r1, p0, p1) => [
+    a + 4 * r0,
+    lda,
+    b.at,
+    c + rowC * r0,
+    r1 - r0,
+    K,
+    p0,
+    p1,
+    panels,
+    acc,
+  ]);
+}
+
+/**
+ * Runs a product of `rows` rows against `b` on the pool (one call where it is too small to cut):
+ * chunks of whole 4-row tiles, or, for few rows, of panels. `args(r0, r1, p0, p1)` gives the
+ * kernel's arguments for rows [r0, r1) and panels [p0, p1).
+ */
+function splitProduct(
+  mem: ModuleMemory,
+  rows: number,
+  b: PackedRight,
+  kernel: 'gemmPanels' | 'gemmTransA',
+  args: (r0: number, r1: number, p0: number, p1: number) => number[],
+): void {
+  const chunks = threadChunks(mem, rows * b.K * b.panels * 8);
+  if (chunks > 1 && (rows >= 16 * chunks || rows >= 4 * b.panels))
+    mem.parallel(kernel, rows, chunks, 4, (lo, hi) => args(lo, hi, 0, b.panels));
+  else mem.parallel(kernel, b.panels, chunks, 1, (lo, hi) => args(0, rows, lo, hi));
 }

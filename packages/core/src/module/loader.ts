@@ -1,6 +1,12 @@
 // Compiles our WebAssembly SIMD module (assembly/, inlined as base64 by scripts/build-wasm.mjs):
 // the build with relaxed SIMD where the engine validates it, else the plain SIMD one, else none.
-import { MODULE_BASE64, MODULE_RELAXED_BASE64 } from './kernels.generated';
+// Each comes twice: with its own memory (one thread) and over an imported shared memory (threads).
+import {
+  MODULE_BASE64,
+  MODULE_RELAXED_BASE64,
+  MODULE_SHARED_BASE64,
+  MODULE_SHARED_RELAXED_BASE64,
+} from './kernels.generated';
 
 /** Which build of the module the engine runs: with relaxed SIMD (fused multiply-adds) or plain SIMD. */
 export type ModuleVariant = 'relaxed-simd' | 'simd';
@@ -89,4 +95,27 @@ export async function loadWasmKernels(): Promise<boolean> {
 /** The build in use (null: not compiled, or not usable here). */
 export function compiledVariant(): ModuleVariant | null {
   return state.status === 'ready' ? state.variant : null;
+}
+
+let sharedCompiled: Promise<WebAssembly.Module | null> | null = null;
+
+/**
+ * The build over an imported shared memory (the variant `compiledVariant` reports), compiled
+ * asynchronously once; null where the engine validates neither (no threads, or no SIMD).
+ */
+export function loadSharedModule(): Promise<WebAssembly.Module | null> {
+  sharedCompiled ??= (async () => {
+    if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return null;
+    for (const base64 of [MODULE_SHARED_RELAXED_BASE64, MODULE_SHARED_BASE64]) {
+      const bytes = decodeBase64(base64);
+      if (!WebAssembly.validate(bytes)) continue;
+      try {
+        return await WebAssembly.compile(bytes);
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  })();
+  return sharedCompiled;
 }

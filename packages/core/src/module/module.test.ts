@@ -8,7 +8,7 @@ import { packDense } from '../ops/packed-dense';
 import { packStepWeights, type StepKind } from '../ops/packed-step';
 import { gemm, packRight, stride } from './gemm';
 import { compiledModule } from './loader';
-import { sharedMemory } from './memory';
+import { moduleMemory } from './memory';
 import { moduleEnabled, moduleRoute, setModuleEnabled } from './route';
 
 beforeAll(async () => {
@@ -36,7 +36,7 @@ describe('the WebAssembly SIMD module', () => {
   it('compiles here (Node 20 has WebAssembly SIMD) and its route can be switched off and on', () => {
     expect(compiledModule()).toBeInstanceOf(WebAssembly.Module);
     expect(moduleEnabled()).toBe(true);
-    expect(moduleRoute()).toBe(sharedMemory());
+    expect(moduleRoute()).toBe(moduleMemory());
     setModuleEnabled(false);
     expect(moduleEnabled()).toBe(false);
     expect(moduleRoute()).toBeNull();
@@ -51,7 +51,7 @@ describe('the WebAssembly SIMD module', () => {
     [2, 'tanh', -12, 12, Math.tanh, 3e-7, 2e-7],
   ] as const) {
     it(`${name} is accurate to float32 (relative error <= ${maxRel})`, () => {
-      const mem = sharedMemory()!;
+      const mem = moduleMemory()!;
       const n = 1 << 18;
       const src = mem.alloc(n);
       const dst = mem.alloc(n);
@@ -78,7 +78,7 @@ describe('the WebAssembly SIMD module', () => {
   }
 
   it('saturates without NaN far outside the range (sigmoid, tanh)', () => {
-    const mem = sharedMemory()!;
+    const mem = moduleMemory()!;
     const src = mem.alloc(8);
     const dst = mem.alloc(8);
     mem.f32.set([-1e30, -500, 500, 1e30, -Infinity, Infinity, -90, 90], src >> 2);
@@ -102,7 +102,7 @@ describe("gemm: the module's one matrix kernel", () => {
     accumulate: boolean,
     seed: number,
   ) {
-    const mem = sharedMemory()!;
+    const mem = moduleMemory()!;
     const rng = new Random(seed);
     const a = randomValues(rng, M * K);
     const b = randomValues(rng, K * N); // [K, N], or W [N, K] when transposed
@@ -142,7 +142,7 @@ describe("gemm: the module's one matrix kernel", () => {
   }
 
   it('a row gets the same bits alone as among others (every tile sums over k in the same order)', () => {
-    const mem = sharedMemory()!;
+    const mem = moduleMemory()!;
     const rng = new Random(9);
     const [M, K, N] = [7, 300, 100];
     const a = randomValues(rng, M * K);
@@ -268,7 +268,7 @@ describe('packDense', () => {
 
 describe('ModuleMemory.tryAlloc', () => {
   it('gives all blocks or none: past what the memory can grow to, null, with nothing kept', () => {
-    const mem = sharedMemory()!;
+    const mem = moduleMemory()!;
     const small = mem.tryAlloc(1000)!;
     expect(small).toHaveLength(1);
     mem.release(...small);
@@ -301,8 +301,8 @@ describe('resident weights', () => {
         d.dispose();
       });
     run();
-    const reserved = sharedMemory()!.reservedBytes;
+    const reserved = moduleMemory()!.reservedBytes;
     for (let i = 0; i < 3; i++) run();
-    expect(sharedMemory()!.reservedBytes).toBe(reserved);
+    expect(moduleMemory()!.reservedBytes).toBe(reserved);
   });
 });

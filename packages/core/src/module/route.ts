@@ -3,15 +3,45 @@
 // module compiles (WebAssembly SIMD: every current browser and Node); otherwise, or switched
 // off, the same ops run composed of tfjs ops (the reference the module's kernels are tested
 // against). Tensor products (tf.matMul on the wasm backend) take our GEMM when the module's
-// route is on and the product is large enough to pay for the copies, else XNNPACK.
+// route is on and the product is large enough to pay for the copies, else XNNPACK. With threads
+// (init's `threads`), a kernel's work is cut into chunks the threads share when it is large
+// enough to pay for the hand-out (`threadChunks`); smaller work stays on the calling thread.
 import { compiledVariant, type ModuleVariant } from './loader';
-import { sharedMemory, type ModuleMemory } from './memory';
+import { moduleMemory, type ModuleMemory } from './memory';
 
 let moduleOn = true;
 let gemmOn = true;
 
 /** Products with fewer multiply-adds than this stay with XNNPACK (the copies would dominate). */
 export const MIN_GEMM_WORK = 1 << 16;
+
+/**
+ * Multiply-adds a chunk of a kernel's work must have for cutting it to pay: below it the hand-out
+ * and join (about 1 to 5 µs with the workers spinning, tens of µs to wake one) cost more than a
+ * thread saves. Measured on the workloads' products (core's README, Threads).
+ */
+export const MIN_THREAD_WORK = 1 << 17;
+
+let minThreadWork = MIN_THREAD_WORK;
+
+/**
+ * How many chunks a kernel of `work` multiply-adds is cut into for the pool's threads to share:
+ * 1 (the calling thread alone) without threads or below twice the cutoff, else up to `perThread`
+ * per thread, each at least the cutoff. More chunks than threads let the others take over the
+ * share of a thread that is slow to start or was preempted.
+ */
+export function threadChunks(mem: ModuleMemory, work: number, perThread = 4): number {
+  const t = mem.threads;
+  if (t <= 1) return 1;
+  return Math.max(1, Math.min(t * perThread, Math.floor(work / minThreadWork)));
+}
+
+/** Sets the split cutoff (default MIN_THREAD_WORK), for measurements of it; returns the previous one. */
+export function setMinThreadWork(work: number): number {
+  const old = minThreadWork;
+  minThreadWork = Math.max(1, Math.floor(work));
+  return old;
+}
 
 /**
  * Switches our module's route on (the default) or off: off, every op takes its composed route
@@ -38,7 +68,7 @@ export function setModuleGemmEnabled(on: boolean): void {
 
 /** The module's memory when work runs there, else null: take the composed route. */
 export function moduleRoute(): ModuleMemory | null {
-  return moduleOn ? sharedMemory() : null;
+  return moduleOn ? moduleMemory() : null;
 }
 
 /** The module's memory when a tensor product of `work` multiply-adds runs on our GEMM, else null (XNNPACK). */

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, init, Random, ShapeError, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
-import { sharedMemory } from '../module/memory';
+import { moduleMemory } from '../module/memory';
 import { moduleEnabled } from '../tuning';
 import {
   softmaxCrossEntropy,
@@ -135,10 +135,10 @@ describe('softmaxCrossEntropy', () => {
     };
     step();
     const tensors = tf.memory().numTensors;
-    const reserved = sharedMemory()!.reservedBytes;
+    const reserved = moduleMemory()!.reservedBytes;
     for (let i = 0; i < 5; i++) step();
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(sharedMemory()!.reservedBytes).toBe(reserved);
+    expect(moduleMemory()!.reservedBytes).toBe(reserved);
     tf.dispose([z, t]);
   });
 });

@@ -8,8 +8,8 @@ import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../runtime/tf';
 import { InvalidArgumentError, ShapeError } from '../errors';
 import { checkDType, checkNumber, checkRank } from '../validate';
-import { sharedMemory } from '../module/memory';
-import { moduleRoute } from '../module/route';
+import { moduleMemory, type ModuleMemory } from '../module/memory';
+import { moduleRoute, threadChunks } from '../module/route';
 import { runKernelOp, type KernelOp } from './kernel-op';
 import { putTensor, tensorFromModule } from './module-io';
 
@@ -81,27 +81,36 @@ function check(
   return { M, C, ignoreIndex, smoothing };
 }
 
+/**
+ * Chunks of rows for M rows of C logits: a logit costs about as much as 8 multiply-adds (an
+ * exponential), so cutting starts at about 32k logits.
+ */
+function rowChunks(mem: ModuleMemory, M: number, C: number): number {
+  return Math.min(M, threadChunks(mem, 8 * M * C));
+}
+
 /** The module's kernel: outputs the per-row loss [M] and each row's log-sum-exp [M] (saved for the gradient). */
 const kernel: KernelOp = {
   name: 'RecurrentSoftmaxCrossEntropy',
   inputsToSave: ['logits', 'targets'],
   outputsToSave: [false, true],
   forward({ logits, targets }, attrs) {
-    const mem = sharedMemory()!;
+    const mem = moduleMemory()!;
     const [M, C] = logits!.shape as [number, number];
     const [zB, tB, lossB, lseB] = [mem.alloc(M * C), mem.alloc(M), mem.alloc(M), mem.alloc(M)];
     putTensor(mem, zB, logits!, M, C, C);
     mem.i32.set(targets!.dataSync() as Int32Array, tB >>> 2);
-    mem.fns.crossEntropyForward(
-      zB,
-      tB,
-      M,
+    // Rows are independent: each thread takes a range of them.
+    mem.parallel('crossEntropyForward', M, rowChunks(mem, M, C), 1, (m0, m1) => [
+      zB + 4 * m0 * C,
+      tB + 4 * m0,
+      m1 - m0,
       C,
       attrs.ignoreIndex as number,
       attrs.smoothing as number,
-      lossB,
-      lseB,
-    );
+      lossB + 4 * m0,
+      lseB + 4 * m0,
+    ]);
     const out = [
       tensorFromModule(mem, lossB, [M], 1, M, M),
       tensorFromModule(mem, lseB, [M], 1, M, M),
@@ -112,23 +121,23 @@ const kernel: KernelOp = {
   backward([dy], [z, targets, lse], attrs: NamedAttrMap) {
     return {
       logits: () => {
-        const mem = sharedMemory()!;
+        const mem = moduleMemory()!;
         const [M, C] = z!.shape as [number, number];
         const [zB, tB, lseB, gB] = [mem.alloc(M * C), mem.alloc(M), mem.alloc(M), mem.alloc(M)];
         putTensor(mem, zB, z!, M, C, C);
         mem.i32.set(targets!.dataSync() as Int32Array, tB >>> 2);
         putTensor(mem, lseB, lse!, 1, M, M);
         putTensor(mem, gB, dy!, 1, M, M);
-        mem.fns.crossEntropyBackward(
-          zB,
-          tB,
-          lseB,
-          gB,
-          M,
+        mem.parallel('crossEntropyBackward', M, rowChunks(mem, M, C), 1, (m0, m1) => [
+          zB + 4 * m0 * C,
+          tB + 4 * m0,
+          lseB + 4 * m0,
+          gB + 4 * m0,
+          m1 - m0,
           C,
           attrs.ignoreIndex as number,
           attrs.smoothing as number,
-        );
+        ]);
         const dz = tensorFromModule(mem, zB, [M, C], M, C, C); // written over z in place
         mem.release(zB, tB, lseB, gB);
         return dz;

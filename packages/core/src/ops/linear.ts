@@ -76,7 +76,8 @@ const kernel: KernelOp = {
   backward([dy], [xs, w]) {
     const grads: GradientMap = {
       x: () => tf.matMul(dy!, w!), // [N, out]·[out, in]
-      weight: () => tf.tidy(() => tf.matMul(tf.transpose(dy!), xs!)), // [out, N]·[N, in]
+      // dyᵀ·x [out, N]·[N, in]: on our GEMM dy is read in place (no transposed copy)
+      weight: () => tf.matMul(dy!, xs!, true, false),
       bias: () =>
         tf.tensor(
           columnSum(dy!.dataSync() as Float32Array, dy!.shape[0]!, dy!.shape[1]!),

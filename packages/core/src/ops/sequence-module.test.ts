@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, Random, tf, type Tensor } from '../index';
 import { maxAbsDiff } from '../testing';
 import { moduleEnabled, setModuleEnabled } from '../tuning';
-import { sharedMemory } from '../module/memory';
+import { moduleMemory } from '../module/memory';
 import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 beforeAll(async () => {
@@ -118,8 +118,8 @@ describe('whole-sequence ops on our module', () => {
     const cells = ['lstm', 'gru', 'rnn-tanh'] as const;
     // Two rounds first: the cache of packed matmul right sides (bounded) fills up.
     for (let s = 0; s < 2; s++) for (const cell of cells) run(cell, c, 1, true);
-    const reserved = sharedMemory()!.reservedBytes;
+    const reserved = moduleMemory()!.reservedBytes;
     for (let s = 0; s < 4; s++) for (const cell of cells) run(cell, c, 2 + s, true);
-    expect(sharedMemory()!.reservedBytes).toBe(reserved);
+    expect(moduleMemory()!.reservedBytes).toBe(reserved);
   });
 });

@@ -4,9 +4,14 @@
 // steps and the shape of its weights (module/cells.ts, assembly/cells.ts).
 //
 // Forward: the input projections of every step in one product (or, for token ids, a row lookup),
-// then per step h'·W_hhᵀ on our GEMM and the cell's forward step. Backward: per step the cell's
-// backward step (no transcendental functions: it reuses the saved activations) and dG·W_hh; the
-// weight gradients once per sequence as single products over all steps.
+// then the time loop in the module (assembly/sequence.ts): per step h'·W_hhᵀ on our GEMM and the
+// cell's forward step. Backward: the module's loop, per step the cell's backward step (no
+// transcendental functions: it reuses the saved activations) and dG·W_hh; the weight gradients
+// once per sequence as single products over all steps, in the module where the gate gradients
+// and the states lie (dGᵀ read in place: no transposed copy, no round trip through tensors).
+// With threads, the time loops split by
+// batch rows (rows never mix in a recurrent layer, so the threads need no synchronisation inside
+// the loop) and the products by rows or panels (module/gemm.ts): the same bits as one thread.
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../runtime/tf';
 import {
@@ -20,8 +25,9 @@ import {
   type Cell,
   type CellKind,
 } from '../module/cells';
-import { gemm, type PackedRight } from '../module/gemm';
-import { sharedMemory } from '../module/memory';
+import { gemm, gemmTransposedA, packRightFrom, stride, type PackedRight } from '../module/gemm';
+import { moduleMemory, type ModuleMemory } from '../module/memory';
+import { threadChunks } from '../module/route';
 import { isRecording, runKernelOp, type GradientMap, type KernelOp } from './kernel-op';
 import { putTensor, readValues, tensorFromModule } from './module-io';
 
@@ -43,10 +49,18 @@ function dimsOf(cell: Cell, x: Tensor, wIh: Tensor, wHh: Tensor): Dims {
 
 /** What a forward pass keeps for its backward pass: blocks of the module's memory, byte offsets. */
 interface Held {
-  hs: number; // [T, B, Hp] h after each step (the output)
+  /** The memory the blocks are in (the threads setting may change before backward). */
+  mem: ModuleMemory;
+  /**
+   * [T + 1, B, Hp]: h0 and h after each step, laid out so that the states each step started
+   * from are T·B consecutive rows in time order (`hPrev`): h0 first, or last for a reversed run.
+   */
+  states: number;
+  hs: number; // [T, B, Hp] h after each step (the output), inside `states`
+  h0: number; // [B, Hp], inside `states`
+  hPrev: number; // [T, B, Hp] the state each step started from, in time order, inside `states`
   cs: number; // [T, B, Hp] c after each step (LSTM), else 0
   saved: number; // [T, B, S·Hp] the cell's saved activations, or 0
-  h0: number; // [B, Hp]
   c0: number; // [B, Hp] (LSTM), else 0
   ids: Int32Array | null;
 }
@@ -58,7 +72,7 @@ interface Held {
 const heldByCall = new WeakMap<NamedAttrMap, Held>();
 
 function blocksOf(h: Held): number[] {
-  return [h.hs, h.cs, h.saved, h.h0, h.c0].filter((b) => b !== 0);
+  return [h.states, h.cs, h.saved, h.c0].filter((b) => b !== 0);
 }
 
 /** Byte offsets of step t's rows in a [T, B, width] block. */
@@ -75,8 +89,18 @@ function stepOrder(
   return { t, prev: (s) => (s === 0 ? -1 : t(s - 1)) };
 }
 
+/**
+ * Chunks of batch rows for a time loop of `work` multiply-adds, and their grain: two per thread
+ * at most (each chunk runs every step on its rows, reading all of W_hh per step, so smaller
+ * chunks read it more often), in whole 4-row tiles where the batch allows.
+ */
+function rowSplit(mem: ModuleMemory, B: number, work: number): { chunks: number; grain: number } {
+  const chunks = Math.min(B, threadChunks(mem, work, 2));
+  return { chunks, grain: B >= 4 * chunks ? 4 : 1 };
+}
+
 function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap): Tensor[] {
-  const mem = sharedMemory()!;
+  const mem = moduleMemory()!;
   const { x, h0, c0, wIh, wHh, bIh, bHh } = inputs as Record<string, Tensor>;
   const d = dimsOf(cell, x!, wIh!, wHh!);
   const { T, B, I, H, Hp, N } = d;
@@ -106,11 +130,18 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
     xp = mem.alloc(T * B * N);
   }
   const pre = mem.alloc(B * N);
+  const states = mem.alloc((T + 1) * BH);
+  const first = states + 4 * BH; // the second row block
+  const last = states + 4 * T * BH;
+  const reversed = attrs.reverse === true;
   const held: Held = {
-    hs: mem.alloc(T * BH),
+    mem,
+    states,
+    hs: reversed ? states : first,
+    h0: reversed ? last : states,
+    hPrev: reversed ? first : states,
     cs: cell.cellState ? mem.alloc(T * BH) : 0,
     saved: S > 0 ? mem.alloc(T * B * S) : 0,
-    h0: mem.alloc(BH),
     c0: cell.cellState ? mem.alloc(BH) : 0,
     ids,
   };
@@ -122,29 +153,29 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
   }
   putTensor(mem, held.h0, h0!, B, H, Hp);
   if (cell.cellState) putTensor(mem, held.c0, c0!, B, H, Hp);
-  const step = cell.forward(mem.fns);
+  const reverse = attrs.reverse === true ? 1 : 0;
   const flag = attrs.relu === true ? 1 : 0;
-  for (let s = 0; s < T; s++) {
-    const t = order.t(s);
-    const tp = order.prev(s);
-    const hPrev = tp < 0 ? held.h0 : at(held.hs, tp, B, Hp);
-    const cPrev = !cell.cellState ? 0 : tp < 0 ? held.c0 : at(held.cs, tp, B, Hp);
-    gemm(mem, hPrev, whh, pre, B); // [B, N] h'·W_hhᵀ
-    step(
-      pre,
-      xp,
-      offs + 4 * t * B,
-      bias,
-      hPrev,
-      cPrev,
-      at(held.hs, t, B, Hp),
-      cell.cellState ? at(held.cs, t, B, Hp) : 0,
-      at(held.saved, t, B, S),
-      B,
-      Hp,
-      flag,
-    );
-  }
+  const { chunks, grain } = rowSplit(mem, B, T * B * Hp * N);
+  mem.parallel('sequenceForward', B, chunks, grain, (b0, b1) => [
+    cell.index,
+    xp,
+    offs,
+    bias,
+    whh.at,
+    held.h0,
+    held.c0,
+    held.hs,
+    held.cs,
+    held.saved,
+    pre,
+    T,
+    B,
+    Hp,
+    b0,
+    b1,
+    reverse,
+    flag,
+  ]);
   const tl = order.t(T - 1);
   const output = tensorFromModule(mem, held.hs, [T, B, H], T * B, H, Hp);
   const outs = [output, tensorFromModule(mem, at(held.hs, tl, B, Hp), [B, H], B, H, Hp)];
@@ -158,7 +189,6 @@ function forward(cell: Cell, inputs: Record<string, Tensor>, attrs: NamedAttrMap
 }
 
 function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMap): GradientMap {
-  const mem = sharedMemory()!;
   const [x, wIh, wHh] = saved as [Tensor, Tensor, Tensor];
   const held = heldByCall.get(attrs);
   if (!held)
@@ -166,12 +196,11 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
       `${cell.kind}Sequence: the forward pass kept nothing for its gradient (was it recorded?)`,
     );
   heldByCall.delete(attrs);
+  const mem = held.mem;
   const d = dimsOf(cell, x, wIh, wHh);
   const { T, B, I, H, Hp, N } = d;
   const BH = B * Hp;
-  const S = cell.savedBlocks * Hp;
   const G = cell.gates;
-  const order = stepOrder(T, attrs.reverse === true);
   const { ids } = held;
   const whh = packHidden(mem, cell, readValues(wHh), H, Hp, 'backward'); // dG·W_hh
   const dOut = mem.alloc(T * BH);
@@ -186,29 +215,28 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
   putTensor(mem, dOut, dys[0]!, T * B, H, Hp);
   putTensor(mem, dh, dys[1]!, B, H, Hp);
   if (cell.cellState) putTensor(mem, dc, dys[2]!, B, H, Hp);
-  const step = cell.backward(mem.fns);
-  const flag = attrs.relu === true ? 1 : 0;
-  for (let s = T - 1; s >= 0; s--) {
-    const t = order.t(s);
-    const tp = order.prev(s);
-    const hPrev = tp < 0 ? held.h0 : at(held.hs, tp, B, Hp);
-    const cPrev = !cell.cellState ? 0 : tp < 0 ? held.c0 : at(held.cs, tp, B, Hp);
-    step(
-      at(dOut, t, B, Hp),
-      dh,
-      dc,
-      at(held.saved, t, B, S),
-      hPrev,
-      cPrev,
-      at(held.hs, t, B, Hp),
-      at(dGi, t, B, N),
-      at(dGh, t, B, N),
-      B,
-      Hp,
-      flag,
-    );
-    gemm(mem, at(dGh, t, B, N), whh, dh, B, cell.directGrad); // dh (+)= dG·W_hh
-  }
+  const { chunks, grain } = rowSplit(mem, B, T * B * Hp * N);
+  mem.parallel('sequenceBackward', B, chunks, grain, (b0, b1) => [
+    cell.index,
+    whh.at,
+    dOut,
+    dh,
+    dc,
+    held.saved,
+    held.h0,
+    held.c0,
+    held.hs,
+    held.cs,
+    dGi,
+    dGh,
+    T,
+    B,
+    Hp,
+    b0,
+    b1,
+    attrs.reverse === true ? 1 : 0,
+    attrs.relu === true ? 1 : 0,
+  ]);
   mem.fns.columnSum(dGi, T * B, N, dbi);
   if (dbh !== dbi) mem.fns.columnSum(dGh, T * B, N, dbh);
   let dWihIds: Float32Array | null = null;
@@ -223,52 +251,62 @@ function backward(cell: Cell, dys: Tensor[], saved: Tensor[], attrs: NamedAttrMa
       for (let j = 0; j < H; j++)
         for (let i = 0; i < I; i++) dWihIds[(g * H + j) * I + i] = a[i * N + g * Hp + j]!;
   }
+  // The weight gradients over all steps at once, in the module: dW_hh = dGhᵀ·hPrev [N, Hp] and,
+  // for vectors x, dW_ih = dGiᵀ·x [N, I], summed over the T·B rows in time order.
+  const packedPrev = packRightFrom(mem, held.hPrev, T * B, Hp, false);
+  const dWhhB = mem.alloc(N * Hp);
+  const xB = ids ? 0 : mem.alloc(T * B * I);
+  const dWihB = ids ? 0 : mem.alloc(N * stride(I));
+  if (!packedPrev) throw new RangeError(`${cell.kind}Sequence: our module cannot grow its memory`);
+  gemmTransposedA(mem, dGh, N, packedPrev, dWhhB, N);
+  let packedX: PackedRight | null = null;
+  if (!ids) {
+    putTensor(mem, xB, x, T * B, I, I);
+    packedX = packRightFrom(mem, xB, T * B, I, false);
+    if (!packedX) throw new RangeError(`${cell.kind}Sequence: our module cannot grow its memory`);
+    gemmTransposedA(mem, dGi, N, packedX, dWihB, N);
+  }
   const f32 = mem.f32;
   const dh0 = getRows(f32, dh >>> 2, B, H, Hp);
   const dc0 = cell.cellState ? getRows(f32, dc >>> 2, B, H, Hp) : null;
   const dbIh = getRows(f32, dbi >>> 2, G, H, Hp);
   const dbHh = dbh === dbi ? dbIh : getRows(f32, dbh >>> 2, G, H, Hp);
-  // The states each step started from, [T·B, H] in time order (h0 for the first processed step).
-  const hPrev = new Float32Array(T * B * H);
-  for (let s = 0; s < T; s++) {
-    const tp = order.prev(s);
-    getRows(
-      f32,
-      (tp < 0 ? held.h0 : at(held.hs, tp, B, Hp)) >>> 2,
-      B,
-      H,
-      Hp,
-      hPrev.subarray(order.t(s) * B * H, (order.t(s) + 1) * B * H),
-    );
-  }
-  const dGin = tensorFromModule(mem, dGi, [T * B, G * H], T * B * G, H, Hp); // [T·B, G·H]
-  const dGhT = tf.transpose(
-    dGh === dGi ? dGin : tensorFromModule(mem, dGh, [T * B, G * H], T * B * G, H, Hp),
-  ); // [G·H, T·B]
-  const dGinT = dGh === dGi ? dGhT : ids ? null : tf.transpose(dGin);
-  const hPrevT = tf.tensor(hPrev, [T * B, H], 'float32');
+  /** The G·H real rows of an [N, width] result (`rowStride` floats apart). */
+  const gateRows = (block: number, width: number, rowStride: number): Float32Array => {
+    const out = new Float32Array(G * H * width);
+    for (let g = 0; g < G; g++)
+      getRows(
+        f32,
+        (block >>> 2) + g * Hp * rowStride,
+        H,
+        width,
+        rowStride,
+        out.subarray(g * H * width, (g + 1) * H * width),
+      );
+    return out;
+  };
+  const dWhh = gateRows(dWhhB, H, Hp);
+  const dWih = dWihIds ?? gateRows(dWihB, I, stride(I));
+  const dGin = ids ? null : tensorFromModule(mem, dGi, [T * B, G * H], T * B * G, H, Hp); // [T·B, G·H]
   mem.release(
     whh.at,
     dOut,
     dh,
     dGi,
     dbi,
+    packedPrev.at,
+    dWhhB,
     ...(cell.cellState ? [dc] : []),
     ...(dGh !== dGi ? [dGh, dbh] : []),
-    ...(ids ? [idsB, acc] : []),
+    ...(ids ? [idsB, acc] : [xB, dWihB, packedX!.at]),
   );
   mem.drop(attrs, blocksOf(held));
   return {
-    x: () => (ids ? tf.zeros([T, B]) : tf.reshape(tf.matMul(dGin, wIh), [T, B, I])), // [T·B, G·H]·[G·H, I]
+    x: () => (dGin ? tf.reshape(tf.matMul(dGin, wIh), [T, B, I]) : tf.zeros([T, B])), // [T·B, G·H]·[G·H, I]
     h0: () => tf.tensor(dh0, [B, H], 'float32'),
     c0: () => tf.tensor(dc0!, [B, H], 'float32'),
-    // The weight gradients over all steps at once: the transposed gate gradients are the left
-    // side, so only the small right side (the inputs or the previous states) is packed.
-    wIh: () =>
-      dWihIds
-        ? tf.tensor(dWihIds, [G * H, I], 'float32')
-        : tf.matMul(dGinT!, tf.reshape(x, [T * B, I])),
-    wHh: () => tf.matMul(dGhT, hPrevT),
+    wIh: () => tf.tensor(dWih, [G * H, I], 'float32'),
+    wHh: () => tf.tensor(dWhh, [G * H, H], 'float32'),
     bIh: () => tf.tensor(dbIh.slice(), [G * H], 'float32'),
     bHh: () => tf.tensor(dbHh.slice(), [G * H], 'float32'),
   };

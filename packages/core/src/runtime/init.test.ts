@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { init, tf } from '../index';
 
@@ -10,7 +11,9 @@ describe('init', () => {
     expect(info).toEqual({
       backend: 'wasm',
       simd: true,
-      threads: 1,
+      // our kernels' pool: every core, at most 8 (module/threads.test.ts covers the choice)
+      threads: Math.min(8, availableParallelism()),
+      threadsFallback: null,
       binary: 'inline',
       fallback: null,
     });

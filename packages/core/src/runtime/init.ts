@@ -1,19 +1,27 @@
 import { tf } from './tf';
 import '@tensorflow/tfjs-backend-cpu';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidArgumentError } from '../errors';
 import { registerWasmFixes } from '../tfjs-wasm/register';
 import { loadWasmKernels } from '../module/loader';
 import { classifyWasmFailure, type FallbackReason, wasmUnavailable } from './fallback';
 import { withInlineTfjsBinary } from '../tfjs-wasm/binary';
+import { configureThreads, type ThreadsFallback } from '../module/thread-count';
 
 export type BackendName = 'wasm' | 'cpu';
 export type { FallbackReason } from './fallback';
+export type { ThreadsReason, ThreadsFallback } from '../module/thread-count';
 
 export interface InitOptions {
   /** Which backend to use; `wasm` (default) falls back to `cpu` with one warning when it cannot load. */
   backend?: BackendName;
-  /** Threads for tfjs's own WASM kernels; only with `wasmPaths` in a cross-origin-isolated page. */
+  /**
+   * Threads our WebAssembly kernels run on (products, the recurrent layers' time loops, the loss):
+   * a pool of worker threads over one shared memory, the calling thread among them. Default: in
+   * Node the cores available (at most 8); in a browser, where it needs cross-origin isolation
+   * (COOP/COEP headers), every core from a Web Worker and half of them from a page's main thread,
+   * else 1. `1` is the single-threaded path with no pool. The result's `threads` is what it got.
+   */
   threads?: number;
   /**
    * Where tfjs fetches its `.wasm` binaries from instead of the copies inside this package (a URL
@@ -29,7 +37,14 @@ export interface BackendInfo {
   backend: BackendName;
   /** Whether tfjs's binary and our kernels run with WebAssembly SIMD. */
   simd: boolean;
+  /** Threads our kernels run on (the calling thread included). */
   threads: number;
+  /**
+   * Why `threads` is fewer than asked (or, in a browser, 1): `not-cross-origin-isolated`,
+   * `no-shared-memory`, `no-workers`, `workers-failed`, `no-module` (our module cannot run
+   * here), `cores` (more asked than the machine has), and a sentence for people. Null otherwise.
+   */
+  threadsFallback: ThreadsFallback | null;
   /**
    * Where tfjs-backend-wasm's binary came from: `inline` (the module inside this package),
    * `wasmPaths` (the caller's URLs), or null off the WASM backend.
@@ -44,16 +59,13 @@ export interface BackendInfo {
 }
 
 let current: BackendInfo | undefined;
+/** The `threads` the configuration in `current` was made for (undefined: the default). */
+let currentThreads: number | undefined;
 /** The backend the call that produced `current` asked for (a fallback answers for `wasm` too). */
 let currentWanted: BackendName | undefined;
 let pending: Promise<BackendInfo> | undefined;
 /** What the WASM backend's first successful start reported. */
 let lastWasm: BackendInfo | undefined;
-
-const isNode =
-  typeof process !== 'undefined' &&
-  process.versions?.node !== undefined &&
-  typeof window === 'undefined';
 
 /**
  * Picks the backend, loads the WASM binaries, registers Recurrent's kernel fixes and reports
@@ -90,16 +102,32 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
     });
   }
   if (pending) await pending.catch(() => undefined);
-  if (current && currentWanted === wanted) return current;
+  const sameThreads = options.threads === undefined || options.threads === currentThreads;
+  if (current && currentWanted === wanted && sameThreads) return current;
+  const reuse = current && currentWanted === wanted ? current : undefined;
   // Our own WebAssembly kernels compile asynchronously here, so a browser's main thread never
   // needs a synchronous compile of the module; it is ready (or known unusable) when init returns.
-  pending = Promise.all([doInit(wanted, options), loadWasmKernels()]).then(([info]) => info);
+  pending = (async () => {
+    const [info] = reuse
+      ? [reuse]
+      : await Promise.all([doInit(wanted, options), loadWasmKernels()]);
+    const t = await configureThreads(options.threads);
+    return { ...info, threads: t.threads, threadsFallback: t.fallback };
+  })();
   try {
     current = await pending;
     currentWanted = wanted;
-    if (current.fallback)
+    currentThreads = options.threads;
+    // One warning at most: the backend's fallback, and fewer threads than were asked for.
+    const lines = [
+      ...(current.fallback && !reuse ? [current.fallback.message] : []),
+      ...(current.threadsFallback && options.threads !== undefined
+        ? [current.threadsFallback.message]
+        : []),
+    ];
+    if (lines.length)
       (options.onWarning ?? ((m: string) => console.warn(m)))(
-        `@recurrent/core: ${current.fallback.message}`,
+        `@recurrent/core: ${lines.join('; ')}`,
       );
     return current;
   } finally {
@@ -121,7 +149,8 @@ async function doInit(wanted: BackendName, options: InitOptions): Promise<Backen
       let simd: boolean;
       if (binary === 'wasmPaths') {
         setWasmPaths(options.wasmPaths as string);
-        if (options.threads !== undefined) setThreadsCount(options.threads);
+        // tfjs's own threaded build is not used: threads come from our module's pool.
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
         simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
         await setWasmBackend();
       } else {
@@ -129,11 +158,6 @@ async function doInit(wanted: BackendName, options: InitOptions): Promise<Backen
       }
       await tf.ready();
       registerWasmFixes();
-      const mt =
-        binary === 'wasmPaths' &&
-        !isNode &&
-        Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-      const threads = mt ? wasmThreads() : 1;
       const fallback = simd
         ? null
         : {
@@ -141,7 +165,7 @@ async function doInit(wanted: BackendName, options: InitOptions): Promise<Backen
             message:
               'this engine has no WebAssembly SIMD: running the plain WASM build, about twice as slow, without our own kernels',
           };
-      lastWasm = { backend: 'wasm', simd, threads, binary, fallback };
+      lastWasm = { backend: 'wasm', simd, threads: 1, threadsFallback: null, binary, fallback };
       return lastWasm;
     } catch (error) {
       return cpu(classifyWasmFailure(error));
@@ -149,7 +173,14 @@ async function doInit(wanted: BackendName, options: InitOptions): Promise<Backen
   }
   await tf.setBackend('cpu');
   await tf.ready();
-  return { backend: 'cpu', simd: false, threads: 1, binary: null, fallback: null };
+  return {
+    backend: 'cpu',
+    simd: false,
+    threads: 1,
+    threadsFallback: null,
+    binary: null,
+    fallback: null,
+  };
 }
 
 /** Switches tfjs to wasm; a failure is thrown with tfjs's own cause instead of being logged by tfjs. */
@@ -205,15 +236,7 @@ async function setWasmBackend(): Promise<void> {
 async function cpu(fallback: { reason: FallbackReason; message: string }): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   await tf.ready();
-  return { backend: 'cpu', simd: false, threads: 1, binary: null, fallback };
-}
-
-function wasmThreads(): number {
-  try {
-    return getThreadsCount();
-  } catch {
-    return 1;
-  }
+  return { backend: 'cpu', simd: false, threads: 1, threadsFallback: null, binary: null, fallback };
 }
 
 /** What `init` reported, or undefined before it ran. */

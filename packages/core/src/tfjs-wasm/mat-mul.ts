@@ -384,9 +384,7 @@ export function makeBatchMatMulConfig(original: KernelConfig): KernelConfig {
     const { a, b } = inputs;
     if (a.dtype === 'float32' && b.dtype === 'float32') {
       const { transposeA, transposeB } = attrs;
-      const ours = moduleMatMul(backend, a, b, transposeA, transposeB, (x) =>
-        transposeLast2(backend, x),
-      );
+      const ours = moduleMatMul(backend, a, b, transposeA, transposeB);
       if (ours !== undefined) return ours;
       const split =
         !transposeA && !transposeB ? splitOverK(backend, originalFunc, a, b) : undefined;

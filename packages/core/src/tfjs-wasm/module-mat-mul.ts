@@ -8,7 +8,7 @@
 // per tensor (a small cache keyed by tensor id, as XNNPACK's own), so a weight used at every step
 // is packed once. Which products come here is module/route.ts's decision.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, packRight, stride, type PackedRight } from '../module/gemm';
+import { gemm, gemmTransposedA, packRight, stride, type PackedRight } from '../module/gemm';
 import type { ModuleMemory } from '../module/memory';
 import { gemmRoute } from '../module/route';
 import { heapView, sizeOf, type WasmBackend } from './heap';
@@ -17,6 +17,8 @@ import { heapView, sizeOf, type WasmBackend } from './heap';
 const CACHE_SIZE = 6;
 
 interface Cached {
+  /** The memory the panels are in: the one-thread instance's or the threaded one's. */
+  mem: ModuleMemory;
   packed: PackedRight;
   transposed: boolean;
 }
@@ -34,7 +36,13 @@ function packedB(
 ): PackedRight | null {
   const key = b.dataId;
   const hit = packedCache.get(key);
-  if (hit && hit.packed.K === K && hit.packed.N === N && hit.transposed === transposeB) {
+  if (
+    hit &&
+    hit.mem === mem &&
+    hit.packed.K === K &&
+    hit.packed.N === N &&
+    hit.transposed === transposeB
+  ) {
     packedCache.delete(key); // most recently used goes last
     packedCache.set(key, hit);
     return hit.packed;
@@ -43,22 +51,22 @@ function packedB(
   if (packed === null) return null;
   if (hit) {
     packedCache.delete(key);
-    mem.release(hit.packed.at);
+    hit.mem.release(hit.packed.at);
   }
   if (packedCache.size >= CACHE_SIZE) {
     const [oldKey, old] = packedCache.entries().next().value as [object, Cached];
     packedCache.delete(oldKey);
-    mem.release(old.packed.at);
+    old.mem.release(old.packed.at);
   }
-  packedCache.set(key, { packed, transposed: transposeB });
+  packedCache.set(key, { mem, packed, transposed: transposeB });
   return packed;
 }
 
 /**
  * op(a)·op(b) on our GEMM for a right side without batch (a batched left side untransposed is
  * folded into rows); `undefined` when the product does not go there (the caller then uses the
- * XNNPACK path). `transposeA` costs one transposed copy of a; `transposeB` none (b is packed
- * from its [N, K] rows).
+ * XNNPACK path). Neither transpose costs a copy: a transposed left side [K, m] is read where it
+ * lies (gemmTransposedA), a transposed right side is packed from its [N, K] rows.
  */
 export function moduleMatMul(
   backend: WasmBackend,
@@ -66,7 +74,6 @@ export function moduleMatMul(
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  transposeCopy: (x: TensorInfo) => TensorInfo,
 ): TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   const ra = a.shape.length;
@@ -89,10 +96,10 @@ export function moduleMatMul(
   const blocks = bp === null ? null : mem.tryAlloc(rows * K, rows * Np);
   if (bp === null || !blocks) return undefined;
   const [aB, cB] = blocks as [number, number];
-  const aRows = transposeA ? transposeCopy(a) : a; // [rows, K]
-  mem.f32.set(heapView(backend, aRows, rows * K) as Float32Array, aB >>> 2); // after the last alloc
-  if (aRows !== a) backend.disposeData(aRows.dataId);
-  gemm(mem, aB, bp, cB, rows);
+  mem.f32.set(heapView(backend, a, rows * K) as Float32Array, aB >>> 2); // after the last alloc
+  if (transposeA)
+    gemmTransposedA(mem, aB, m, bp, cB, rows); // a is [K, m]
+  else gemm(mem, aB, bp, cB, rows); // a is [rows, K]
   const out = backend.makeOutput([...batchA, m, N], 'float32');
   const dst = heapView(backend, out, rows * N) as Float32Array; // after makeOutput
   const c = mem.f32;

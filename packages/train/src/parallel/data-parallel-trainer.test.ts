@@ -345,9 +345,30 @@ describe('DataParallelTrainer', () => {
     model.dispose();
   });
 
+  it("composes with the pool: each worker's kernels on its own threads give the same weights bit for bit", async () => {
+    // 8 rows × 8 steps × H 64 per worker: its sequence kernels split between its two threads.
+    const data = batches(3, 16, 8, false);
+    const start = new LanguageModel({ ...config, hiddenSize: 64, random: new Random(5) });
+    const state = start.stateDict();
+    const run = async (threadsPerWorker: number) => {
+      const dp = new DataParallelTrainer({ model: { config: { ...config, hiddenSize: 64 }, stateDict: state }, optimizer: { type: 'sgd', lr: 0.5 }, clipNorm: 1, workers: 2, threadsPerWorker, workerUrl });
+      expect(dp.threadsPerWorker).toBe(threadsPerWorker);
+      await dp.fit({ epochs: 1, data: () => data });
+      const w = flatWeights(dp.model);
+      dp.model.dispose();
+      return w;
+    };
+    const one = await run(1);
+    const two = await run(2);
+    two.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(one[i]!.buffer))).toBe(true));
+    start.dispose();
+    tf.dispose(Object.values(state));
+  });
+
   it('refuses bad options before starting any worker', () => {
     const base: DataParallelTrainerOptions = { model: { config }, optimizer: { type: 'sgd', lr: 1 }, workerUrl: 'file:///nonexistent.js' };
     expect(() => new DataParallelTrainer({ ...base, workers: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new DataParallelTrainer({ ...base, threadsPerWorker: 0 })).toThrow("DataParallelTrainer: 'options.threadsPerWorker' must be a positive integer, got 0");
     expect(() => new DataParallelTrainer({ ...base, optimizer: { type: 'lbfgs' } as unknown as OptimizerSpec })).toThrow(/'options.optimizer.type' must be one of 'sgd', 'adam', 'adamw', 'rmsprop'/);
     expect(() => new DataParallelTrainer({ ...base, optimizer: { type: 'sgd', lr: -1 } })).toThrow(InvalidArgumentError);
     expect(() => new DataParallelTrainer({ ...base, clipNorm: 0 })).toThrow(InvalidArgumentError);

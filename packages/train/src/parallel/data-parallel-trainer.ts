@@ -24,6 +24,12 @@ export interface DataParallelTrainerOptions {
   scheduleEvery?: 'step' | 'epoch';
   /** Worker threads (default: `os.availableParallelism()`); a batch's rows are split between them. */
   workers?: number;
+  /**
+   * Threads of each worker's own pool for our module's kernels (`init({ threads })` there;
+   * default: the cores shared out, `max(1, floor(availableParallelism() / workers))`), so that
+   * workers × threads does not exceed the cores.
+   */
+  threadsPerWorker?: number;
   callbacks?: TrainerCallback[];
   /** Handed to the data factory each epoch (default: the global one). */
   random?: Random;
@@ -61,6 +67,7 @@ export class DataParallelTrainer implements EpochHost {
   readonly scheduler: LRScheduler | null;
   readonly scheduleEvery: 'step' | 'epoch';
   readonly workers: number;
+  readonly threadsPerWorker: number;
   readonly clipNorm: number | null;
   readonly callbacks: TrainerCallback[];
   readonly random: Random;
@@ -88,6 +95,7 @@ export class DataParallelTrainer implements EpochHost {
       throw new InvalidArgumentError({ fn, argument: 'options', expected: 'an object', received: options });
     }
     const workers = checkInt(fn, 'options.workers', options.workers ?? availableParallelism());
+    const threadsPerWorker = checkInt(fn, 'options.threadsPerWorker', options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / workers)));
     const clip = checkClipNorm(fn, options.clipNorm);
     const seed = checkInt(fn, 'options.seed', options.seed ?? 0, 0);
     const m = options.model;
@@ -107,6 +115,7 @@ export class DataParallelTrainer implements EpochHost {
     this.scheduler = options.schedule ? new LRScheduler(this.optimizer, options.schedule) : null;
     this.scheduleEvery = checkOneOf(fn, 'options.scheduleEvery', options.scheduleEvery ?? 'step', ['step', 'epoch'] as const);
     this.workers = workers;
+    this.threadsPerWorker = threadsPerWorker;
     this.clipNorm = clip;
     this.seed = seed;
     this.callbacks = [...(options.callbacks ?? [])];
@@ -254,6 +263,7 @@ export class DataParallelTrainer implements EpochHost {
       optimizerState,
       clipNorm: this.clipNorm,
       seed: this.seed,
+      threads: this.threadsPerWorker,
       shared,
     }));
     return new WorkerPool(this.workerUrl, inits);

@@ -30,6 +30,8 @@ export interface WorkerInit {
   optimizerState: PlainOptimizerState;
   clipNorm: number | null;
   seed: number;
+  /** Threads of the worker's own pool of our module's kernels (its `init({ threads })`). */
+  threads: number;
   shared: SharedBuffers;
 }
 

@@ -198,7 +198,7 @@ export async function runWorker(): Promise<void> {
     post(error instanceof PeerAbortedError ? { type: 'aborted' } : { type: 'error', error: toWireError(error) });
   };
   try {
-    await init();
+    await init({ threads: input.threads });
     worker = new DataParallelWorker(input, barrier);
     post({ type: 'ready' });
   } catch (error) {
