@@ -29,6 +29,10 @@ async function main() {
 main();
 `;
 
+if (availableParallelism() < 2)
+  console.warn(
+    `skipped: a process with a pool needs 2 cores, this machine has ${availableParallelism()}`,
+  );
 describe.skipIf(availableParallelism() < 2)('a Node process using the pool', () => {
   it('exits on its own, with code 0, once its work is done', async () => {
     const entry = join(dir, 'main.ts');

@@ -14,6 +14,10 @@ import { packStepWeights } from './packed-step';
 import { gruSequence, lstmSequence, rnnSequence } from './sequence';
 
 const twoThreads = availableParallelism() >= 2;
+if (!twoThreads)
+  console.warn(
+    `skipped: one thread against two needs 2 cores, this machine has ${availableParallelism()}`,
+  );
 
 function randomTensor(rng: Random, shape: number[], scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
