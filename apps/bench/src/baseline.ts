@@ -17,6 +17,13 @@ function recurrentLayer(cell: Cell, units: number, extra: Record<string, unknown
 
 export function baselineTrainer(spec: TrainSpec): Runner {
   const { vocab: V, batch: B, steps: T, hidden: H } = spec;
+  // An embedding's gradient needs UnsortedSegmentSum, which stock tfjs-backend-wasm lacks: the
+  // step would throw inside tfjs's gradient code, which then keeps its tape's tensors (2,000 and
+  // 3 GB of the word LM's) and leaves every later subject of the process out of memory. Say so
+  // before building anything.
+  if (spec.input === 'embedding' && !tf.getKernel('UnsortedSegmentSum', tf.getBackend())) {
+    throw new Error(`Kernel 'UnsortedSegmentSum' not registered for backend '${tf.getBackend()}' (an embedding's gradient needs it)`);
+  }
   const model = tfl.sequential();
   if (spec.input === 'embedding') {
     model.add(tfl.layers.embedding({ inputDim: V, outputDim: spec.embeddingDim!, inputLength: T }));
