@@ -492,53 +492,40 @@ if (ready('vite') && expected?.greedy) {
   report('vite: src/lm.js in Node (the same module)', problems, out ? `${out.backend}${out.simd ? '+SIMD' : ''}, loss ${out.losses.map((l) => l.toFixed(2)).join(' -> ')}, text ${JSON.stringify(out.text)}, checkpoint ${out.checkpoint === expected.greedy[0].text ? 'exact' : 'differs'}` : '', t0);
 }
 
-if (ready('webpack')) {
-  const { dir } = installs.webpack;
+/**
+ * A bundler whose CLI builds but does not serve (webpack, esbuild): `npm run build` with no config
+ * file, the page from a static server in Chromium, and its sources the Vite example's.
+ */
+async function checkStaticBundler(name, { title, failed, warning, describeWarning = (w) => w }) {
+  const { dir } = installs[name];
   t0 = Date.now();
-  const configs = readdirSync(dir).filter((f) => /^webpack\.config\./.test(f));
+  const configs = readdirSync(dir).filter((f) => f.startsWith(`${name}.config.`));
   const build = await sh('npm', ['run', 'build'], { cwd: dir });
   const problems = [];
   if (configs.length > 0) problems.push(`the example has a bundler config: ${configs.join(', ')}`);
-  if (!build.ok || /\bERROR\b/.test(build.out)) problems.push(`webpack failed:\n${tail(build.out, 25)}`);
-  if (build.ok) bundles.webpack = bundleSizes(join(dir, 'dist'));
-  const warnings = build.out.split('\n').filter((l) => /^WARNING/.test(l));
-  report('webpack: webpack --mode production, no config file', problems, build.ok ? `${sizeLine(bundles.webpack)}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.map((w) => w.replace(/^WARNING in /, '')).join('; ')}` : ''}` : '', t0);
+  if (!build.ok || failed.test(build.out)) problems.push(`${name} failed:\n${tail(build.out, 25)}`);
+  if (build.ok) bundles[name] = bundleSizes(join(dir, 'dist'));
+  const warnings = build.out.split('\n').filter((l) => warning.test(l));
+  report(`${name}: ${title}`, problems, build.ok ? `${sizeLine(bundles[name])}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.map(describeWarning).join('; ')}` : ''}` : '', t0);
   if (build.ok) {
-    // webpack's CLI builds, it does not serve: any static server does (here, one of this script).
+    // Any static server does (here, one of this script).
     t0 = Date.now();
     const server = await serveStatic(dir);
     cleanups.push(() => server.close());
     const result = await browserOrProblem().then((b) => checkPage(b, `${server.url}${pageQuery}`, { checkpoint: pageCheckpoint }), (e) => ({ problems: [e.message], summary: '' }));
     await server.close();
-    report('webpack: static server in Chromium (Web Worker)', result.problems, result.summary, t0);
+    report(`${name}: static server in Chromium (Web Worker)`, result.problems, result.summary, t0);
   }
-  // The same page: the webpack example's sources are the Vite example's.
-  const differ = ['src/lm.js', 'src/worker.js', 'src/index.js'].filter((f) => readFileSync(join(root, 'examples', 'vite', f), 'utf8') !== readFileSync(join(root, 'examples', 'webpack', f), 'utf8'));
-  report('webpack: the same page as vite (src/lm.js, worker.js, index.js)', differ.map((f) => `examples/webpack/${f} differs from examples/vite/${f}`), '');
+  // The same page: the example's sources are the Vite example's.
+  const differ = ['src/lm.js', 'src/worker.js', 'src/index.js'].filter((f) => readFileSync(join(root, 'examples', 'vite', f), 'utf8') !== readFileSync(join(root, 'examples', name, f), 'utf8'));
+  report(`${name}: the same page as vite (src/lm.js, worker.js, index.js)`, differ.map((f) => `examples/${name}/${f} differs from examples/vite/${f}`), '');
 }
 
+if (ready('webpack')) {
+  await checkStaticBundler('webpack', { title: 'webpack --mode production, no config file', failed: /\bERROR\b/, warning: /^WARNING/, describeWarning: (w) => w.replace(/^WARNING in /, '') });
+}
 if (ready('esbuild')) {
-  const { dir } = installs.esbuild;
-  t0 = Date.now();
-  const configs = readdirSync(dir).filter((f) => /^esbuild\.config\./.test(f));
-  const build = await sh('npm', ['run', 'build'], { cwd: dir });
-  const problems = [];
-  if (configs.length > 0) problems.push(`the example has a bundler config: ${configs.join(', ')}`);
-  if (!build.ok) problems.push(`esbuild failed:\n${tail(build.out, 25)}`);
-  if (build.ok) bundles.esbuild = bundleSizes(join(dir, 'dist'));
-  const warnings = build.out.split('\n').filter((l) => /\[WARNING\]/.test(l));
-  report('esbuild: one command, no config file', problems, build.ok ? `${sizeLine(bundles.esbuild)}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''}` : '', t0);
-  if (build.ok) {
-    t0 = Date.now();
-    const server = await serveStatic(dir);
-    cleanups.push(() => server.close());
-    const result = await browserOrProblem().then((b) => checkPage(b, `${server.url}${pageQuery}`, { checkpoint: pageCheckpoint }), (e) => ({ problems: [e.message], summary: '' }));
-    await server.close();
-    report('esbuild: static server in Chromium (Web Worker)', result.problems, result.summary, t0);
-  }
-  // The same page: the esbuild example's sources are the Vite example's.
-  const differ = ['src/lm.js', 'src/worker.js', 'src/index.js'].filter((f) => readFileSync(join(root, 'examples', 'vite', f), 'utf8') !== readFileSync(join(root, 'examples', 'esbuild', f), 'utf8'));
-  report('esbuild: the same page as vite (src/lm.js, worker.js, index.js)', differ.map((f) => `examples/esbuild/${f} differs from examples/vite/${f}`), '');
+  await checkStaticBundler('esbuild', { title: 'one command, no config file', failed: /(?!)/, warning: /\[WARNING\]/ });
 }
 
 if (ready('typescript')) {
