@@ -126,7 +126,10 @@ export interface SubjectResult {
   cpuSeconds: number[];
   /** Largest resident set size seen while this subject ran (bytes; the process's, all subjects' memory). */
   rssBytes: number;
-  /** Live tensors after its last run minus after its first (growth across steps). */
+  /**
+   * Live tensors after its last run minus after its first (growth across steps); with `fresh`
+   * subjects, after each round's dispose (what a made, run and disposed model leaves behind).
+   */
   tensorGrowth: number;
   error?: string;
 }
@@ -140,7 +143,13 @@ export interface SubjectResult {
  */
 export async function interleave(subjects: Subject[], warmup: number, runs: number, fresh = false): Promise<Record<string, SubjectResult>> {
   const results: Record<string, SubjectResult> = {};
-  const live = new Map<string, { r: Runner; first: number | null }>();
+  const live = new Map<string, Runner>();
+  const firstCount = new Map<string, number>();
+  const countTensors = (key: string): void => {
+    const n = tf.memory().numTensors;
+    if (!firstCount.has(key)) firstCount.set(key, n);
+    results[key]!.tensorGrowth = n - firstCount.get(key)!;
+  };
   for (const s of subjects) results[s.key] = { seconds: [], cpuSeconds: [], rssBytes: 0, tensorGrowth: 0 };
   const fail = (key: string, error: unknown): void => {
     results[key]!.error = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160);
@@ -153,14 +162,14 @@ export async function interleave(subjects: Subject[], warmup: number, runs: numb
     }
   };
   /** Makes and warms up a subject; null (its error recorded) when that failed. */
-  const start = async (s: Subject): Promise<{ r: Runner; first: number | null } | null> => {
+  const start = async (s: Subject): Promise<Runner | null> => {
     let r: Runner | undefined;
     try {
       await s.enter();
       r = s.make();
       for (let i = 0; i < warmup; i++) await r.run();
       results[s.key]!.rssBytes = Math.max(results[s.key]!.rssBytes, process.memoryUsage().rss);
-      return { r, first: null };
+      return r;
     } catch (error) {
       fail(s.key, error);
       dispose(r);
@@ -169,41 +178,40 @@ export async function interleave(subjects: Subject[], warmup: number, runs: numb
   };
   if (!fresh)
     for (const s of subjects) {
-      const x = await start(s);
-      if (x) live.set(s.key, x);
+      const r = await start(s);
+      if (r) live.set(s.key, r);
     }
   for (let round = 0; round < runs; round++) {
     for (let j = 0; j < subjects.length; j++) {
       const s = subjects[(round + j) % subjects.length]!;
       const out = results[s.key]!;
       if (out.error) continue;
-      const x = fresh ? await start(s) : live.get(s.key)!;
-      if (!x) continue;
+      const r = fresh ? await start(s) : live.get(s.key)!;
+      if (!r) continue;
       try {
         await s.enter();
         const c0 = cpuSeconds();
         const t0 = performance.now();
-        await x.r.run();
+        await r.run();
         out.seconds.push((performance.now() - t0) / 1000);
         out.cpuSeconds.push(cpuSeconds() - c0);
         out.rssBytes = Math.max(out.rssBytes, process.memoryUsage().rss);
-        const n = tf.memory().numTensors;
-        x.first ??= n;
-        out.tensorGrowth = n - x.first;
+        if (!fresh) countTensors(s.key);
       } catch (error) {
         fail(s.key, error);
       }
       if (fresh) {
         await s.enter();
-        dispose(x.r);
+        dispose(r);
+        countTensors(s.key);
       }
     }
   }
   for (const s of subjects) {
-    const x = live.get(s.key);
-    if (!x) continue;
+    const r = live.get(s.key);
+    if (!r) continue;
     await s.enter();
-    dispose(x.r);
+    dispose(r);
   }
   return results;
 }

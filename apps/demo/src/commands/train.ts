@@ -160,7 +160,8 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
   let model: LanguageModel;
   let vocab: Vocab;
   let tokenizer: { level: 'char' | 'word'; preprocess: 'd2l' | 'none' };
-  let optimizer: Optimizer;
+  /** A resumed run's optimizer, its state loaded; a new run's is made with its trainer. */
+  let optimizer: Optimizer | null = null;
   let resumed: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
   const resumeHint = 'give a checkpoint this command wrote (recurrent train --out DIR)';
   if (resumeDir) {
@@ -170,10 +171,11 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     const level = resumed.config.tokenizer.level;
     if (level === 'jieba') throw new UsageError('--resume', o.resume!, 'is a jieba-level checkpoint, which train does not read', 'give a char- or word-level checkpoint');
     tokenizer = { level, preprocess: resumed.config.tokenizer.preprocess };
-    optimizer = makeOptimizer(o.optimizer, model, o.lr);
+    const resumedOptimizer = makeOptimizer(o.optimizer, model, o.lr);
+    optimizer = resumedOptimizer;
     if (resumed.optimizer) {
       const state = resumed.optimizer;
-      await withFlag('--optimizer', o.optimizer, `give the optimizer the checkpoint was trained with (${state.scalars.type.toLowerCase()})`, () => optimizer.loadStateDict(state));
+      await withFlag('--optimizer', o.optimizer, `give the optimizer the checkpoint was trained with (${state.scalars.type.toLowerCase()})`, () => resumedOptimizer.loadStateDict(state));
       tf.dispose(Object.values(resumed.optimizer.tensors));
     }
     // Inside an epoch, the batches must be drawn exactly as before: the data flags must match.
@@ -198,13 +200,13 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
       numLayers: o.layers,
       random,
     });
-    optimizer = makeOptimizer(o.optimizer, model, o.lr);
   }
   const clipNorm = o.clip > 0 ? o.clip : null;
+  // Data-parallel runs make their optimizer from a spec (each worker needs one); no --resume there.
   const trainer =
     arrangement.kind === 'data-parallel'
       ? new DataParallelTrainer({ model, optimizer: { type: o.optimizer, lr: o.lr }, clipNorm, workers: arrangement.workers, threadsPerWorker: arrangement.threadsPerWorker, random, ...(internal.workerUrl ? { workerUrl: internal.workerUrl } : {}) })
-      : new Trainer({ model, optimizer, clipNorm, random, run: dataFlags });
+      : new Trainer({ model, optimizer: optimizer ?? makeOptimizer(o.optimizer, model, o.lr), clipNorm, random, run: dataFlags });
   try {
     const { ids } = await withFlag('--corpus', o.corpus, 'give a corpus in the checkpoint\'s vocabulary (one with <unk>, or the same text)', () => buildCorpus(text, { ...tokenizer, vocab }));
     // The smallest corpus one batch needs (+1 target, + the sequential sampler's offset up to T).
@@ -226,7 +228,7 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     }
     const position = resumed?.trainer?.position;
     output.out(
-      `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${optimizer.type} lr ${o.lr}, ${describeArrangement(arrangement, info.threads)}${resumed?.trainer ? `, resuming after ${position ? `batch ${position.batches} of epoch ${position.epoch} (step ${resumed.trainer.step})` : `epoch ${resumed.trainer.epoch}`}` : ''}\n`,
+      `training ${model.config.cell} hidden ${model.config.hiddenSize} x${model.config.numLayers} on ${ids.length} tokens (vocabulary ${vocab.size}), ${o.sampler} batches ${o.batch}x${o.steps}, ${trainer.optimizer.type} lr ${o.lr}, ${describeArrangement(arrangement, info.threads)}${resumed?.trainer ? `, resuming after ${position ? `batch ${position.batches} of epoch ${position.epoch} (step ${resumed.trainer.step})` : `epoch ${resumed.trainer.epoch}`}` : ''}\n`,
     );
 
     // Ctrl-C / SIGTERM: the first finishes the step and checkpoints; a second quits at once.
@@ -264,8 +266,7 @@ export async function runTrain(o: TrainCommandOptions, output: CliOutput = proce
     return history;
   } finally {
     trainer.dispose();
-    optimizer.dispose();
-    if (trainer instanceof DataParallelTrainer) trainer.optimizer.dispose();
+    trainer.optimizer.dispose();
     model.dispose();
   }
 }

@@ -9,9 +9,9 @@
 // transcendental functions: it reuses the saved activations) and dG·W_hh; the weight gradients
 // once per sequence as single products over all steps, in the module where the gate gradients
 // and the states lie (dGᵀ read in place: no transposed copy, no round trip through tensors).
-// With threads, the time loops split by
-// batch rows (rows never mix in a recurrent layer, so the threads need no synchronisation inside
-// the loop) and the products by rows or panels (module/gemm.ts): the same bits as one thread.
+// With threads, the time loops split by batch rows (rows never mix in a recurrent layer, so the
+// threads need no synchronisation inside the loop) and the products by rows or panels
+// (module/gemm.ts): the same bits as one thread.
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../runtime/tf';
 import {
